@@ -1,0 +1,640 @@
+"""Claims: one published figure each, validated into an immutable, ordered ClaimSet.
+
+All validation lives here. Reading never drops or coerces a row: every problem in a
+file is collected and raised at once as one :class:`ClaimsError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import pandas as pd
+
+from casualty_models._atomic import atomic_write
+
+SOURCE_TYPES: tuple[str, ...] = ("own", "enemy", "neutral", "tally", "independent")
+"""Who speaks about whose losses: a side about its own (``own``) or the other side's
+(``enemy``) losses, a third-party government or intelligence service (``neutral``), a
+documented named-person count that is a lower bound (``tally``), or an independent
+statistical estimate with its own stated uncertainty (``independent``)."""
+
+COLUMNS: tuple[str, ...] = (
+    "source",
+    "source_type",
+    "side",
+    "category",
+    "as_of",
+    "reported",
+    "period_start",
+    "value",
+    "low",
+    "high",
+    "interval_prob",
+    "citation",
+    "url",
+    "notes",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("source", "source_type", "side", "category", "as_of")
+
+# A claim may be dated today in any time zone; anything later is a typo.
+_FUTURE_SLACK = dt.timedelta(days=1)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TEXT_COLUMNS = ("source", "source_type", "side", "category", "citation", "url", "notes")
+_DATE_COLUMNS = ("as_of", "reported", "period_start")
+_NUMBER_COLUMNS = ("value", "low", "high", "interval_prob")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one cell (or row, when ``column`` is None) of a claims input."""
+
+    origin: str
+    row: int | str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.origin]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class ClaimsError(ValueError):
+    """Raised with every problem found in a claims input, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in claims"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One published figure about one side's losses.
+
+    Exactly one of ``value`` (a point) or ``low``/``high`` (a range; ``low`` alone means
+    "at least", ``high`` alone "at most") is given. ``as_of`` is the date the figure
+    refers to, ``reported`` the date it was published (defaults to ``as_of``), and
+    ``period_start``, when set, makes it a count of losses in ``[period_start, as_of]``
+    rather than since the event began. Counts are people; all must be positive.
+    """
+
+    source: str
+    source_type: str
+    side: str
+    category: str
+    as_of: dt.date
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    reported: dt.date | None = None
+    period_start: dt.date | None = None
+    interval_prob: float | None = None
+    citation: str = ""
+    url: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if self.reported is None:
+            object.__setattr__(self, "reported", self.as_of)
+        problems = [
+            Problem("Claim", None, col, msg) for col, msg in _claim_problems(self.__dict__)
+        ]
+        if problems:
+            raise ClaimsError(problems)
+
+    @property
+    def kind(self) -> str:
+        """``"point"``, ``"range"``, ``"floor"`` (at least) or ``"ceiling"`` (at most)."""
+        if self.value is not None:
+            return "point"
+        if self.low is not None and self.high is not None:
+            return "range"
+        return "floor" if self.low is not None else "ceiling"
+
+    @property
+    def series(self) -> tuple[str, str]:
+        """The latent quantity this claim is about: ``(side, category)``."""
+        return (self.side, self.category)
+
+    @property
+    def speaker(self) -> tuple[str, str]:
+        """The unit that carries one bias: ``(source, side)``.
+
+        A ministry that reports its own losses and the enemy's is two speakers, since
+        it understates the one and overstates the other.
+        """
+        return (self.source, self.side)
+
+    def describe(self) -> str:
+        """Short human-readable figure, e.g. ``"2,000–4,000"`` or ``"≥557"``."""
+        if self.kind == "point":
+            return _fmt(self.value)
+        if self.kind == "range":
+            return f"{_fmt(self.low)}–{_fmt(self.high)}"
+        if self.kind == "floor":
+            return f"≥{_fmt(self.low)}"
+        return f"≤{_fmt(self.high)}"
+
+    def to_record(self) -> dict[str, Any]:
+        """Plain dict with ISO-formatted dates (JSON-ready)."""
+        out = asdict(self)
+        for col in _DATE_COLUMNS:
+            if out[col] is not None:
+                out[col] = out[col].isoformat()
+        return {c: out[c] for c in COLUMNS}
+
+
+def _fmt(x: float | None) -> str:
+    assert x is not None
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.4g}"
+
+
+def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """Semantic checks of one claim's typed fields; returns (column, message) pairs."""
+    out: list[tuple[str | None, str]] = []
+    for col in ("source", "side", "category"):
+        if not isinstance(f.get(col), str) or not f[col].strip():
+            out.append((col, "is empty; every claim needs a " + col))
+    st = f.get("source_type")
+    if st not in SOURCE_TYPES:
+        out.append(("source_type", f"unknown source_type {st!r}; use one of {', '.join(SOURCE_TYPES)}"))
+    as_of, reported, start = f.get("as_of"), f.get("reported"), f.get("period_start")
+    latest = dt.date.today() + _FUTURE_SLACK
+    for col, d in (("as_of", as_of), ("reported", reported), ("period_start", start)):
+        if d is not None and d > latest:
+            out.append((col, f"{d.isoformat()} is in the future"))
+    if isinstance(as_of, dt.date) and isinstance(reported, dt.date) and reported < as_of:
+        out.append(
+            ("reported", f"published {reported.isoformat()} before the date it refers to "
+             f"(as_of {as_of.isoformat()})")
+        )
+    if isinstance(as_of, dt.date) and isinstance(start, dt.date) and start >= as_of:
+        out.append(("period_start", f"{start.isoformat()} is not before as_of {as_of.isoformat()}"))
+    value, low, high, prob = f.get("value"), f.get("low"), f.get("high"), f.get("interval_prob")
+    for col, x in (("value", value), ("low", low), ("high", high)):
+        if x is not None and not x > 0:
+            out.append((col, f"must be a positive count, got {x:g}"))
+    if value is not None and (low is not None or high is not None):
+        out.append(("value", "give either value or low/high, not both"))
+    if value is None and low is None and high is None:
+        out.append(("value", "missing: give value, or low and/or high for a range"))
+    if low is not None and high is not None and low > high:
+        out.append(("low", f"low {low:g} is greater than high {high:g}"))
+    if prob is not None:
+        if not 0 < prob < 1:
+            out.append(("interval_prob", f"must be strictly between 0 and 1, got {prob:g}"))
+        if low is None or high is None:
+            out.append(("interval_prob", "only applies to a range with both low and high"))
+    return out
+
+
+def _parse_date(x: Any) -> dt.date:
+    if isinstance(x, pd.Timestamp):
+        if x != x.normalize():
+            raise ValueError(f"{x} has a time of day; give a date")
+        return x.date()
+    if isinstance(x, dt.datetime):
+        if x.time() != dt.time(0):
+            raise ValueError(f"{x} has a time of day; give a date")
+        return x.date()
+    if isinstance(x, dt.date):
+        return x
+    s = str(x).strip()
+    if not _ISO_DATE.match(s):
+        raise ValueError(f"{s!r} is not a date in YYYY-MM-DD form")
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise ValueError(f"{s!r} is not a real calendar date") from None
+
+
+def _parse_number(x: Any) -> float:
+    if isinstance(x, bool):
+        raise ValueError(f"{x!r} is not a number")
+    if isinstance(x, int | float):
+        v = float(x)
+    else:
+        s = str(x).strip()
+        try:
+            v = float(s)
+        except ValueError:
+            hint = " (write digits without thousands separators)" if "," in s else ""
+            raise ValueError(f"{s!r} is not a number{hint}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{x!r} is not a finite number")
+    return v
+
+
+def _is_blank(x: Any) -> bool:
+    if x is None:
+        return True
+    if isinstance(x, float) and math.isnan(x):
+        return True
+    if x is pd.NaT or x is pd.NA:
+        return True
+    return isinstance(x, str) and not x.strip()
+
+
+def _parse_record(
+    raw: Mapping[str, Any], origin: str, row: int | str
+) -> tuple[Claim | None, list[Problem]]:
+    """Type-convert one raw row and run the semantic checks; never raises."""
+    problems: list[Problem] = []
+    typed: dict[str, Any] = {}
+    for col in COLUMNS:
+        x = raw.get(col)
+        if _is_blank(x):
+            if col in REQUIRED_COLUMNS:
+                problems.append(Problem(origin, row, col, "is empty; this column is required"))
+            typed[col] = "" if col in ("citation", "url", "notes") else None
+            continue
+        try:
+            if col in _DATE_COLUMNS:
+                typed[col] = _parse_date(x)
+            elif col in _NUMBER_COLUMNS:
+                typed[col] = _parse_number(x)
+            else:
+                typed[col] = str(x).strip()
+        except ValueError as err:
+            problems.append(Problem(origin, row, col, str(err)))
+            typed[col] = None
+    if problems:
+        return None, problems
+    if typed["reported"] is None:
+        typed["reported"] = typed["as_of"]
+    problems = [Problem(origin, row, c, m) for c, m in _claim_problems(typed)]
+    if problems:
+        return None, problems
+    return Claim(**typed), []
+
+
+def _set_problems(
+    claims: Sequence[Claim], rows: Sequence[int | str], origin: str
+) -> list[Problem]:
+    """Checks across rows: duplicates, conflicting figures, one type per speaker."""
+    out: list[Problem] = []
+    seen: dict[Claim, int | str] = {}
+    figure: dict[tuple[Any, ...], tuple[Claim, int | str]] = {}
+    speaker_type: dict[tuple[str, str], tuple[str, int | str]] = {}
+    for claim, row in zip(claims, rows, strict=True):
+        if claim in seen:
+            out.append(Problem(origin, row, None, f"duplicate of row {seen[claim]}"))
+            continue
+        seen[claim] = row
+        key = (claim.source, claim.side, claim.category, claim.as_of, claim.period_start,
+               claim.reported)
+        if key in figure:
+            other, other_row = figure[key]
+            out.append(
+                Problem(origin, row, "value",
+                        f"conflicts with row {other_row}: same source, side, category and dates "
+                        f"but {claim.describe()} vs {other.describe()}; keep one, or give the "
+                        "revision its own 'reported' date")
+            )
+        else:
+            figure[key] = (claim, row)
+        if claim.speaker in speaker_type and speaker_type[claim.speaker][0] != claim.source_type:
+            first_type, first_row = speaker_type[claim.speaker]
+            out.append(
+                Problem(origin, row, "source_type",
+                        f"{claim.source!r} about {claim.side!r} is {claim.source_type!r} here but "
+                        f"{first_type!r} in row {first_row}; one speaker has one source_type")
+            )
+        speaker_type.setdefault(claim.speaker, (claim.source_type, row))
+    return out
+
+
+class ClaimSet(Sequence[Claim]):
+    """A validated, immutable, ordered collection of claims.
+
+    Build with :func:`read_claims`, or ``ClaimSet([Claim(...), ...])``. Operations that
+    change the set (``add``, ``filter``) return a new set.
+    """
+
+    __slots__ = ("_claims", "_origin")
+
+    def __init__(self, claims: Iterable[Claim] = (), *, origin: str = "<claims>"):
+        items = tuple(claims)
+        bad = [i for i, c in enumerate(items, 1) if not isinstance(c, Claim)]
+        if bad:
+            raise TypeError(f"ClaimSet takes Claim objects; items {bad} are not")
+        problems = _set_problems(items, list(range(1, len(items) + 1)), origin)
+        if problems:
+            raise ClaimsError(problems)
+        self._claims = items
+        self._origin = origin
+
+    @classmethod
+    def _trusted(cls, claims: tuple[Claim, ...], origin: str) -> ClaimSet:
+        new = cls.__new__(cls)
+        new._claims = claims
+        new._origin = origin
+        return new
+
+    @property
+    def origin(self) -> str:
+        """Where the claims came from (a file name, ``<DataFrame>``, ...)."""
+        return self._origin
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    @overload
+    def __getitem__(self, i: int) -> Claim: ...
+    @overload
+    def __getitem__(self, i: slice) -> ClaimSet: ...
+    def __getitem__(self, i: int | slice) -> Claim | ClaimSet:
+        if isinstance(i, slice):
+            return ClaimSet._trusted(self._claims[i], self._origin)
+        return self._claims[i]
+
+    def __iter__(self) -> Iterator[Claim]:
+        return iter(self._claims)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClaimSet) and self._claims == other._claims
+
+    def __hash__(self) -> int:
+        return hash(self._claims)
+
+    def __repr__(self) -> str:
+        return (f"ClaimSet({len(self)} claims, {len(self.series)} series, "
+                f"{len(self.speakers)} speakers, from {self._origin})")
+
+    @property
+    def series(self) -> list[tuple[str, str]]:
+        """Distinct ``(side, category)`` pairs in order of first appearance."""
+        return list(dict.fromkeys(c.series for c in self._claims))
+
+    @property
+    def speakers(self) -> list[tuple[str, str]]:
+        """Distinct ``(source, side)`` pairs in order of first appearance."""
+        return list(dict.fromkeys(c.speaker for c in self._claims))
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the claims' canonical JSON; changes with any field or the order."""
+        payload = json.dumps([c.to_record() for c in self._claims], sort_keys=True,
+                             ensure_ascii=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode("ascii")).hexdigest()
+
+    def add(self, *claims: Claim | Iterable[Claim]) -> ClaimSet:
+        """A new set with ``claims`` (Claim objects or other sets) appended; revalidated."""
+        extra: list[Claim] = []
+        for c in claims:
+            extra.extend([c] if isinstance(c, Claim) else c)
+        return ClaimSet((*self._claims, *extra), origin=self._origin)
+
+    def filter(
+        self,
+        *,
+        side: str | Iterable[str] | None = None,
+        category: str | Iterable[str] | None = None,
+        source: str | Iterable[str] | None = None,
+        source_type: str | Iterable[str] | None = None,
+        start: dt.date | str | None = None,
+        end: dt.date | str | None = None,
+        reported_by: dt.date | str | None = None,
+    ) -> ClaimSet:
+        """Claims matching every given criterion (a label or a list of labels).
+
+        ``start``/``end`` bound ``as_of`` (inclusive); ``reported_by`` keeps claims
+        published on or before that date.
+        """
+        def _pick(value: str, wanted: str | Iterable[str] | None) -> bool:
+            if wanted is None:
+                return True
+            return value == wanted if isinstance(wanted, str) else value in set(wanted)
+
+        lo = None if start is None else _parse_date(start)
+        hi = None if end is None else _parse_date(end)
+        rep = None if reported_by is None else _parse_date(reported_by)
+        kept = tuple(
+            c for c in self._claims
+            if _pick(c.side, side) and _pick(c.category, category)
+            and _pick(c.source, source) and _pick(c.source_type, source_type)
+            and (lo is None or c.as_of >= lo) and (hi is None or c.as_of <= hi)
+            and (rep is None or (c.reported is not None and c.reported <= rep))
+        )
+        return ClaimSet._trusted(kept, self._origin)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per claim, columns as in :data:`COLUMNS`; dates as ``datetime64``."""
+        frame = pd.DataFrame([c.to_record() for c in self._claims], columns=list(COLUMNS))
+        for col in _DATE_COLUMNS:
+            frame[col] = pd.to_datetime(frame[col])
+        for col in _NUMBER_COLUMNS:
+            frame[col] = frame[col].astype(float)
+        return frame
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """JSON-ready list of dicts (ISO dates, None for empty)."""
+        return [c.to_record() for c in self._claims]
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """CSV text readable by :func:`read_claims`; written atomically when ``path`` given."""
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        for rec in self.to_records():
+            writer.writerow({k: _cell_text(v) for k, v in rec.items()})
+        text = buf.getvalue()
+        if path is not None:
+            atomic_write(path, text)
+        return text
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        # integral counts print as "498", others round-trip exactly via repr
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def records_to_claims(records: Sequence[Mapping[str, Any]], origin: str,
+                      rows: Sequence[int | str] | None = None) -> ClaimSet:
+    """Validate raw records (dicts of column -> raw value) into a ClaimSet.
+
+    Unknown and missing columns, cell problems and cross-row problems are all
+    collected and raised together.
+    """
+    rows = list(rows) if rows is not None else list(range(1, len(records) + 1))
+    problems: list[Problem] = []
+    if not records:
+        raise ClaimsError([Problem(origin, None, None, "no claims: the input is empty")])
+    claims: list[Claim] = []
+    good_rows: list[int | str] = []
+    for raw, row in zip(records, rows, strict=True):
+        unknown = [k for k in raw if k not in COLUMNS]
+        for k in unknown:
+            problems.append(Problem(origin, row, str(k), "unknown column"))
+        claim, errs = _parse_record(raw, origin, row)
+        problems.extend(errs)
+        if claim is not None:
+            claims.append(claim)
+            good_rows.append(row)
+    problems.extend(_set_problems(claims, good_rows, origin))
+    if problems:
+        raise ClaimsError(problems)
+    return ClaimSet._trusted(tuple(claims), origin)
+
+
+def _header_problems(columns: Sequence[Any], origin: str) -> list[Problem]:
+    out = []
+    for col in columns:
+        if col not in COLUMNS:
+            out.append(Problem(origin, "header", str(col),
+                               f"unknown column; allowed: {', '.join(COLUMNS)}"))
+    dupes = sorted({str(c) for c in columns if list(columns).count(c) > 1})
+    for col in dupes:
+        out.append(Problem(origin, "header", col, "column appears more than once"))
+    for col in REQUIRED_COLUMNS:
+        if col not in columns:
+            out.append(Problem(origin, "header", col, "required column is missing"))
+    if "value" not in columns and "low" not in columns and "high" not in columns:
+        out.append(Problem(origin, "header", "value",
+                           "no figure columns: need value, or low/high"))
+    return out
+
+
+def _read_csv(path: Path) -> ClaimSet:
+    origin = str(path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ClaimsError([Problem(origin, f"{line} (line)", None,
+                                   f"not valid UTF-8 at byte {err.start}; save the file as "
+                                   "UTF-8")]) from None
+    if not text.strip():
+        raise ClaimsError([Problem(origin, None, None, "the file is empty")])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader)]
+    problems = _header_problems(header, origin)
+    if problems:
+        raise ClaimsError(problems)
+    records: list[dict[str, Any]] = []
+    rows: list[int | str] = []
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue  # a blank line is layout, not a claim
+        if len(cells) != len(header):
+            problems.append(Problem(origin, line, None,
+                                    f"has {len(cells)} fields but the header has {len(header)}"))
+            continue
+        records.append(dict(zip(header, cells, strict=True)))
+        rows.append(line)
+    if not records and not problems:
+        problems.append(Problem(origin, None, None, "no claims: the file has only a header"))
+    try:
+        claims = records_to_claims(records, origin, rows) if records else None
+    except ClaimsError as err:
+        problems.extend(err.problems)
+        claims = None
+    if problems or claims is None:
+        raise ClaimsError(sorted(problems, key=_row_key))
+    return claims
+
+
+def _row_key(p: Problem) -> tuple[int, str]:
+    return (p.row if isinstance(p.row, int) else -1, p.column or "")
+
+
+def _read_yaml(path: Path) -> ClaimSet:
+    import yaml
+
+    origin = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ClaimsError([Problem(origin, None, None,
+                                   f"not valid UTF-8 at byte {err.start}")]) from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        row = f"{mark.line + 1} (line)" if mark is not None else None
+        raise ClaimsError([Problem(origin, row, None, f"not valid YAML: {err}")]) from None
+    if doc is None:
+        raise ClaimsError([Problem(origin, None, None, "the file is empty")])
+    if isinstance(doc, dict) and set(doc) == {"claims"}:
+        doc = doc["claims"]
+    if not isinstance(doc, list):
+        raise ClaimsError([Problem(origin, None, None,
+                                   "expected a list of claims (or a mapping with one key "
+                                   "'claims' holding that list)")])
+    bad = [Problem(origin, i, None, "is not a mapping of column: value")
+           for i, item in enumerate(doc, 1) if not isinstance(item, dict)]
+    if bad:
+        raise ClaimsError(bad)
+    return records_to_claims(doc, origin)
+
+
+def _read_frame(frame: pd.DataFrame) -> ClaimSet:
+    origin = "<DataFrame>"
+    problems = _header_problems(list(frame.columns), origin)
+    if problems:
+        raise ClaimsError(problems)
+    records = [
+        {k: (None if _is_blank(v) else v) for k, v in rec.items()}
+        for rec in frame.to_dict(orient="records")
+    ]
+    return records_to_claims(records, origin, [str(i) for i in frame.index])
+
+
+def read_claims(source: str | os.PathLike[str] | pd.DataFrame | ClaimSet) -> ClaimSet:
+    """Read and validate claims from a CSV or YAML file, a DataFrame or a ClaimSet.
+
+    The file type follows the suffix (``.csv``; ``.yaml``/``.yml``). Raises
+    :class:`ClaimsError` listing every problem (file, row, column, reason) at once.
+    """
+    if isinstance(source, ClaimSet):
+        return source
+    if isinstance(source, pd.DataFrame):
+        return _read_frame(source)
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"claims file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".yaml", ".yml"):
+        return _read_yaml(path)
+    raise ClaimsError([Problem(str(path), None, None,
+                               f"unknown file type {suffix!r}; use .csv, .yaml or .yml")])
+
+
+__all__ = [
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SOURCE_TYPES",
+    "Claim",
+    "ClaimSet",
+    "ClaimsError",
+    "Problem",
+    "read_claims",
+    "records_to_claims",
+]
