@@ -1,3 +1,43 @@
-"""casualty_models: honest Bayesian estimates of true casualty counts from biased claims."""
+"""casualty_models: honest Bayesian estimates of true casualty counts from biased claims.
+
+``import casualty_models`` is light; PyMC is imported on the first :func:`fit`.
+"""
+
 from casualty_models._version import __version__
-from casualty_models.claims import Claim, ClaimSet, ClaimsError, read_claims
+from casualty_models.claims import (
+    COLUMNS,
+    SOURCE_TYPES,
+    Claim,
+    ClaimSet,
+    ClaimsError,
+    read_claims,
+)
+from casualty_models.diagnostics import ConvergenceWarning, Diagnostics
+from casualty_models.estimate import Estimate, FitSettings, fit
+from casualty_models.io import load
+from casualty_models.sources import (
+    DEFAULT_LEVEL,
+    DEFAULT_SOURCE_PRIORS,
+    Priors,
+    SourcePrior,
+)
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_LEVEL",
+    "DEFAULT_SOURCE_PRIORS",
+    "SOURCE_TYPES",
+    "Claim",
+    "ClaimSet",
+    "ClaimsError",
+    "ConvergenceWarning",
+    "Diagnostics",
+    "Estimate",
+    "FitSettings",
+    "Priors",
+    "SourcePrior",
+    "__version__",
+    "fit",
+    "load",
+    "read_claims",
+]

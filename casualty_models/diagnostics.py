@@ -1,0 +1,126 @@
+"""Convergence diagnostics of a fit, and the warning that names concrete remedies."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+R_HAT_MAX = 1.01
+ESS_MIN = 400
+
+
+class ConvergenceWarning(UserWarning):
+    """The sampler did not converge well enough to trust the intervals as printed."""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Worst-case convergence numbers over every reported quantity.
+
+    ``r_hat_max`` is the largest rank-normalised split R-hat, ``ess_bulk_min`` and
+    ``ess_tail_min`` the smallest effective sample sizes, ``divergences`` the number of
+    divergent transitions after tuning; ``worst`` names the quantity with the largest
+    R-hat.
+    """
+
+    r_hat_max: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    divergences: int
+    tree_depth_hits: int
+    chains: int
+    draws: int
+    worst: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems()
+
+    def problems(self) -> list[str]:
+        """Plain-language list of failed checks (empty when all pass)."""
+        out = []
+        if not self.r_hat_max <= R_HAT_MAX:  # also catches NaN
+            out.append(f"R-hat {self.r_hat_max:.3f} > {R_HAT_MAX} (worst: {self.worst})")
+        if not self.ess_bulk_min >= ESS_MIN:
+            out.append(f"bulk ESS {self.ess_bulk_min:.0f} < {ESS_MIN}")
+        if not self.ess_tail_min >= ESS_MIN:
+            out.append(f"tail ESS {self.ess_tail_min:.0f} < {ESS_MIN}")
+        if self.divergences:
+            out.append(f"{self.divergences} divergent transitions")
+        return out
+
+    def remedies(self) -> list[str]:
+        """Concrete next steps for the failed checks."""
+        out = []
+        if self.divergences:
+            out.append("raise target_accept (e.g. fit(..., target_accept=0.98)); if "
+                       "divergences persist, look for claims in sharp conflict with "
+                       "est.claims_check() and widen the priors of their source types")
+        if not self.r_hat_max <= R_HAT_MAX:
+            out.append(f"run longer: tune={2 * max(self.draws, 1000)} and "
+                       f"draws={2 * self.draws}, or more chains")
+        if not (self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN):
+            out.append(f"more draws: ESS scales with draws, try draws={_draws_for(self)}")
+        if self.tree_depth_hits:
+            out.append("many transitions hit the maximum tree depth: the posterior is "
+                       "badly scaled; check for sources with contradictory claims")
+        return out
+
+    def message(self) -> str:
+        return ("; ".join(self.problems()) + ". Remedies: " + "; ".join(self.remedies())
+                if self.problems() else "all convergence checks passed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _draws_for(d: Diagnostics) -> int:
+    ess = min(d.ess_bulk_min, d.ess_tail_min)
+    factor = ESS_MIN / ess if ess > 0 else 4.0
+    return int(np.ceil(min(max(factor * 1.2, 1.5), 10.0) * d.draws / 100) * 100)
+
+
+def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -> Diagnostics:
+    """Diagnostics over the given quantities.
+
+    ``posterior`` maps a name to an xarray DataArray with leading dims (chain, draw);
+    ``sample_stats`` is the InferenceData group of the same name.
+    """
+    import arviz as az
+    import xarray as xr
+
+    ds = xr.Dataset(posterior)
+    rhat = az.rhat(ds)
+    ess_bulk = az.ess(ds, method="bulk")
+    ess_tail = az.ess(ds, method="tail")
+    worst_name, worst_val = "", -np.inf
+    for name in ds.data_vars:
+        vals = np.asarray(rhat[name]).ravel()
+        if vals.size and np.nanmax(vals) > worst_val:
+            worst_val = float(np.nanmax(vals))
+            flat = np.nanargmax(vals)
+            coords = np.unravel_index(flat, rhat[name].shape) if rhat[name].ndim else ()
+            labels = [str(rhat[name][d].values[i]) for d, i in zip(rhat[name].dims, coords,
+                                                                    strict=True)]
+            worst_name = f"{name}[{', '.join(labels)}]" if labels else str(name)
+        if np.isnan(vals).any():
+            worst_val, worst_name = np.nan, str(name)
+            break
+
+    def _min(ds_: Any) -> float:
+        return float(min(np.nanmin(np.asarray(ds_[v])) for v in ds_.data_vars))
+
+    diverging = int(np.asarray(sample_stats["diverging"]).sum())
+    depth = np.asarray(sample_stats["tree_depth"]) if "tree_depth" in sample_stats else np.zeros(1)
+    return Diagnostics(
+        r_hat_max=float(worst_val),
+        ess_bulk_min=_min(ess_bulk),
+        ess_tail_min=_min(ess_tail),
+        divergences=diverging,
+        tree_depth_hits=int((depth >= max_tree_depth).sum()),
+        chains=int(ds.sizes["chain"]),
+        draws=int(ds.sizes["draw"]),
+        worst=worst_name,
+    )

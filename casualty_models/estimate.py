@@ -1,0 +1,457 @@
+"""fit() and the immutable Estimate it returns: summaries, source biases, claim checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from casualty_models._version import __version__
+from casualty_models.claims import ClaimSet, _parse_date, read_claims
+from casualty_models.diagnostics import ConvergenceWarning, Diagnostics
+from casualty_models.model import NOISE_NU, ModelInputs, prepare
+from casualty_models.sources import DEFAULT_LEVEL, SUMMARY_LEVELS, Priors
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from casualty_models.plotting import PlotAccessor
+
+MAX_TREE_DEPTH = 10
+# A dense mass matrix removes the level-vs-bias correlation that otherwise forces long
+# trajectories, but costs O(d^2) per step; above this many parameters use a diagonal one.
+DENSE_MASS_MAX_PARAMS = 200
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Everything besides the claims that determines a fit's numbers."""
+
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 2
+    target_accept: float = 0.9
+    random_seed: int = 0
+    priors: Priors = field(default_factory=Priors)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["priors"] = self.priors.to_dict()
+        for key in ("start", "end", "as_of"):
+            out[key] = out[key].isoformat()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FitSettings:
+        data = dict(data)
+        for key in ("start", "end", "as_of"):
+            data[key] = dt.date.fromisoformat(data[key])
+        data["priors"] = Priors.from_dict(data["priors"])
+        return cls(**data)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def fit(
+    claims: ClaimSet | Any,
+    *,
+    as_of: dt.date | str | None = None,
+    start: dt.date | str | None = None,
+    priors: Priors | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+    cores: int | None = None,
+    target_accept: float = 0.9,
+    random_seed: int | None = None,
+    progressbar: bool = False,
+) -> Estimate:
+    """Fit the model to ``claims`` and return a new :class:`Estimate`.
+
+    ``as_of`` is the date of the headline estimate (default: the latest claim's
+    ``as_of``); the daily grid runs from ``start`` (default: the earliest
+    ``period_start`` among the claims) to the later of ``as_of`` and the latest claim.
+    ``random_seed`` fixes every random number; when None a seed is drawn and recorded in
+    ``estimate.settings`` so the fit can be repeated exactly. ``cores`` (default
+    ``min(chains, 2)``) does not change the numbers, only the wall time.
+    """
+    claims = read_claims(claims)
+    if len(claims) == 0:
+        raise ValueError("no claims to fit")
+    priors = Priors() if priors is None else priors
+    if not isinstance(priors, Priors):
+        raise TypeError(f"priors must be a casualty_models.Priors, got {type(priors).__name__}")
+    draws, tune, chains = (_positive_int(n, v) for n, v in
+                           (("draws", draws), ("tune", tune), ("chains", chains)))
+    if not 0.5 <= target_accept < 1:
+        raise ValueError(f"target_accept must be in [0.5, 1), got {target_accept}")
+    cores = min(chains, 2) if cores is None else _positive_int("cores", cores)
+    if random_seed is None:
+        random_seed = secrets.randbits(31)
+    elif isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer) \
+            or random_seed < 0:
+        raise ValueError(f"random_seed must be a non-negative integer, got {random_seed!r}")
+
+    starts = [c.period_start for c in claims if c.period_start is not None]
+    if start is not None:
+        start_date = _parse_date(start)
+    elif starts:
+        start_date = min(starts)
+    else:
+        raise ValueError(
+            "no start date: give fit(..., start='YYYY-MM-DD') (the day counting began, "
+            "e.g. the first day of the war), or set period_start on the claims"
+        )
+    last_claim = max(c.as_of for c in claims)
+    as_of_date = last_claim if as_of is None else _parse_date(as_of)
+    if as_of_date < start_date:
+        raise ValueError(f"as_of {as_of_date} is before start {start_date}")
+    settings = FitSettings(
+        start=start_date,
+        end=max(as_of_date, last_claim),
+        as_of=as_of_date,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=float(target_accept),
+        random_seed=int(random_seed),
+        priors=priors,
+    )
+    inputs = prepare(claims, start=settings.start, end=settings.end, priors=priors)
+    idata = _sample(inputs, settings, cores=cores, progressbar=progressbar)
+    est = Estimate(claims=claims, settings=settings, idata=idata)
+    if not est.diagnostics.ok:
+        warnings.warn(est.diagnostics.message(), ConvergenceWarning, stacklevel=2)
+    return est
+
+
+def _sample(inputs: ModelInputs, settings: FitSettings, *, cores: int,
+            progressbar: bool) -> az.InferenceData:
+    from casualty_models._backend import pymc
+    from casualty_models.model import build_model
+
+    pm = pymc()
+    model = build_model(inputs)
+    n_params = sum(np.size(v) for v in model.initial_point().values())
+    init = "jitter+adapt_full" if n_params <= DENSE_MASS_MAX_PARAMS else "jitter+adapt_diag"
+    with warnings.catch_warnings():
+        # PyMC's own convergence messages are replaced by ours (Diagnostics)
+        warnings.filterwarnings("ignore", module="pymc")
+        idata = pm.sample(
+            model=model,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=cores,
+            init=init,
+            target_accept=settings.target_accept,
+            max_treedepth=MAX_TREE_DEPTH,
+            random_seed=settings.random_seed,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+        )
+    # keep only what results need: the latent curve, biases and claim-level counts
+    idata.posterior = idata.posterior[["log_rate", "bias", "log_count"]]
+    return idata
+
+
+def _quantiles(draws: np.ndarray, levels: Iterable[float]) -> dict[str, np.ndarray]:
+    """Mean, median and equal-tailed interval bounds over axis 0."""
+    out = {"mean": draws.mean(axis=0), "median": np.median(draws, axis=0)}
+    for level in levels:
+        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        out[f"low_{_pct(level)}"] = lo
+        out[f"high_{_pct(level)}"] = hi
+    return out
+
+
+def _pct(level: float) -> str:
+    return f"{100 * level:g}"
+
+
+def _levels(level: float) -> tuple[float, ...]:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    return tuple(sorted({*SUMMARY_LEVELS[:-1], level}))
+
+
+@dataclass(frozen=True, eq=False)
+class Estimate:
+    """Result of :func:`fit`: the claims, the settings and the posterior. Immutable.
+
+    Intervals are equal-tailed (they map to the same interval of the log count and of
+    any increasing transform, unlike HDIs); the default level is
+    :data:`casualty_models.DEFAULT_LEVEL`, and every summary also reports the 50%
+    interval.
+    """
+
+    claims: ClaimSet
+    settings: FitSettings
+    idata: az.InferenceData
+    version: str = __version__
+
+    # ------------------------------------------------------------------ derived arrays
+    @cached_property
+    def inputs(self) -> ModelInputs:
+        """The model arrays, rebuilt deterministically from claims and settings."""
+        return prepare(self.claims, start=self.settings.start, end=self.settings.end,
+                       priors=self.settings.priors)
+
+    @cached_property
+    def cumulative_draws(self) -> np.ndarray:
+        """Posterior draws of the cumulative count: (chain, draw, series, day)."""
+        knots = np.asarray(self.idata.posterior["log_rate"])
+        return self.inputs.grid.cumulative(knots)
+
+    def _flat(self, array: np.ndarray) -> np.ndarray:
+        """(chain, draw, ...) -> (sample, ...)."""
+        return array.reshape(-1, *array.shape[2:])
+
+    @cached_property
+    def diagnostics(self) -> Diagnostics:
+        """R-hat, ESS and divergences over the curve, the biases and the claim counts."""
+        import xarray as xr
+
+        from casualty_models.diagnostics import compute
+
+        post = self.idata.posterior
+        cum = xr.DataArray(
+            np.log(self.cumulative_draws),
+            dims=("chain", "draw", "series", "date"),
+            coords={"series": post["log_rate"].coords["series"].values,
+                    "date": [str(d) for d in self.inputs.grid.dates]},
+        )
+        quantities = {"log_cumulative": cum, "bias": post["bias"],
+                      "log_count": post["log_count"]}
+        return compute(quantities, self.idata.sample_stats, MAX_TREE_DEPTH)
+
+    # ------------------------------------------------------------------------ results
+    def summary(self, *, dates: Iterable[Any] | None = None,
+                level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """Posterior of the cumulative true count per series and day.
+
+        One row per (side, category, date); ``dates`` selects days (default: every day
+        of the grid). Columns: mean, median, sd and the bounds of the 50% and
+        ``level`` equal-tailed credible intervals (``low_50``, ``high_50``, ``low_90``,
+        ``high_90`` at the default level), in people.
+        """
+        grid = self.inputs.grid
+        wanted = (range(grid.n_days) if dates is None
+                  else [self._day_index(d) for d in dates])
+        idx = np.asarray(list(wanted), dtype=int)
+        draws = self._flat(self.cumulative_draws)[:, :, idx]  # (sample, series, day)
+        stats = _quantiles(draws, _levels(level))
+        sd = draws.std(axis=0, ddof=1)
+        rows = []
+        for s, (side, category) in enumerate(self.inputs.series):
+            for j, day in enumerate(idx):
+                row: dict[str, Any] = {"side": side, "category": category,
+                                       "date": pd.Timestamp(grid.dates[day])}
+                row.update({k: float(v[s, j]) for k, v in stats.items()})
+                row["sd"] = float(sd[s, j])
+                rows.append(row)
+        cols = ["side", "category", "date", "mean", "median", "sd",
+                *[k for k in stats if k.startswith(("low_", "high_"))]]
+        return pd.DataFrame(rows, columns=cols)
+
+    def headline(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """:meth:`summary` at the ``as_of`` date only: one row per series."""
+        return self.summary(dates=[self.settings.as_of], level=level)
+
+    def _day_index(self, date: Any) -> int:
+        d = _parse_date(date)
+        grid = self.inputs.grid
+        if not grid.start <= d <= grid.end:
+            raise ValueError(f"date {d} is outside the fitted grid {grid.start}..{grid.end}")
+        return grid.day(d)
+
+    def sources(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """Bias factor of each speaker (source about one side), posterior and prior.
+
+        ``bias_factor`` is the posterior median of claim / truth (×3.1 means the speaker
+        reports 3.1 times the true count); ``learned`` is 1 − posterior sd / prior sd of
+        the log factor: near 0 means the claims taught the model nothing about this
+        source and its factor is the prior's.
+        """
+        post = self._flat(np.asarray(self.idata.posterior["bias"]))  # (sample, speaker)
+        q = _quantiles(np.exp(post), _levels(level))
+        rows = []
+        for j, ((source, side), source_type) in enumerate(
+            zip(self.inputs.speakers, self.inputs.speaker_types, strict=True)
+        ):
+            prior = self.inputs.speaker_priors[j]
+            p_lo, p_med, p_hi = prior.factor_interval(level)
+            prior_sd = float(prior.log_dist().std())
+            rows.append({
+                "source": source,
+                "side": side,
+                "source_type": source_type,
+                "n_claims": int(np.sum(self.inputs.claim_speaker == j)),
+                "bias_factor": float(q["median"][j]),
+                **{k: float(v[j]) for k, v in q.items() if k.startswith(("low_", "high_"))},
+                f"prior_low_{_pct(level)}": p_lo,
+                "prior_median": p_med,
+                f"prior_high_{_pct(level)}": p_hi,
+                "learned": float(1 - post[:, j].std(ddof=1) / prior_sd),
+            })
+        return pd.DataFrame(rows)
+
+    def predictive_draws(self, *, random_seed: int | None = None) -> np.ndarray:
+        """Posterior predictive log-figures each claim's speaker would state: (sample, claim).
+
+        Deterministic for a given seed (default: the fit's seed).
+        """
+        seed = self.settings.random_seed if random_seed is None else random_seed
+        rng = np.random.default_rng([seed, 1])
+        inp = self.inputs
+        log_count = self._flat(np.asarray(self.idata.posterior["log_count"]))
+        bias = self._flat(np.asarray(self.idata.posterior["bias"]))[:, inp.claim_speaker]
+        noise = np.array([inp.speaker_priors[j].noise_sigma for j in inp.claim_speaker])
+        scale = np.sqrt(noise**2 + inp.claim_extra_sigma**2)
+        return log_count + bias + scale * rng.standard_t(NOISE_NU, size=log_count.shape)
+
+    def claims_check(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """Per claim: what the model expects that source to say, and how surprising it is.
+
+        ``p_value`` is the posterior predictive probability of a figure at least as
+        extreme as a point claim (two-sided), or of the stated event for a range, floor
+        or ceiling; ``surprising`` flags p < 1 − ``level``. The claim itself is part of
+        the fit, so this understates surprise (see leave-one-source-out for the strict
+        version).
+        """
+        pred = self.predictive_draws()
+        inp = self.inputs
+        q = _quantiles(np.exp(pred), _levels(level))
+        rows = []
+        for i, c in enumerate(self.claims):
+            draws = pred[:, i]
+            if inp.claim_kind[i] == 0:  # a point, or a range with a stated probability
+                y = inp.claim_log_value[i]
+                p = 2 * min(np.mean(draws <= y), np.mean(draws >= y))
+            else:
+                p = float(np.mean((draws >= inp.claim_log_low[i])
+                                  & (draws <= inp.claim_log_high[i])))
+            p = float(min(p, 1.0))
+            rows.append({
+                "claim": i,
+                "source": c.source,
+                "source_type": c.source_type,
+                "side": c.side,
+                "category": c.category,
+                "as_of": pd.Timestamp(c.as_of),
+                "kind": c.kind,
+                "claimed": c.describe(),
+                "value": c.value,
+                "low": c.low,
+                "high": c.high,
+                "predicted_median": float(q["median"][i]),
+                **{f"predicted_{k}": float(v[i]) for k, v in q.items()
+                   if k.startswith(("low_", "high_"))},
+                "p_value": p,
+                "surprising": p < 1 - level,
+            })
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ plots and I/O
+    @property
+    def plot(self) -> PlotAccessor:
+        """Plot namespace: ``est.plot.claims()``, ``.timeline()``, ``.sources()``."""
+        from casualty_models.plotting import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results: series, sources, diagnostics, fingerprint, version."""
+        summ = self.summary()
+        series = []
+        for (side, category), frame in summ.groupby(["side", "category"], sort=False):
+            series.append({
+                "side": side,
+                "category": category,
+                "values": [
+                    {
+                        "date": r.date.date().isoformat(),
+                        "mean": r.mean,
+                        "median": r.median,
+                        "interval_50": [r.low_50, r.high_50],
+                        f"interval_{_pct(DEFAULT_LEVEL)}": [getattr(r, f"low_{_pct(DEFAULT_LEVEL)}"),
+                                                           getattr(r, f"high_{_pct(DEFAULT_LEVEL)}")],
+                    }
+                    for r in frame.itertuples()
+                ],
+            })
+        src = self.sources()
+        lvl = _pct(DEFAULT_LEVEL)
+        sources = [
+            {
+                "source": r["source"], "side": r["side"], "source_type": r["source_type"],
+                "n_claims": r["n_claims"], "bias_factor": r["bias_factor"],
+                f"interval_{lvl}": [r[f"low_{lvl}"], r[f"high_{lvl}"]],
+                "prior_median": r["prior_median"], "learned": r["learned"],
+            }
+            for r in src.to_dict(orient="records")
+        ]
+        d = self.diagnostics
+        return {
+            "package_version": self.version,
+            "claims_fingerprint": self.claims.fingerprint,
+            "credible_level": DEFAULT_LEVEL,
+            "as_of": self.settings.as_of.isoformat(),
+            "settings": self.settings.to_dict(),
+            "series": series,
+            "sources": sources,
+            "diagnostics": {"r_hat_max": d.r_hat_max, "ess_bulk_min": d.ess_bulk_min,
+                            "ess_tail_min": d.ess_tail_min, "divergences": d.divergences,
+                            "ok": d.ok},
+        }
+
+    def to_json(self, path: Any = None, *, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text; also written atomically to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default)
+        if path is not None:
+            from casualty_models._atomic import atomic_write
+
+            atomic_write(path, text + "\n")
+        return text
+
+    def save(self, path: Any) -> None:
+        """Write the whole estimate (posterior, claims, settings) to one netCDF file."""
+        from casualty_models.io import save
+
+        save(self, path)
+
+    def __repr__(self) -> str:
+        head = self.headline()
+        lvl = _pct(DEFAULT_LEVEL)
+        parts = [
+            f"{r.side}/{r.category}: {r.median:,.0f} ({lvl}% {getattr(r, f'low_{lvl}'):,.0f}–"
+            f"{getattr(r, f'high_{lvl}'):,.0f})"
+            for r in head.itertuples()
+        ]
+        return (f"Estimate(as_of {self.settings.as_of}, {len(self.claims)} claims; "
+                + "; ".join(parts) + ")")
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.integer | np.bool_):
+        return x.item()
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, dt.date):
+        return x.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")

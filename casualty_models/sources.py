@@ -1,0 +1,177 @@
+"""Priors: how biased and how noisy each kind of source is, and the latent curve's priors.
+
+All bias numbers are on the natural-log scale of the multiplicative factor between what a
+source says and the truth: ``log(claim) = log(true count) + bias + noise``. A bias of
+``log(0.4)`` means the source reports 40% of the true count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from scipy import stats
+
+from casualty_models.claims import SOURCE_TYPES
+
+DEFAULT_LEVEL = 0.9
+"""The default credible level, used by every summary, plot and report."""
+
+SUMMARY_LEVELS: tuple[float, ...] = (0.5, DEFAULT_LEVEL)
+"""Interval levels reported side by side in summaries."""
+
+
+@dataclass(frozen=True)
+class SourcePrior:
+    """Prior for one speaker's bias and the noise of each of its claims.
+
+    bias ~ Normal(bias_mu, bias_sigma) on the log scale, truncated above at
+    ``bias_upper`` when given (``0.0`` means the source can only undercount, as a
+    documented tally). Each claim then deviates from ``true × exp(bias)`` by Student-t
+    noise with scale ``noise_sigma`` (log scale, fixed: it cannot be learned from a
+    handful of claims).
+    """
+
+    bias_mu: float
+    bias_sigma: float
+    noise_sigma: float
+    bias_upper: float | None = None
+
+    def __post_init__(self) -> None:
+        bad = []
+        if not math.isfinite(self.bias_mu):
+            bad.append(f"bias_mu must be finite, got {self.bias_mu}")
+        if not self.bias_sigma > 0:
+            bad.append(f"bias_sigma must be > 0, got {self.bias_sigma}")
+        if not self.noise_sigma > 0:
+            bad.append(f"noise_sigma must be > 0, got {self.noise_sigma}")
+        if self.bias_upper is not None and not math.isfinite(self.bias_upper):
+            bad.append(f"bias_upper must be finite or None, got {self.bias_upper}")
+        if bad:
+            raise ValueError("; ".join(bad))
+
+    @classmethod
+    def from_factor(
+        cls, factor: float, *, spread: float, noise: float, max_factor: float | None = None
+    ) -> SourcePrior:
+        """Build from a median factor (e.g. ``0.4`` = reports 40% of the truth).
+
+        ``spread`` and ``noise`` are log-scale standard deviations; ``max_factor`` caps
+        the factor (``1.0`` for a source that can only undercount).
+        """
+        upper = None if max_factor is None else math.log(max_factor)
+        return cls(math.log(factor), spread, noise, upper)
+
+    def log_dist(self) -> Any:
+        """The prior of the log bias factor as a frozen scipy distribution."""
+        if self.bias_upper is None:
+            return stats.norm(self.bias_mu, self.bias_sigma)
+        b = (self.bias_upper - self.bias_mu) / self.bias_sigma
+        return stats.truncnorm(-math.inf, b, loc=self.bias_mu, scale=self.bias_sigma)
+
+    def factor_interval(self, level: float = DEFAULT_LEVEL) -> tuple[float, float, float]:
+        """Prior (low, median, high) of the bias factor at ``level``."""
+        tail = (1 - level) / 2
+        lo, med, hi = self.log_dist().ppf([tail, 0.5, 1 - tail])
+        return (math.exp(lo), math.exp(med), math.exp(hi))
+
+
+# Defaults, argued in docs/model.md. Chosen to be generic across events, not tuned to any
+# one war: a side reports about 40% of its own dead (90%: 0.11-1.5x), about 2.5x the
+# enemy's (0.67-9.3x); third parties are unbiased but uncertain (0.52-1.9x); named-person
+# tallies catch about half (never more than all); independent statistical estimates are
+# close to unbiased.
+DEFAULT_SOURCE_PRIORS: Mapping[str, SourcePrior] = MappingProxyType(
+    {
+        "own": SourcePrior.from_factor(0.4, spread=0.8, noise=0.2),
+        "enemy": SourcePrior.from_factor(2.5, spread=0.8, noise=0.2),
+        "neutral": SourcePrior.from_factor(1.0, spread=0.4, noise=0.2),
+        "tally": SourcePrior.from_factor(0.5, spread=0.6, noise=0.05, max_factor=1.0),
+        "independent": SourcePrior.from_factor(1.0, spread=0.25, noise=0.1),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Priors:
+    """All prior settings of the model; pass to :func:`casualty_models.fit`.
+
+    ``source_types`` overrides the defaults per source type; ``sources`` overrides per
+    source name (all sides) or per ``"source|side"`` key (one speaker). Unknown types or
+    misspelt keys are rejected when fitting, never ignored.
+
+    The latent daily death rate of each series follows a Gaussian random walk on the log
+    scale, pinned every ``knot_days`` days, with ``rate_volatility`` log units of change
+    per square-root day. ``level_mu`` centres the log daily rate at the start (None:
+    taken from the claims, see docs), with standard deviation ``level_sigma``.
+    """
+
+    source_types: Mapping[str, SourcePrior] = field(default_factory=dict)
+    sources: Mapping[str, SourcePrior] = field(default_factory=dict)
+    level_mu: float | None = None
+    level_sigma: float = 2.0
+    rate_volatility: float = 0.1
+    knot_days: int = 7
+
+    def __post_init__(self) -> None:
+        bad = [t for t in self.source_types if t not in SOURCE_TYPES]
+        if bad:
+            raise ValueError(f"unknown source types {bad}; known: {', '.join(SOURCE_TYPES)}")
+        for name, value in (*self.source_types.items(), *self.sources.items()):
+            if not isinstance(value, SourcePrior):
+                raise TypeError(f"prior for {name!r} must be a SourcePrior, got {type(value)}")
+        if not self.level_sigma > 0 or not self.rate_volatility > 0:
+            raise ValueError("level_sigma and rate_volatility must be > 0")
+        if not (isinstance(self.knot_days, int) and self.knot_days >= 1):
+            raise ValueError(f"knot_days must be a positive integer, got {self.knot_days!r}")
+        # frozen: store read-only copies so a caller's dict cannot change a fitted model
+        object.__setattr__(self, "source_types", MappingProxyType(dict(self.source_types)))
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+
+    def for_type(self, source_type: str) -> SourcePrior:
+        """The prior used for a speaker of ``source_type`` with no per-source override."""
+        return self.source_types.get(source_type, DEFAULT_SOURCE_PRIORS[source_type])
+
+    def for_speaker(self, source: str, side: str, source_type: str) -> SourcePrior:
+        """The prior for one speaker: ``source|side`` override, then ``source``, then type."""
+        for key in (f"{source}|{side}", source):
+            if key in self.sources:
+                return self.sources[key]
+        return self.for_type(source_type)
+
+    def check_keys(self, speakers: list[tuple[str, str]]) -> None:
+        """Raise if a per-source override names no speaker in the claims."""
+        known = {s for s, _ in speakers} | {f"{s}|{d}" for s, d in speakers}
+        unknown = sorted(k for k in self.sources if k not in known)
+        if unknown:
+            raise ValueError(
+                f"priors.sources has keys matching no claim: {unknown}; "
+                f"known sources: {sorted({s for s, _ in speakers})}"
+            )
+
+    def with_source_type(self, source_type: str, **changes: float | None) -> Priors:
+        """A copy with one source type's prior changed, e.g. ``bias_sigma=1.2``."""
+        new = replace(self.for_type(source_type), **changes)
+        return replace(self, source_types={**self.source_types, source_type: new})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings, with every source type's effective prior spelled out."""
+        return {
+            "source_types": {t: asdict(self.for_type(t)) for t in SOURCE_TYPES},
+            "sources": {k: asdict(v) for k, v in self.sources.items()},
+            "level_mu": self.level_mu,
+            "level_sigma": self.level_sigma,
+            "rate_volatility": self.rate_volatility,
+            "knot_days": self.knot_days,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Priors:
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data)
+        types = {k: SourcePrior(**v) for k, v in data.pop("source_types", {}).items()}
+        sources = {k: SourcePrior(**v) for k, v in data.pop("sources", {}).items()}
+        return cls(source_types=types, sources=sources, **data)
