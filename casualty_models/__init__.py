@@ -3,13 +3,15 @@
 ``import casualty_models`` is light; PyMC is imported on the first :func:`fit`.
 """
 
+# first: configures PyTensor before anything imports it (see _backend for why)
+from casualty_models import _backend  # noqa: F401
 from casualty_models._version import __version__
 from casualty_models.claims import (
     COLUMNS,
     SOURCE_TYPES,
     Claim,
-    ClaimSet,
     ClaimsError,
+    ClaimSet,
     read_claims,
 )
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics

@@ -38,3 +38,6 @@ def pymc() -> ModuleType:
         import arviz  # noqa: F401
         import pymc as pm
     return pm
+
+
+configure_pytensor()

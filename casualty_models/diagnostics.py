@@ -41,7 +41,9 @@ class Diagnostics:
     def problems(self) -> list[str]:
         """Plain-language list of failed checks (empty when all pass)."""
         out = []
-        if not self.r_hat_max <= R_HAT_MAX:  # also catches NaN
+        if np.isnan(self.r_hat_max):
+            out.append(f"R-hat undefined for {self.worst} (needs 2 or more chains)")
+        elif self.r_hat_max > R_HAT_MAX:
             out.append(f"R-hat {self.r_hat_max:.3f} > {R_HAT_MAX} (worst: {self.worst})")
         if not self.ess_bulk_min >= ESS_MIN:
             out.append(f"bulk ESS {self.ess_bulk_min:.0f} < {ESS_MIN}")
@@ -55,22 +57,31 @@ class Diagnostics:
         """Concrete next steps for the failed checks."""
         out = []
         if self.divergences:
-            out.append("raise target_accept (e.g. fit(..., target_accept=0.98)); if "
-                       "divergences persist, look for claims in sharp conflict with "
-                       "est.claims_check() and widen the priors of their source types")
+            out.append(
+                "raise target_accept (e.g. fit(..., target_accept=0.98)); if "
+                "divergences persist, look for claims in sharp conflict with "
+                "est.claims_check() and widen the priors of their source types"
+            )
         if not self.r_hat_max <= R_HAT_MAX:
-            out.append(f"run longer: tune={2 * max(self.draws, 1000)} and "
-                       f"draws={2 * self.draws}, or more chains")
+            out.append(
+                f"run longer: tune={2 * max(self.draws, 1000)} and "
+                f"draws={2 * self.draws}, or more chains"
+            )
         if not (self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN):
             out.append(f"more draws: ESS scales with draws, try draws={_draws_for(self)}")
         if self.tree_depth_hits:
-            out.append("many transitions hit the maximum tree depth: the posterior is "
-                       "badly scaled; check for sources with contradictory claims")
+            out.append(
+                "many transitions hit the maximum tree depth: the posterior is "
+                "badly scaled; check for sources with contradictory claims"
+            )
         return out
 
     def message(self) -> str:
-        return ("; ".join(self.problems()) + ". Remedies: " + "; ".join(self.remedies())
-                if self.problems() else "all convergence checks passed")
+        return (
+            "; ".join(self.problems()) + ". Remedies: " + "; ".join(self.remedies())
+            if self.problems()
+            else "all convergence checks passed"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,17 +108,19 @@ def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -
     ess_tail = az.ess(ds, method="tail")
     worst_name, worst_val = "", -np.inf
     for name in ds.data_vars:
-        vals = np.asarray(rhat[name]).ravel()
-        if vals.size and np.nanmax(vals) > worst_val:
-            worst_val = float(np.nanmax(vals))
-            flat = np.nanargmax(vals)
-            coords = np.unravel_index(flat, rhat[name].shape) if rhat[name].ndim else ()
-            labels = [str(rhat[name][d].values[i]) for d, i in zip(rhat[name].dims, coords,
-                                                                    strict=True)]
-            worst_name = f"{name}[{', '.join(labels)}]" if labels else str(name)
-        if np.isnan(vals).any():
+        vals = np.asarray(rhat[name])
+        if vals.size == 0:
+            continue
+        if np.isnan(vals).any():  # one chain, or a quantity that never moved
             worst_val, worst_name = np.nan, str(name)
             break
+        if vals.max() > worst_val:
+            worst_val = float(vals.max())
+            where = np.unravel_index(np.argmax(vals), vals.shape)
+            labels = [
+                str(rhat[name][d].values[i]) for d, i in zip(rhat[name].dims, where, strict=True)
+            ]
+            worst_name = f"{name}[{', '.join(labels)}]" if labels else str(name)
 
     def _min(ds_: Any) -> float:
         return float(min(np.nanmin(np.asarray(ds_[v])) for v in ds_.data_vars))

@@ -96,15 +96,19 @@ def fit(
     priors = Priors() if priors is None else priors
     if not isinstance(priors, Priors):
         raise TypeError(f"priors must be a casualty_models.Priors, got {type(priors).__name__}")
-    draws, tune, chains = (_positive_int(n, v) for n, v in
-                           (("draws", draws), ("tune", tune), ("chains", chains)))
+    draws, tune, chains = (
+        _positive_int(n, v) for n, v in (("draws", draws), ("tune", tune), ("chains", chains))
+    )
     if not 0.5 <= target_accept < 1:
         raise ValueError(f"target_accept must be in [0.5, 1), got {target_accept}")
     cores = min(chains, 2) if cores is None else _positive_int("cores", cores)
     if random_seed is None:
         random_seed = secrets.randbits(31)
-    elif isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer) \
-            or random_seed < 0:
+    elif (
+        isinstance(random_seed, bool)
+        or not isinstance(random_seed, int | np.integer)
+        or random_seed < 0
+    ):
         raise ValueError(f"random_seed must be a non-negative integer, got {random_seed!r}")
 
     starts = [c.period_start for c in claims if c.period_start is not None]
@@ -140,8 +144,9 @@ def fit(
     return est
 
 
-def _sample(inputs: ModelInputs, settings: FitSettings, *, cores: int,
-            progressbar: bool) -> az.InferenceData:
+def _sample(
+    inputs: ModelInputs, settings: FitSettings, *, cores: int, progressbar: bool
+) -> az.InferenceData:
     from casualty_models._backend import pymc
     from casualty_models.model import build_model
 
@@ -209,8 +214,12 @@ class Estimate:
     @cached_property
     def inputs(self) -> ModelInputs:
         """The model arrays, rebuilt deterministically from claims and settings."""
-        return prepare(self.claims, start=self.settings.start, end=self.settings.end,
-                       priors=self.settings.priors)
+        return prepare(
+            self.claims,
+            start=self.settings.start,
+            end=self.settings.end,
+            priors=self.settings.priors,
+        )
 
     @cached_property
     def cumulative_draws(self) -> np.ndarray:
@@ -233,16 +242,18 @@ class Estimate:
         cum = xr.DataArray(
             np.log(self.cumulative_draws),
             dims=("chain", "draw", "series", "date"),
-            coords={"series": post["log_rate"].coords["series"].values,
-                    "date": [str(d) for d in self.inputs.grid.dates]},
+            coords={
+                "series": post["log_rate"].coords["series"].values,
+                "date": [str(d) for d in self.inputs.grid.dates],
+            },
         )
-        quantities = {"log_cumulative": cum, "bias": post["bias"],
-                      "log_count": post["log_count"]}
+        quantities = {"log_cumulative": cum, "bias": post["bias"], "log_count": post["log_count"]}
         return compute(quantities, self.idata.sample_stats, MAX_TREE_DEPTH)
 
     # ------------------------------------------------------------------------ results
-    def summary(self, *, dates: Iterable[Any] | None = None,
-                level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    def summary(
+        self, *, dates: Iterable[Any] | None = None, level: float = DEFAULT_LEVEL
+    ) -> pd.DataFrame:
         """Posterior of the cumulative true count per series and day.
 
         One row per (side, category, date); ``dates`` selects days (default: every day
@@ -251,8 +262,7 @@ class Estimate:
         ``high_90`` at the default level), in people.
         """
         grid = self.inputs.grid
-        wanted = (range(grid.n_days) if dates is None
-                  else [self._day_index(d) for d in dates])
+        wanted = range(grid.n_days) if dates is None else [self._day_index(d) for d in dates]
         idx = np.asarray(list(wanted), dtype=int)
         draws = self._flat(self.cumulative_draws)[:, :, idx]  # (sample, series, day)
         stats = _quantiles(draws, _levels(level))
@@ -260,13 +270,23 @@ class Estimate:
         rows = []
         for s, (side, category) in enumerate(self.inputs.series):
             for j, day in enumerate(idx):
-                row: dict[str, Any] = {"side": side, "category": category,
-                                       "date": pd.Timestamp(grid.dates[day])}
+                row: dict[str, Any] = {
+                    "side": side,
+                    "category": category,
+                    "date": pd.Timestamp(grid.dates[day]),
+                }
                 row.update({k: float(v[s, j]) for k, v in stats.items()})
                 row["sd"] = float(sd[s, j])
                 rows.append(row)
-        cols = ["side", "category", "date", "mean", "median", "sd",
-                *[k for k in stats if k.startswith(("low_", "high_"))]]
+        cols = [
+            "side",
+            "category",
+            "date",
+            "mean",
+            "median",
+            "sd",
+            *[k for k in stats if k.startswith(("low_", "high_"))],
+        ]
         return pd.DataFrame(rows, columns=cols)
 
     def headline(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
@@ -297,18 +317,20 @@ class Estimate:
             prior = self.inputs.speaker_priors[j]
             p_lo, p_med, p_hi = prior.factor_interval(level)
             prior_sd = float(prior.log_dist().std())
-            rows.append({
-                "source": source,
-                "side": side,
-                "source_type": source_type,
-                "n_claims": int(np.sum(self.inputs.claim_speaker == j)),
-                "bias_factor": float(q["median"][j]),
-                **{k: float(v[j]) for k, v in q.items() if k.startswith(("low_", "high_"))},
-                f"prior_low_{_pct(level)}": p_lo,
-                "prior_median": p_med,
-                f"prior_high_{_pct(level)}": p_hi,
-                "learned": float(1 - post[:, j].std(ddof=1) / prior_sd),
-            })
+            rows.append(
+                {
+                    "source": source,
+                    "side": side,
+                    "source_type": source_type,
+                    "n_claims": int(np.sum(self.inputs.claim_speaker == j)),
+                    "bias_factor": float(q["median"][j]),
+                    **{k: float(v[j]) for k, v in q.items() if k.startswith(("low_", "high_"))},
+                    f"prior_low_{_pct(level)}": p_lo,
+                    "prior_median": p_med,
+                    f"prior_high_{_pct(level)}": p_hi,
+                    "learned": float(1 - post[:, j].std(ddof=1) / prior_sd),
+                }
+            )
         return pd.DataFrame(rows)
 
     def predictive_draws(self, *, random_seed: int | None = None) -> np.ndarray:
@@ -344,27 +366,33 @@ class Estimate:
                 y = inp.claim_log_value[i]
                 p = 2 * min(np.mean(draws <= y), np.mean(draws >= y))
             else:
-                p = float(np.mean((draws >= inp.claim_log_low[i])
-                                  & (draws <= inp.claim_log_high[i])))
+                p = float(
+                    np.mean((draws >= inp.claim_log_low[i]) & (draws <= inp.claim_log_high[i]))
+                )
             p = float(min(p, 1.0))
-            rows.append({
-                "claim": i,
-                "source": c.source,
-                "source_type": c.source_type,
-                "side": c.side,
-                "category": c.category,
-                "as_of": pd.Timestamp(c.as_of),
-                "kind": c.kind,
-                "claimed": c.describe(),
-                "value": c.value,
-                "low": c.low,
-                "high": c.high,
-                "predicted_median": float(q["median"][i]),
-                **{f"predicted_{k}": float(v[i]) for k, v in q.items()
-                   if k.startswith(("low_", "high_"))},
-                "p_value": p,
-                "surprising": p < 1 - level,
-            })
+            rows.append(
+                {
+                    "claim": i,
+                    "source": c.source,
+                    "source_type": c.source_type,
+                    "side": c.side,
+                    "category": c.category,
+                    "as_of": pd.Timestamp(c.as_of),
+                    "kind": c.kind,
+                    "claimed": c.describe(),
+                    "value": c.value,
+                    "low": c.low,
+                    "high": c.high,
+                    "predicted_median": float(q["median"][i]),
+                    **{
+                        f"predicted_{k}": float(v[i])
+                        for k, v in q.items()
+                        if k.startswith(("low_", "high_"))
+                    },
+                    "p_value": p,
+                    "surprising": p < 1 - level,
+                }
+            )
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ plots and I/O
@@ -380,29 +408,37 @@ class Estimate:
         summ = self.summary()
         series = []
         for (side, category), frame in summ.groupby(["side", "category"], sort=False):
-            series.append({
-                "side": side,
-                "category": category,
-                "values": [
-                    {
-                        "date": r.date.date().isoformat(),
-                        "mean": r.mean,
-                        "median": r.median,
-                        "interval_50": [r.low_50, r.high_50],
-                        f"interval_{_pct(DEFAULT_LEVEL)}": [getattr(r, f"low_{_pct(DEFAULT_LEVEL)}"),
-                                                           getattr(r, f"high_{_pct(DEFAULT_LEVEL)}")],
-                    }
-                    for r in frame.itertuples()
-                ],
-            })
+            series.append(
+                {
+                    "side": side,
+                    "category": category,
+                    "values": [
+                        {
+                            "date": r.date.date().isoformat(),
+                            "mean": r.mean,
+                            "median": r.median,
+                            "interval_50": [r.low_50, r.high_50],
+                            f"interval_{_pct(DEFAULT_LEVEL)}": [
+                                getattr(r, f"low_{_pct(DEFAULT_LEVEL)}"),
+                                getattr(r, f"high_{_pct(DEFAULT_LEVEL)}"),
+                            ],
+                        }
+                        for r in frame.itertuples()
+                    ],
+                }
+            )
         src = self.sources()
         lvl = _pct(DEFAULT_LEVEL)
         sources = [
             {
-                "source": r["source"], "side": r["side"], "source_type": r["source_type"],
-                "n_claims": r["n_claims"], "bias_factor": r["bias_factor"],
+                "source": r["source"],
+                "side": r["side"],
+                "source_type": r["source_type"],
+                "n_claims": r["n_claims"],
+                "bias_factor": r["bias_factor"],
                 f"interval_{lvl}": [r[f"low_{lvl}"], r[f"high_{lvl}"]],
-                "prior_median": r["prior_median"], "learned": r["learned"],
+                "prior_median": r["prior_median"],
+                "learned": r["learned"],
             }
             for r in src.to_dict(orient="records")
         ]
@@ -415,9 +451,13 @@ class Estimate:
             "settings": self.settings.to_dict(),
             "series": series,
             "sources": sources,
-            "diagnostics": {"r_hat_max": d.r_hat_max, "ess_bulk_min": d.ess_bulk_min,
-                            "ess_tail_min": d.ess_tail_min, "divergences": d.divergences,
-                            "ok": d.ok},
+            "diagnostics": {
+                "r_hat_max": d.r_hat_max,
+                "ess_bulk_min": d.ess_bulk_min,
+                "ess_tail_min": d.ess_tail_min,
+                "divergences": d.divergences,
+                "ok": d.ok,
+            },
         }
 
     def to_json(self, path: Any = None, *, indent: int | None = 2) -> str:
@@ -443,8 +483,11 @@ class Estimate:
             f"{getattr(r, f'high_{lvl}'):,.0f})"
             for r in head.itertuples()
         ]
-        return (f"Estimate(as_of {self.settings.as_of}, {len(self.claims)} claims; "
-                + "; ".join(parts) + ")")
+        return (
+            f"Estimate(as_of {self.settings.as_of}, {len(self.claims)} claims; "
+            + "; ".join(parts)
+            + ")"
+        )
 
 
 def _json_default(x: Any) -> Any:

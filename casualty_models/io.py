@@ -19,14 +19,16 @@ _ATTR = "casualty_models"  # one JSON attribute on the posterior group
 def save(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
     """Write ``estimate`` to ``path`` (netCDF via h5netcdf), atomically."""
     idata = estimate.idata.copy()
-    idata.posterior.attrs[_ATTR] = json.dumps({
-        "format": 1,
-        "package_version": estimate.version,
-        "claims_fingerprint": estimate.claims.fingerprint,
-        "claims_origin": estimate.claims.origin,
-        "claims": estimate.claims.to_records(),
-        "settings": estimate.settings.to_dict(),
-    })
+    idata.posterior.attrs[_ATTR] = json.dumps(
+        {
+            "format": 1,
+            "package_version": estimate.version,
+            "claims_fingerprint": estimate.claims.fingerprint,
+            "claims_origin": estimate.claims.origin,
+            "claims": estimate.claims.to_records(),
+            "settings": estimate.settings.to_dict(),
+        }
+    )
     return atomic_write_with(path, lambda tmp: idata.to_netcdf(str(tmp), engine="h5netcdf"))
 
 
@@ -48,8 +50,14 @@ def load(path: str | os.PathLike[str]) -> Estimate:
     claims = records_to_claims(meta["claims"], f"{path} (saved claims)")
     claims = type(claims)._trusted(tuple(claims), meta.get("claims_origin", str(path)))
     if claims.fingerprint != meta["claims_fingerprint"]:
-        raise ValueError(f"{path}: the saved claims do not match their fingerprint; "
-                         "the file was altered or is corrupt")
+        raise ValueError(
+            f"{path}: the saved claims do not match their fingerprint; "
+            "the file was altered or is corrupt"
+        )
     del idata.posterior.attrs[_ATTR]
-    return Estimate(claims=claims, settings=FitSettings.from_dict(meta["settings"]),
-                    idata=idata, version=meta["package_version"])
+    return Estimate(
+        claims=claims,
+        settings=FitSettings.from_dict(meta["settings"]),
+        idata=idata,
+        version=meta["package_version"],
+    )

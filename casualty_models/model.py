@@ -124,8 +124,9 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     speakers = claims.speakers
     types = {c.speaker: c.source_type for c in claims}
     speaker_types = [types[s] for s in speakers]
-    speaker_priors = [priors.for_speaker(s, d, t) for (s, d), t in zip(speakers, types.values(),
-                                                                        strict=True)]
+    speaker_priors = [
+        priors.for_speaker(s, d, t) for (s, d), t in zip(speakers, types.values(), strict=True)
+    ]
     n = len(claims)
     log_value = np.zeros(n)
     log_low = np.full(n, -np.inf)
@@ -152,7 +153,8 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     last = np.array([grid.day(c.as_of) for c in claims])
     level_mu = np.array(
         [
-            priors.level_mu if priors.level_mu is not None
+            priors.level_mu
+            if priors.level_mu is not None
             else _default_level(claims, s, first, last)
             for s in series
         ]
@@ -177,8 +179,9 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     )
 
 
-def _default_level(claims: ClaimSet, series: tuple[str, str], first: np.ndarray,
-                   last: np.ndarray) -> float:
+def _default_level(
+    claims: ClaimSet, series: tuple[str, str], first: np.ndarray, last: np.ndarray
+) -> float:
     """Median over a series' claims of log(claimed figure / days covered).
 
     Only sets the centre of a prior that is wide (``level_sigma``, default a factor of
@@ -213,8 +216,11 @@ def t4_logcdf(z):  # pytensor tensor -> tensor
 
 def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
     """The PyMC model for ``inputs``. Nothing is sampled here."""
-    import pymc as pm
     import pytensor.tensor as pt
+
+    from casualty_models._backend import pymc
+
+    pm = pymc()
 
     grid = inputs.grid
     priors = inputs.priors
@@ -272,12 +278,17 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         kind = inputs.claim_kind
         point = np.flatnonzero(kind == KIND_CODES["point"])
         if len(point):
-            pm.StudentT("obs_point", nu=NOISE_NU, mu=loc[point], sigma=scale[point],
-                        observed=inputs.claim_log_value[point])
+            pm.StudentT(
+                "obs_point",
+                nu=NOISE_NU,
+                mu=loc[point],
+                sigma=scale[point],
+                observed=inputs.claim_log_value[point],
+            )
         censored = np.flatnonzero(kind != KIND_CODES["point"])
         if len(censored):
-            z_lo = (np.clip(inputs.claim_log_low[censored], -_FAR, _FAR) - loc[censored])
-            z_hi = (np.clip(inputs.claim_log_high[censored], -_FAR, _FAR) - loc[censored])
+            z_lo = np.clip(inputs.claim_log_low[censored], -_FAR, _FAR) - loc[censored]
+            z_hi = np.clip(inputs.claim_log_high[censored], -_FAR, _FAR) - loc[censored]
             z_lo, z_hi = z_lo / scale[censored], z_hi / scale[censored]
             # log P(lo < claim < hi); a missing bound is a far finite one (cdf 0 or 1)
             # so ranges, floors and ceilings share one expression. Computed from the

@@ -128,12 +128,14 @@ class Priors:
         if not (isinstance(self.knot_days, int) and self.knot_days >= 1):
             raise ValueError(f"knot_days must be a positive integer, got {self.knot_days!r}")
         # frozen: store read-only copies so a caller's dict cannot change a fitted model
-        object.__setattr__(self, "source_types", MappingProxyType(dict(self.source_types)))
+        # every type spelled out, so equal settings compare equal however they were built
+        full = {**DEFAULT_SOURCE_PRIORS, **self.source_types}
+        object.__setattr__(self, "source_types", MappingProxyType(full))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
 
     def for_type(self, source_type: str) -> SourcePrior:
         """The prior used for a speaker of ``source_type`` with no per-source override."""
-        return self.source_types.get(source_type, DEFAULT_SOURCE_PRIORS[source_type])
+        return self.source_types[source_type]
 
     def for_speaker(self, source: str, side: str, source_type: str) -> SourcePrior:
         """The prior for one speaker: ``source|side`` override, then ``source``, then type."""
@@ -160,7 +162,7 @@ class Priors:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings, with every source type's effective prior spelled out."""
         return {
-            "source_types": {t: asdict(self.for_type(t)) for t in SOURCE_TYPES},
+            "source_types": {t: asdict(p) for t, p in self.source_types.items()},
             "sources": {k: asdict(v) for k, v in self.sources.items()},
             "level_mu": self.level_mu,
             "level_sigma": self.level_sigma,

@@ -22,7 +22,7 @@ def seed_claims():
 
 @pytest.fixture(scope="session")
 def seed_estimate(seed_claims):
-    """The seed claims fitted with small but sufficient settings (ESS well over 400)."""
+    """The seed claims fitted once per session at default settings."""
     import casualty_models as cm
 
-    return cm.fit(seed_claims, draws=500, tune=500, chains=2, random_seed=11)
+    return cm.fit(seed_claims, random_seed=11)

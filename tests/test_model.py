@@ -1,0 +1,200 @@
+"""The model graph: grid, likelihood pieces and priors, without sampling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import casualty_models as cm
+from casualty_models.model import KIND_CODES, Grid, build_model, prepare, t4_logcdf
+
+START = dt.date(2022, 2, 24)
+
+
+def _claim(**kw):
+    base = dict(
+        source="S",
+        source_type="neutral",
+        side="a",
+        category="killed",
+        as_of=dt.date(2022, 3, 10),
+        citation="test",
+    )
+    return cm.Claim(**{**base, **kw})
+
+
+def test_grid_knots_cover_every_day_and_end_on_last_day():
+    grid = Grid(START, dt.date(2022, 3, 11), knot_days=7)
+    assert grid.n_days == 16
+    assert grid.knots.tolist() == [0, 7, 14, 15]
+    left, right, frac = grid.interpolation()
+    assert np.all(frac >= 0) and np.all(frac <= 1)
+    # knot days reproduce the knot values exactly
+    knots = np.array([0.0, 1.0, 3.0, 2.0])
+    log_daily = knots[left] * (1 - frac) + knots[right] * frac
+    assert log_daily[[0, 7, 14, 15]].tolist() == [0.0, 1.0, 3.0, 2.0]
+    assert log_daily[3] == pytest.approx(3 / 7)
+
+
+def test_grid_cumulative_is_non_decreasing_sum_of_daily_rates():
+    grid = Grid(START, START + dt.timedelta(days=29), knot_days=7)
+    rng = np.random.default_rng(0)
+    knots = rng.normal(size=(3, len(grid.knots)))
+    cum = grid.cumulative(knots)
+    assert cum.shape == (3, 30)
+    assert np.all(np.diff(cum, axis=-1) > 0)
+
+
+def test_single_day_grid_has_one_knot():
+    grid = Grid(START, START, knot_days=7)
+    assert grid.knots.tolist() == [0]
+    assert grid.cumulative(np.array([[math.log(5.0)]])).tolist() == [[pytest.approx(5.0)]]
+
+
+def test_t4_logcdf_matches_scipy_including_far_tails():
+    z = np.array([-1e4, -300, -50, -5, -1, -0.1, 0, 0.3, 2, 40, 1e3])
+    ours = t4_logcdf(z).eval()
+    np.testing.assert_allclose(ours, stats.t.logcdf(z, 4), rtol=1e-10, atol=1e-300)
+
+
+def test_prepare_encodes_kinds_windows_and_speakers(seed_claims):
+    inp = prepare(seed_claims, start=START, end=dt.date(2022, 3, 11), priors=cm.Priors())
+    assert inp.series == [("russia", "killed"), ("ukraine", "killed")]
+    assert inp.speakers[2] == ("Russian Ministry of Defence", "russia")
+    assert inp.speakers[3] == ("Russian Ministry of Defence", "ukraine")
+    assert inp.speaker_types == ["enemy", "neutral", "own", "enemy"]
+    assert inp.claim_kind.tolist() == [KIND_CODES[k] for k in ("point", "range", "point", "point")]
+    assert inp.claim_first_day.tolist() == [0, 0, 0, 0]
+    assert inp.claim_last_day.tolist() == [15, 15, 6, 6]
+    assert inp.claim_log_low[1] == pytest.approx(math.log(2000))
+    assert inp.claim_log_high[1] == pytest.approx(math.log(4000))
+
+
+def test_stated_probability_range_becomes_gaussian_summary():
+    claims = cm.ClaimSet([_claim(low=100, high=400, interval_prob=0.95, period_start=START)])
+    inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    assert inp.claim_kind.tolist() == [KIND_CODES["point"]]
+    assert inp.claim_log_value[0] == pytest.approx(math.log(200))
+    assert inp.claim_extra_sigma[0] == pytest.approx(math.log(4) / (2 * 1.959964), rel=1e-5)
+
+
+def test_claims_off_the_grid_are_an_error_not_dropped():
+    claims = cm.ClaimSet([_claim(value=10, period_start=dt.date(2022, 2, 1))])
+    with pytest.raises(ValueError, match="outside the grid"):
+        prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+
+
+def test_per_source_prior_override_and_unknown_key(seed_claims):
+    mod = cm.SourcePrior.from_factor(0.1, spread=0.3, noise=0.1)
+    pri = cm.Priors(sources={"Russian Ministry of Defence|russia": mod})
+    inp = prepare(seed_claims, start=START, end=dt.date(2022, 3, 11), priors=pri)
+    assert inp.speaker_priors[2] is mod
+    assert inp.speaker_priors[3] == cm.DEFAULT_SOURCE_PRIORS["enemy"]
+    with pytest.raises(ValueError, match="matching no claim"):
+        prepare(
+            seed_claims,
+            start=START,
+            end=dt.date(2022, 3, 11),
+            priors=cm.Priors(sources={"Russian MoD": mod}),
+        )
+
+
+def test_priors_reject_unknown_types_and_bad_values():
+    with pytest.raises(ValueError, match="unknown source types"):
+        cm.Priors(source_types={"friendly": cm.DEFAULT_SOURCE_PRIORS["own"]})
+    with pytest.raises(ValueError, match="bias_sigma"):
+        cm.SourcePrior(0.0, -1.0, 0.1)
+    with pytest.raises(ValueError, match="knot_days"):
+        cm.Priors(knot_days=0)
+
+
+def test_priors_round_trip_through_dict():
+    pri = cm.Priors(level_sigma=1.5).with_source_type("own", bias_sigma=1.2)
+    assert cm.Priors.from_dict(pri.to_dict()).for_type("own") == pri.for_type("own")
+    assert cm.Priors.from_dict(pri.to_dict()).to_dict() == pri.to_dict()
+
+
+def test_tally_prior_never_exceeds_one():
+    lo, _med, hi = cm.DEFAULT_SOURCE_PRIORS["tally"].factor_interval(0.999)
+    assert hi <= 1.0 and lo > 0
+
+
+@pytest.fixture(scope="module")
+def mixed_model():
+    """Point, range, floor and ceiling claims on one series, plus a window claim."""
+    claims = cm.ClaimSet(
+        [
+            _claim(source="P", value=900, period_start=START),
+            _claim(source="R", source_type="enemy", low=1000, high=3000, period_start=START),
+            _claim(source="F", source_type="tally", low=400, period_start=START),
+            _claim(source="C", source_type="own", high=800, period_start=START),
+            _claim(
+                source="W", value=60, as_of=dt.date(2022, 3, 5), period_start=dt.date(2022, 3, 1)
+            ),
+        ]
+    )
+    inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    return inp, build_model(inp)
+
+
+def test_model_has_expected_variables_and_coords(mixed_model):
+    _inp, model = mixed_model
+    names = {v.name for v in model.free_RVs}
+    assert names == {"level_z", "steps_z", "bias_z", "bias_z_capped"}
+    assert list(model.coords["speaker"]) == ["P|a", "R|a", "F|a", "C|a", "W|a"]
+    assert {"log_rate", "bias", "log_count"} <= {v.name for v in model.deterministics}
+
+
+def test_model_likelihood_matches_hand_computation(mixed_model):
+    """log p of each observation equals the Student-t density / censored probability."""
+    inp, model = mixed_model
+    point = model.initial_point()
+    rng = np.random.default_rng(3)
+    point = {k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in point.items()}
+    outs = model.replace_rvs_by_values([model["log_count"], model["bias"], model["log_rate"]])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    log_count, bias, knots = fn(point)
+    # window claim: the increase of the curve between its dates, from the numpy mirror
+    cum = inp.grid.cumulative(knots)[0]
+    # 1 March is day 5 and 5 March day 9: the window counts days 5..9
+    assert log_count[4] == pytest.approx(math.log(cum[9] - cum[4]))
+    assert log_count[0] == pytest.approx(math.log(cum[14]))
+
+    loc = log_count + bias
+    sig = np.array([p.noise_sigma for p in inp.speaker_priors])
+    t = stats.t(4)
+    expected_point = (
+        t.logpdf((np.log(900) - loc[0]) / sig[0])
+        - np.log(sig[0])
+        + t.logpdf((np.log(60) - loc[4]) / sig[4])
+        - np.log(sig[4])
+    )
+    z = lambda x, i: (np.log(x) - loc[i]) / sig[i]  # noqa: E731
+    expected_censored = (
+        np.log(t.cdf(z(3000, 1)) - t.cdf(z(1000, 1))) + t.logsf(z(400, 2)) + t.logcdf(z(800, 3))
+    )
+    logps = model.point_logps(point, round_vals=12)
+    assert logps["obs_point"] == pytest.approx(expected_point, abs=1e-6)
+    assert logps["obs_censored"] == pytest.approx(expected_censored, abs=1e-6)
+
+
+def test_fit_rejects_bad_arguments_before_sampling(seed_claims):
+    with pytest.raises(TypeError):
+        cm.fit(seed_claims, n_draws=10)  # a misspelt keyword is never swallowed
+    with pytest.raises(ValueError, match="draws"):
+        cm.fit(seed_claims, draws=0)
+    with pytest.raises(ValueError, match="target_accept"):
+        cm.fit(seed_claims, target_accept=1.2)
+    with pytest.raises(TypeError, match="Priors"):
+        cm.fit(seed_claims, priors={"own": 1})
+    with pytest.raises(ValueError, match="random_seed"):
+        cm.fit(seed_claims, random_seed=-1)
+    with pytest.raises(ValueError, match="before start"):
+        cm.fit(seed_claims, as_of="2022-01-01")
+    no_start = cm.ClaimSet([_claim(value=10)])
+    with pytest.raises(ValueError, match="no start date"):
+        cm.fit(no_start)
