@@ -171,7 +171,8 @@ def _sample(
             compute_convergence_checks=False,
         )
     # keep only what results need: the latent curve, biases and claim-level counts
-    idata.posterior = idata.posterior[["log_rate", "bias", "log_count"]]
+    keep = ["log_rate", "log_factor", "ratio", "bias", "bias_drift", "log_count", "claim_loc"]
+    idata.posterior = idata.posterior[[v for v in keep if v in idata.posterior]]
     return idata
 
 
@@ -224,8 +225,11 @@ class Estimate:
     @cached_property
     def cumulative_draws(self) -> np.ndarray:
         """Posterior draws of the cumulative count: (chain, draw, series, day)."""
-        knots = np.asarray(self.idata.posterior["log_rate"])
-        return self.inputs.grid.cumulative(knots)
+        post = self.idata.posterior
+        curves = self.inputs.grid.cumulative(np.asarray(post["log_rate"]))
+        factor = np.exp(np.asarray(post["log_factor"]))  # (chain, draw, series)
+        base = np.array(self.inputs.plan.series_base)
+        return curves[:, :, base, :] * factor[..., None]
 
     def _flat(self, array: np.ndarray) -> np.ndarray:
         """(chain, draw, ...) -> (sample, ...)."""
@@ -243,11 +247,13 @@ class Estimate:
             np.log(self.cumulative_draws),
             dims=("chain", "draw", "series", "date"),
             coords={
-                "series": post["log_rate"].coords["series"].values,
+                "series": post["log_factor"].coords["series"].values,
                 "date": [str(d) for d in self.inputs.grid.dates],
             },
         )
         quantities = {"log_cumulative": cum, "bias": post["bias"], "log_count": post["log_count"]}
+        if "ratio" in post:
+            quantities["ratio"] = post["ratio"]
         return compute(quantities, self.idata.sample_stats, MAX_TREE_DEPTH)
 
     # ------------------------------------------------------------------------ results
@@ -341,11 +347,9 @@ class Estimate:
         seed = self.settings.random_seed if random_seed is None else random_seed
         rng = np.random.default_rng([seed, 1])
         inp = self.inputs
-        log_count = self._flat(np.asarray(self.idata.posterior["log_count"]))
-        bias = self._flat(np.asarray(self.idata.posterior["bias"]))[:, inp.claim_speaker]
-        noise = np.array([inp.speaker_priors[j].noise_sigma for j in inp.claim_speaker])
-        scale = np.sqrt(noise**2 + inp.claim_extra_sigma**2)
-        return log_count + bias + scale * rng.standard_t(NOISE_NU, size=log_count.shape)
+        loc = self._flat(np.asarray(self.idata.posterior["claim_loc"]))
+        scale = np.sqrt(inp.claim_noise**2 + inp.claim_extra_sigma**2)
+        return loc + scale * rng.standard_t(NOISE_NU, size=loc.shape)
 
     def claims_check(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
         """Per claim: what the model expects that source to say, and how surprising it is.

@@ -2,12 +2,14 @@
 
 Structure (log scale throughout; see docs/model.md):
 
-* each series (side, category) has a latent daily death rate on a daily grid; its log
+* each side has a latent daily death rate (its killed curve) on a daily grid; its log
   is a Gaussian random walk pinned at knots every ``knot_days`` and interpolated
   linearly between them, so the cumulative count (a sum of positive daily rates) can
-  never decrease;
+  never decrease. Other categories are that curve times a ratio factor (see
+  :mod:`casualty_models.categories`); unlinked categories get curves of their own;
 * a claim about ``[period_start, as_of]`` observes the cumulative count's increase over
-  that window, times its speaker's bias factor, with Student-t noise;
+  that window, times its speaker's bias factor, with Student-t noise; the bias of a
+  running tally (a speaker with many claims) drifts as a random walk;
 * ranges without a stated probability are interval-censored, "at least"/"at most"
   figures are censored on one side; ranges with a stated probability are Gaussian
   summaries of the source's own uncertainty.
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from casualty_models.categories import Plan, plan
 from casualty_models.claims import ClaimSet
 from casualty_models.sources import Priors, SourcePrior
 
@@ -84,14 +88,16 @@ class Grid:
 
 @dataclass(frozen=True)
 class ModelInputs:
-    """Arrays the graph is built from, one entry per claim / speaker / series."""
+    """Arrays the graph is built from, one entry per claim / speaker / series / curve."""
 
     grid: Grid
-    series: list[tuple[str, str]]
+    plan: Plan
     speakers: list[tuple[str, str]]
     speaker_types: list[str]
     speaker_priors: list[SourcePrior]
-    claim_series: np.ndarray  # (n_claims,) int
+    running: list[int]  # speakers whose bias drifts (running tallies)
+    running_first_knot: np.ndarray  # (n_running,) knot at or before its first claim
+    claim_series: np.ndarray  # (n_claims,) index into plan.series
     claim_speaker: np.ndarray  # (n_claims,) int
     claim_first_day: np.ndarray  # (n_claims,) first day counted, grid offset
     claim_last_day: np.ndarray  # (n_claims,) as_of, grid offset
@@ -100,8 +106,27 @@ class ModelInputs:
     claim_log_low: np.ndarray  # -inf where absent
     claim_log_high: np.ndarray  # +inf where absent
     claim_extra_sigma: np.ndarray  # stated uncertainty of a range with interval_prob
-    level_mu: np.ndarray  # (n_series,) prior centre of the log daily rate
+    claim_noise: np.ndarray  # (n_claims,) noise scale of the speaker
+    level_mu: np.ndarray  # (n_bases,) prior centre of the log daily rate
+    ratio_mu: np.ndarray  # (n_ratios,) prior median of each ratio, log scale
+    ratio_sigma: np.ndarray  # (n_ratios,)
     priors: Priors
+
+    @property
+    def series(self) -> list[tuple[str, str]]:
+        """Reported series, (side, category)."""
+        return self.plan.series
+
+    def series_log_factor_prior(self) -> np.ndarray:
+        """log of each series' factor over its curve at the ratio prior medians."""
+        out = np.zeros(len(self.plan.series))
+        for r, (k, add_one) in enumerate(
+            zip(self.plan.series_ratio, self.plan.series_add_one, strict=True)
+        ):
+            if k >= 0:
+                ratio = math.exp(self.ratio_mu[k])
+                out[r] = math.log1p(ratio) if add_one else math.log(ratio)
+        return out
 
 
 def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -> ModelInputs:
@@ -120,13 +145,14 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
             f"claims fall outside the grid {start}..{end}: {'; '.join(off)}. "
             "Move `start` earlier or the horizon later."
         )
-    series = claims.series
+    the_plan = plan(claims.series, link=priors.link_categories)
     speakers = claims.speakers
     types = {c.speaker: c.source_type for c in claims}
     speaker_types = [types[s] for s in speakers]
     speaker_priors = [
-        priors.for_speaker(s, d, t) for (s, d), t in zip(speakers, types.values(), strict=True)
+        priors.for_speaker(s, d, t) for (s, d), t in zip(speakers, speaker_types, strict=True)
     ]
+    claim_speaker = np.array([speakers.index(c.speaker) for c in claims])
     n = len(claims)
     log_value = np.zeros(n)
     log_low = np.full(n, -np.inf)
@@ -151,22 +177,27 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         kind[i] = code
     first = np.array([grid.day(c.period_start or start) for c in claims])
     last = np.array([grid.day(c.as_of) for c in claims])
-    level_mu = np.array(
-        [
-            priors.level_mu
-            if priors.level_mu is not None
-            else _default_level(claims, s, first, last)
-            for s in series
-        ]
+    counts = np.bincount(claim_speaker, minlength=len(speakers))
+    running = [j for j in range(len(speakers)) if counts[j] >= priors.running_min_claims]
+    knots = grid.knots
+    running_first_knot = np.array(
+        [np.searchsorted(knots, last[claim_speaker == j].min(), side="right") - 1
+         for j in running],
+        dtype=int,
     )
-    return ModelInputs(
+    noise = np.array([speaker_priors[j].noise_sigma for j in claim_speaker])
+    noise[np.isin(claim_speaker, running)] = priors.running_noise
+    ratio_prior = [priors.ratios[name] for _, name in the_plan.ratios]
+    inputs = ModelInputs(
         grid=grid,
-        series=series,
+        plan=the_plan,
         speakers=speakers,
         speaker_types=speaker_types,
         speaker_priors=speaker_priors,
-        claim_series=np.array([series.index(c.series) for c in claims]),
-        claim_speaker=np.array([speakers.index(c.speaker) for c in claims]),
+        running=running,
+        running_first_knot=running_first_knot,
+        claim_series=np.array([the_plan.series.index(c.series) for c in claims]),
+        claim_speaker=claim_speaker,
         claim_first_day=first,
         claim_last_day=last,
         claim_kind=kind,
@@ -174,28 +205,36 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         claim_log_low=log_low,
         claim_log_high=log_high,
         claim_extra_sigma=extra,
-        level_mu=level_mu,
+        claim_noise=noise,
+        level_mu=np.zeros(len(the_plan.bases)),
+        ratio_mu=np.log([m for m, _ in ratio_prior]) if ratio_prior else np.zeros(0),
+        ratio_sigma=np.array([s for _, s in ratio_prior]),
         priors=priors,
     )
+    if priors.level_mu is not None:
+        level = np.full(len(the_plan.bases), priors.level_mu)
+    else:
+        level = _default_level(claims, inputs)
+    return replace(inputs, level_mu=level)
 
 
-def _default_level(
-    claims: ClaimSet, series: tuple[str, str], first: np.ndarray, last: np.ndarray
-) -> float:
-    """Median over a series' claims of log(claimed figure / days covered).
+def _default_level(claims: ClaimSet, inputs: ModelInputs) -> np.ndarray:
+    """Per curve, the median over its claims of log(figure / days covered / factor).
 
     Only sets the centre of a prior that is wide (``level_sigma``, default a factor of
     7.4 per standard deviation); it puts the prior on the scale of the event, as
-    automatic priors in regression software do.
+    automatic priors in regression software do. ``factor`` is the claim's category
+    factor at the ratio prior medians (a casualties figure is about 4x killed).
     """
-    rates = []
+    factor = inputs.series_log_factor_prior()
+    rates: list[list[float]] = [[] for _ in inputs.plan.bases]
     for i, c in enumerate(claims):
-        if c.series != series:
-            continue
+        r = inputs.claim_series[i]
         figures = [x for x in (c.value, c.low, c.high) if x is not None]
-        mid = math.exp(np.mean(np.log(figures)))
-        rates.append(math.log(mid / (last[i] - first[i] + 1)))
-    return float(np.median(rates))
+        days = inputs.claim_last_day[i] - inputs.claim_first_day[i] + 1
+        rate = float(np.mean(np.log(figures))) - math.log(days) - factor[r]
+        rates[inputs.plan.series_base[r]].append(rate)
+    return np.array([float(np.median(r)) if r else 0.0 for r in rates])
 
 
 def t4_logcdf(z):  # pytensor tensor -> tensor
@@ -221,36 +260,64 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
     from casualty_models._backend import pymc
 
     pm = pymc()
-
-    grid = inputs.grid
-    priors = inputs.priors
+    grid, priors, the_plan = inputs.grid, inputs.priors, inputs.plan
     knots = grid.knots
-    n_series, n_knots = len(inputs.series), len(knots)
+    n_bases, n_knots = len(the_plan.bases), len(knots)
     coords = {
-        "series": [f"{side}|{cat}" for side, cat in inputs.series],
+        "curve": [f"{side}|{cat}" for side, cat in the_plan.bases],
+        "series": [f"{side}|{cat}" for side, cat in the_plan.series],
         "knot": [str(grid.dates[k]) for k in knots],
         "speaker": [f"{src}|{side}" for src, side in inputs.speakers],
         "claim": np.arange(len(inputs.claim_kind)),
+        "ratio": [f"{side}|{name}" for side, name in the_plan.ratios],
+        "running": [f"{inputs.speakers[j][0]}|{inputs.speakers[j][1]}" for j in inputs.running],
     }
     left, right, frac = grid.interpolation()
-    step_sd = priors.rate_volatility * np.sqrt(np.diff(knots))
+    step_sd = np.sqrt(np.diff(knots))
+
+    def walk(name: str, rows: int, scale: float | np.ndarray) -> Any:
+        """Random walk at the knots, 0 at the first knot: (rows, n_knots)."""
+        if n_knots == 1:
+            return pt.zeros((rows, 1))
+        z = pm.Normal(name, 0.0, 1.0, shape=(rows, n_knots - 1))
+        steps = z * step_sd * scale
+        return pt.concatenate([pt.zeros((rows, 1)), pt.cumsum(steps, axis=1)], axis=1)
+
+    def at_days(values: Any, days: np.ndarray) -> Any:
+        """Knot values (rows, n_knots) interpolated to ``days`` -> (rows, len(days))."""
+        return values[:, left[days]] * (1 - frac[days]) + values[:, right[days]] * frac[days]
 
     with pm.Model(coords=coords) as model:
-        # --- latent curve: non-centred random walk of the log daily rate at the knots
-        level_z = pm.Normal("level_z", 0.0, 1.0, dims="series")
+        # --- latent curves: non-centred random walk of the log daily rate at the knots
+        level_z = pm.Normal("level_z", 0.0, 1.0, dims="curve")
         level = inputs.level_mu + priors.level_sigma * level_z
-        if n_knots > 1:
-            steps_z = pm.Normal("steps_z", 0.0, 1.0, shape=(n_series, n_knots - 1))
-            walk = pt.concatenate(
-                [pt.zeros((n_series, 1)), pt.cumsum(steps_z * step_sd, axis=1)], axis=1
-            )
-        else:
-            walk = pt.zeros((n_series, 1))
-        log_rate = pm.Deterministic("log_rate", level[:, None] + walk, dims=("series", "knot"))
+        log_rate = pm.Deterministic(
+            "log_rate",
+            level[:, None] + walk("steps_z", n_bases, priors.rate_volatility),
+            dims=("curve", "knot"),
+        )
         log_daily = log_rate[:, left] * (1 - frac) + log_rate[:, right] * frac
         cumulative = pt.concatenate(
-            [pt.zeros((n_series, 1)), pt.cumsum(pt.exp(log_daily), axis=1)], axis=1
+            [pt.zeros((n_bases, 1)), pt.cumsum(pt.exp(log_daily), axis=1)], axis=1
         )
+
+        # --- categories: each reported series is its curve times 1, ratio or 1 + ratio
+        log_factor = pt.zeros(len(the_plan.series))
+        if the_plan.ratios:
+            ratio_z = pm.Normal("ratio_z", 0.0, 1.0, dims="ratio")
+            log_ratio = inputs.ratio_mu + inputs.ratio_sigma * ratio_z
+            pm.Deterministic("ratio", pt.exp(log_ratio), dims="ratio")
+            idx = np.array(the_plan.series_ratio)
+            add_one = np.array(the_plan.series_add_one)
+            for mask, value in (
+                ((idx >= 0) & ~add_one, log_ratio),
+                ((idx >= 0) & add_one, pt.log1p(pt.exp(log_ratio))),
+            ):
+                if mask.any():
+                    log_factor = pt.set_subtensor(
+                        log_factor[np.flatnonzero(mask)], value[idx[mask]]
+                    )
+        log_factor = pm.Deterministic("log_factor", log_factor, dims="series")
 
         # --- speaker biases, non-centred; capped speakers (tallies) use a truncated z
         mu = np.array([p.bias_mu for p in inputs.speaker_priors])
@@ -261,19 +328,36 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             z_free = pm.Normal("bias_z", 0.0, 1.0, shape=int((~capped).sum()))
             z = pt.set_subtensor(z[np.flatnonzero(~capped)], z_free)
         if capped.any():
-            idx = np.flatnonzero(capped)
-            upper = np.array([(inputs.speaker_priors[i].bias_upper - mu[i]) / sd[i] for i in idx])
-            z_cap = pm.TruncatedNormal("bias_z_capped", 0.0, 1.0, upper=upper, shape=len(idx))
-            z = pt.set_subtensor(z[idx], z_cap)
+            idx_c = np.flatnonzero(capped)
+            upper = np.array(
+                [(inputs.speaker_priors[i].bias_upper - mu[i]) / sd[i] for i in idx_c]
+            )
+            z_cap = pm.TruncatedNormal("bias_z_capped", 0.0, 1.0, upper=upper, shape=len(idx_c))
+            z = pt.set_subtensor(z[idx_c], z_cap)
         bias = pm.Deterministic("bias", mu + sd * z, dims="speaker")
 
         # --- claims
-        s, first, last = inputs.claim_series, inputs.claim_first_day, inputs.claim_last_day
-        count = cumulative[s, last + 1] - cumulative[s, first]
-        log_count = pm.Deterministic("log_count", pt.log(count), dims="claim")
+        series, first, last = inputs.claim_series, inputs.claim_first_day, inputs.claim_last_day
+        base = np.array(the_plan.series_base)[series]
+        count = cumulative[base, last + 1] - cumulative[base, first]
+        log_count = pm.Deterministic(
+            "log_count", pt.log(count) + log_factor[series], dims="claim"
+        )
         loc = log_count + bias[inputs.claim_speaker]
-        noise = np.array([inputs.speaker_priors[j].noise_sigma for j in inputs.claim_speaker])
-        scale = np.sqrt(noise**2 + inputs.claim_extra_sigma**2)
+        if inputs.running:
+            # running tallies: a bias that drifts from the knot before their first claim
+            before = np.arange(n_knots - 1)[None, :] < inputs.running_first_knot[:, None]
+            mask = np.where(before, 0.0, 1.0)
+            drift = walk("drift_z", len(inputs.running), priors.bias_drift * mask)
+            drift = pm.Deterministic("bias_drift", drift, dims=("running", "knot"))
+            row = np.full(len(inputs.speakers), -1)
+            row[inputs.running] = np.arange(len(inputs.running))
+            claim_row = row[inputs.claim_speaker]
+            on = np.flatnonzero(claim_row >= 0)
+            offsets = at_days(drift, last[on])  # (n_running, len(on))
+            loc = pt.set_subtensor(loc[on], loc[on] + offsets[claim_row[on], np.arange(len(on))])
+        loc = pm.Deterministic("claim_loc", loc, dims="claim")
+        scale = np.sqrt(inputs.claim_noise**2 + inputs.claim_extra_sigma**2)
 
         kind = inputs.claim_kind
         point = np.flatnonzero(kind == KIND_CODES["point"])

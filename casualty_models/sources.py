@@ -15,6 +15,7 @@ from typing import Any
 
 from scipy import stats
 
+from casualty_models.categories import DEFAULT_RATIO_PRIORS
 from casualty_models.claims import SOURCE_TYPES
 
 DEFAULT_LEVEL = 0.9
@@ -107,6 +108,16 @@ class Priors:
     scale, pinned every ``knot_days`` days, with ``rate_volatility`` log units of change
     per square-root day. ``level_mu`` centres the log daily rate at the start (None:
     taken from the claims, see docs), with standard deviation ``level_sigma``.
+
+    ``ratios`` overrides the (median, log-sd) priors of the per-side ratios to killed
+    that link categories (see :mod:`casualty_models.categories`); ``link_categories``
+    turns the linking off (every category its own curve).
+
+    A **running tally** is a speaker with at least ``running_min_claims`` claims (a
+    daily or weekly series). Its bias may drift over time as a random walk with
+    ``bias_drift`` log units per square-root day, and its per-claim noise is only
+    ``running_noise``: its errors are persistent, so hundreds of its figures count as
+    roughly one witness per stretch of time, not hundreds of independent ones.
     """
 
     source_types: Mapping[str, SourcePrior] = field(default_factory=dict)
@@ -115,6 +126,11 @@ class Priors:
     level_sigma: float = 2.0
     rate_volatility: float = 0.1
     knot_days: int = 7
+    ratios: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    link_categories: bool = True
+    running_min_claims: int = 20
+    bias_drift: float = 0.03
+    running_noise: float = 0.02
 
     def __post_init__(self) -> None:
         bad = [t for t in self.source_types if t not in SOURCE_TYPES]
@@ -123,8 +139,22 @@ class Priors:
         for name, value in (*self.source_types.items(), *self.sources.items()):
             if not isinstance(value, SourcePrior):
                 raise TypeError(f"prior for {name!r} must be a SourcePrior, got {type(value)}")
-        if not self.level_sigma > 0 or not self.rate_volatility > 0:
-            raise ValueError("level_sigma and rate_volatility must be > 0")
+        positive = ("level_sigma", "rate_volatility", "bias_drift", "running_noise")
+        bad_values = [n for n in positive if not getattr(self, n) > 0]
+        if bad_values:
+            raise ValueError(f"{', '.join(bad_values)} must be > 0")
+        if not (isinstance(self.running_min_claims, int) and self.running_min_claims >= 2):
+            raise ValueError(
+                f"running_min_claims must be an integer >= 2, got {self.running_min_claims!r}"
+            )
+        bad_ratios = [k for k in self.ratios if k not in DEFAULT_RATIO_PRIORS]
+        if bad_ratios:
+            raise ValueError(
+                f"unknown ratios {bad_ratios}; known: {', '.join(DEFAULT_RATIO_PRIORS)}"
+            )
+        for name, (median, sd) in self.ratios.items():
+            if not (median > 0 and sd > 0):
+                raise ValueError(f"ratio prior {name!r} needs median > 0 and sd > 0")
         if not (isinstance(self.knot_days, int) and self.knot_days >= 1):
             raise ValueError(f"knot_days must be a positive integer, got {self.knot_days!r}")
         # frozen: store read-only copies so a caller's dict cannot change a fitted model
@@ -132,6 +162,9 @@ class Priors:
         full = {**DEFAULT_SOURCE_PRIORS, **self.source_types}
         object.__setattr__(self, "source_types", MappingProxyType(full))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        ratios = {k: (float(m), float(s)) for k, (m, s) in
+                  {**DEFAULT_RATIO_PRIORS, **self.ratios}.items()}
+        object.__setattr__(self, "ratios", MappingProxyType(ratios))
 
     def for_type(self, source_type: str) -> SourcePrior:
         """The prior used for a speaker of ``source_type`` with no per-source override."""
@@ -168,6 +201,11 @@ class Priors:
             "level_sigma": self.level_sigma,
             "rate_volatility": self.rate_volatility,
             "knot_days": self.knot_days,
+            "ratios": {k: list(v) for k, v in self.ratios.items()},
+            "link_categories": self.link_categories,
+            "running_min_claims": self.running_min_claims,
+            "bias_drift": self.bias_drift,
+            "running_noise": self.running_noise,
         }
 
     @classmethod
@@ -176,4 +214,5 @@ class Priors:
         data = dict(data)
         types = {k: SourcePrior(**v) for k, v in data.pop("source_types", {}).items()}
         sources = {k: SourcePrior(**v) for k, v in data.pop("sources", {}).items()}
-        return cls(source_types=types, sources=sources, **data)
+        ratios = {k: (float(m), float(s)) for k, (m, s) in data.pop("ratios", {}).items()}
+        return cls(source_types=types, sources=sources, ratios=ratios, **data)
