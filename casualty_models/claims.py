@@ -91,7 +91,13 @@ class Claim:
     "at least", ``high`` alone "at most") is given. ``as_of`` is the date the figure
     refers to, ``reported`` the date it was published (defaults to ``as_of``), and
     ``period_start``, when set, makes it a count of losses in ``[period_start, as_of]``
-    rather than since the event began. Counts are people; all must be positive.
+    (both days included) rather than since the event began. Counts are people; all must
+    be positive.
+
+    Fields are checked and normalised as a file's cells are: dates may be ``date``
+    objects, midnight ``datetime``/``Timestamp`` values or ISO ``YYYY-MM-DD`` strings and
+    are stored as ``date``; numbers are stored as finite ``float``. Anything invalid
+    raises :class:`ClaimsError`.
     """
 
     source: str
@@ -110,6 +116,19 @@ class Claim:
     notes: str = ""
 
     def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        for col in (*_DATE_COLUMNS, *_NUMBER_COLUMNS):
+            x = getattr(self, col)
+            if x is None:
+                continue
+            try:
+                parsed = _parse_date(x) if col in _DATE_COLUMNS else _parse_number(x)
+            except ValueError as err:
+                problems.append(Problem("Claim", None, col, str(err)))
+                continue
+            object.__setattr__(self, col, parsed)
+        if problems:
+            raise ClaimsError(problems)
         if self.reported is None:
             object.__setattr__(self, "reported", self.as_of)
         problems = [
@@ -171,12 +190,20 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     for col in ("source", "side", "category"):
         if not isinstance(f.get(col), str) or not f[col].strip():
             out.append((col, "is empty; every claim needs a " + col))
+    for col in ("citation", "url", "notes"):
+        if not isinstance(f.get(col), str):
+            out.append((col, f"must be text, got {type(f.get(col)).__name__}"))
+    if not isinstance(f.get("as_of"), dt.date):
+        out.append(("as_of", "is empty; every claim needs an as_of date"))
     st = f.get("source_type")
     if st not in SOURCE_TYPES:
-        out.append(("source_type", f"unknown source_type {st!r}; use one of {', '.join(SOURCE_TYPES)}"))
+        out.append(("source_type",
+                    f"unknown source_type {st!r}; use one of {', '.join(SOURCE_TYPES)}"))
     as_of, reported, start = f.get("as_of"), f.get("reported"), f.get("period_start")
     latest = dt.date.today() + _FUTURE_SLACK
     for col, d in (("as_of", as_of), ("reported", reported), ("period_start", start)):
+        if col == "reported" and d == as_of:
+            continue  # the same date (or reported left empty): reported once, for as_of
         if d is not None and d > latest:
             out.append((col, f"{d.isoformat()} is in the future"))
     if isinstance(as_of, dt.date) and isinstance(reported, dt.date) and reported < as_of:
@@ -184,8 +211,8 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
             ("reported", f"published {reported.isoformat()} before the date it refers to "
              f"(as_of {as_of.isoformat()})")
         )
-    if isinstance(as_of, dt.date) and isinstance(start, dt.date) and start >= as_of:
-        out.append(("period_start", f"{start.isoformat()} is not before as_of {as_of.isoformat()}"))
+    if isinstance(as_of, dt.date) and isinstance(start, dt.date) and start > as_of:
+        out.append(("period_start", f"{start.isoformat()} is after as_of {as_of.isoformat()}"))
     value, low, high, prob = f.get("value"), f.get("low"), f.get("high"), f.get("interval_prob")
     for col, x in (("value", value), ("low", low), ("high", high)):
         if x is not None and not x > 0:
@@ -242,13 +269,15 @@ def _parse_number(x: Any) -> float:
 
 
 def _is_blank(x: Any) -> bool:
-    if x is None:
+    """An empty cell: None or whitespace. A NaN in a file is an error, not a blank."""
+    return x is None or (isinstance(x, str) and not x.strip())
+
+
+def _is_blank_in_frame(x: Any) -> bool:
+    """An empty DataFrame cell: also NaN, NaT and NA, pandas' markers for missing."""
+    if _is_blank(x) or x is pd.NaT or x is pd.NA:
         return True
-    if isinstance(x, float) and math.isnan(x):
-        return True
-    if x is pd.NaT or x is pd.NA:
-        return True
-    return isinstance(x, str) and not x.strip()
+    return isinstance(x, float) and math.isnan(x)
 
 
 def _parse_record(
@@ -299,7 +328,14 @@ def _set_problems(
         seen[claim] = row
         key = (claim.source, claim.side, claim.category, claim.as_of, claim.period_start,
                claim.reported)
-        if key in figure:
+        if key in figure and figure[key][0].describe() == claim.describe():
+            out.append(
+                Problem(origin, row, None,
+                        f"repeats row {figure[key][1]}: same source, side, category, dates and "
+                        f"figure ({claim.describe()}), differing only in source_type, citation, "
+                        "url or notes; keep one")
+            )
+        elif key in figure:
             other, other_row = figure[key]
             out.append(
                 Problem(origin, row, "value",
@@ -314,7 +350,8 @@ def _set_problems(
             out.append(
                 Problem(origin, row, "source_type",
                         f"{claim.source!r} about {claim.side!r} is {claim.source_type!r} here but "
-                        f"{first_type!r} in row {first_row}; one speaker has one source_type")
+                        f"{first_type!r} in row {first_row}; one speaker has one source_type "
+                        "(give a different kind of figure its own source name)")
             )
         speaker_type.setdefault(claim.speaker, (claim.source_type, row))
     return out
@@ -537,8 +574,9 @@ def _read_csv(path: Path) -> ClaimSet:
         raise ClaimsError(problems)
     records: list[dict[str, Any]] = []
     rows: list[int | str] = []
+    end = reader.line_num
     for cells in reader:
-        line = reader.line_num
+        line, end = end + 1, reader.line_num  # a quoted cell may span lines: report the first
         if not any(c.strip() for c in cells):
             continue  # a blank line is layout, not a claim
         if len(cells) != len(header):
@@ -563,6 +601,21 @@ def _row_key(p: Problem) -> tuple[int, str]:
     return (p.row if isinstance(p.row, int) else -1, p.column or "")
 
 
+def _yaml_loader() -> Any:
+    """``yaml.SafeLoader`` that leaves dates as text, so a bad one (``2022-02-30``) is
+    reported for its row and column by :func:`_parse_date` rather than by the parser."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _Loader
+
+
 def _read_yaml(path: Path) -> ClaimSet:
     import yaml
 
@@ -573,8 +626,8 @@ def _read_yaml(path: Path) -> ClaimSet:
         raise ClaimsError([Problem(origin, None, None,
                                    f"not valid UTF-8 at byte {err.start}")]) from None
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as err:
+        doc = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader subclass: no python tags
+    except (yaml.YAMLError, ValueError) as err:  # ValueError: e.g. a bad !!timestamp
         mark = getattr(err, "problem_mark", None)
         row = f"{mark.line + 1} (line)" if mark is not None else None
         raise ClaimsError([Problem(origin, row, None, f"not valid YAML: {err}")]) from None
@@ -599,7 +652,7 @@ def _read_frame(frame: pd.DataFrame) -> ClaimSet:
     if problems:
         raise ClaimsError(problems)
     records = [
-        {k: (None if _is_blank(v) else v) for k, v in rec.items()}
+        {str(k): (None if _is_blank_in_frame(v) else v) for k, v in rec.items()}
         for rec in frame.to_dict(orient="records")
     ]
     return records_to_claims(records, origin, [str(i) for i in frame.index])
