@@ -23,11 +23,12 @@ import pandas as pd
 
 from casualty_models._atomic import atomic_write
 
-SOURCE_TYPES: tuple[str, ...] = ("own", "enemy", "neutral", "tally", "independent")
+SOURCE_TYPES: tuple[str, ...] = ("own", "enemy", "neutral", "tally", "independent", "known")
 """Who speaks about whose losses: a side about its own (``own``) or the other side's
 (``enemy``) losses, a third-party government or intelligence service (``neutral``), a
-documented named-person count that is a lower bound (``tally``), or an independent
-statistical estimate with its own stated uncertainty (``independent``)."""
+documented named-person count that is a lower bound (``tally``), an independent
+statistical estimate with its own stated uncertainty (``independent``), or a count the
+user takes as known truth, an anchor (``known``: no bias, almost no noise)."""
 
 COLUMNS: tuple[str, ...] = (
     "source",
@@ -354,6 +355,38 @@ def _set_problems(
                         "(give a different kind of figure its own source name)")
             )
         speaker_type.setdefault(claim.speaker, (claim.source_type, row))
+    out.extend(_decreasing_problems(claims, rows, origin))
+    return out
+
+
+def _decreasing_problems(
+    claims: Sequence[Claim], rows: Sequence[int | str], origin: str
+) -> list[Problem]:
+    """A speaker's cumulative point figures for one series must not fall over time.
+
+    The true cumulative count never decreases, so a running tally that does contradicts
+    itself; a revision of an old figure belongs on the same ``as_of`` with a later
+    ``reported`` date.
+    """
+    out = []
+    runs: dict[tuple[Any, ...], list[tuple[dt.date, float, int | str]]] = {}
+    for claim, row in zip(claims, rows, strict=True):
+        if claim.kind == "point" and claim.value is not None:
+            key = (claim.source, claim.side, claim.category, claim.period_start)
+            runs.setdefault(key, []).append((claim.as_of, claim.value, row))
+    for (source, side, category, _), run in runs.items():
+        run.sort(key=lambda r: r[0])
+        peak_date, peak, peak_row = run[0]
+        for as_of, value, row in run[1:]:
+            if value < peak and as_of > peak_date:
+                out.append(
+                    Problem(origin, row, "value",
+                            f"{source!r}'s cumulative {side} {category} falls to {value:,.0f} "
+                            f"on {as_of} from {peak:,.0f} on {peak_date} (row {peak_row}); a "
+                            "cumulative count cannot decrease")
+                )
+            elif value >= peak:
+                peak_date, peak, peak_row = as_of, value, row
     return out
 
 

@@ -322,7 +322,7 @@ class Estimate:
         ):
             prior = self.inputs.speaker_priors[j]
             p_lo, p_med, p_hi = prior.factor_interval(level)
-            prior_sd = float(prior.log_dist().std())
+            prior_sd = prior.log_sd
             rows.append(
                 {
                     "source": source,
@@ -334,7 +334,7 @@ class Estimate:
                     f"prior_low_{_pct(level)}": p_lo,
                     "prior_median": p_med,
                     f"prior_high_{_pct(level)}": p_hi,
-                    "learned": float(1 - post[:, j].std(ddof=1) / prior_sd),
+                    "learned": float(1 - post[:, j].std(ddof=1) / prior_sd) if prior_sd else 0.0,
                 }
             )
         return pd.DataFrame(rows)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,6 +29,11 @@ from scipy import stats
 from casualty_models.categories import Plan, plan
 from casualty_models.claims import ClaimSet
 from casualty_models.sources import Priors, SourcePrior
+
+
+class EarlyStartWarning(UserWarning):
+    """A claim counts from before the grid start; it is counted from the start instead."""
+
 
 KIND_CODES = {"point": 0, "range": 1, "floor": 2, "ceiling": 3}
 NOISE_NU = 4
@@ -136,14 +142,27 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     priors.check_keys(claims.speakers)
     grid = Grid(start, end, priors.knot_days)
     off = [
-        f"claim {i} ({c.source}, as_of {c.as_of}, period_start {c.period_start})"
+        f"claim {i} ({c.source}, as_of {c.as_of})"
         for i, c in enumerate(claims, 1)
-        if (c.period_start or start) < start or c.as_of > end
+        if not start <= c.as_of <= end
     ]
     if off:
         raise ValueError(
             f"claims fall outside the grid {start}..{end}: {'; '.join(off)}. "
             "Move `start` earlier or the horizon later."
+        )
+    early = [
+        f"claim {i} ({c.source}, period_start {c.period_start})"
+        for i, c in enumerate(claims, 1)
+        if c.period_start is not None and c.period_start < start
+    ]
+    if early:
+        warnings.warn(
+            f"{len(early)} claims count from before the grid start {start}; they are "
+            f"counted from {start}, i.e. the model assumes no deaths before it: "
+            + "; ".join(early),
+            EarlyStartWarning,
+            stacklevel=3,
         )
     the_plan = plan(claims.series, link=priors.link_categories)
     speakers = claims.speakers
@@ -175,14 +194,13 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
             extra[i] = (log_high[i] - log_low[i]) / (2 * z)
             code = KIND_CODES["point"]
         kind[i] = code
-    first = np.array([grid.day(c.period_start or start) for c in claims])
+    first = np.array([grid.day(max(c.period_start or start, start)) for c in claims])
     last = np.array([grid.day(c.as_of) for c in claims])
     counts = np.bincount(claim_speaker, minlength=len(speakers))
     running = [j for j in range(len(speakers)) if counts[j] >= priors.running_min_claims]
     knots = grid.knots
     running_first_knot = np.array(
-        [np.searchsorted(knots, last[claim_speaker == j].min(), side="right") - 1
-         for j in running],
+        [np.searchsorted(knots, last[claim_speaker == j].min(), side="right") - 1 for j in running],
         dtype=int,
     )
     noise = np.array([speaker_priors[j].noise_sigma for j in claim_speaker])
@@ -269,7 +287,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         "knot": [str(grid.dates[k]) for k in knots],
         "speaker": [f"{src}|{side}" for src, side in inputs.speakers],
         "claim": np.arange(len(inputs.claim_kind)),
-        "ratio": [f"{side}|{name}" for side, name in the_plan.ratios],
+        "ratio_name": [f"{side}|{name}" for side, name in the_plan.ratios],
         "running": [f"{inputs.speakers[j][0]}|{inputs.speakers[j][1]}" for j in inputs.running],
     }
     left, right, frac = grid.interpolation()
@@ -304,9 +322,9 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         # --- categories: each reported series is its curve times 1, ratio or 1 + ratio
         log_factor = pt.zeros(len(the_plan.series))
         if the_plan.ratios:
-            ratio_z = pm.Normal("ratio_z", 0.0, 1.0, dims="ratio")
+            ratio_z = pm.Normal("ratio_z", 0.0, 1.0, dims="ratio_name")
             log_ratio = inputs.ratio_mu + inputs.ratio_sigma * ratio_z
-            pm.Deterministic("ratio", pt.exp(log_ratio), dims="ratio")
+            pm.Deterministic("ratio", pt.exp(log_ratio), dims="ratio_name")
             idx = np.array(the_plan.series_ratio)
             add_one = np.array(the_plan.series_add_one)
             for mask, value in (
@@ -322,16 +340,16 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         # --- speaker biases, non-centred; capped speakers (tallies) use a truncated z
         mu = np.array([p.bias_mu for p in inputs.speaker_priors])
         sd = np.array([p.bias_sigma for p in inputs.speaker_priors])
-        capped = np.array([p.bias_upper is not None for p in inputs.speaker_priors])
+        fixed = sd == 0  # anchors: a constant bias, no parameter
+        capped = np.array([p.bias_upper is not None for p in inputs.speaker_priors]) & ~fixed
+        free = ~capped & ~fixed
         z = pt.zeros(len(mu))
-        if (~capped).any():
-            z_free = pm.Normal("bias_z", 0.0, 1.0, shape=int((~capped).sum()))
-            z = pt.set_subtensor(z[np.flatnonzero(~capped)], z_free)
+        if free.any():
+            z_free = pm.Normal("bias_z", 0.0, 1.0, shape=int(free.sum()))
+            z = pt.set_subtensor(z[np.flatnonzero(free)], z_free)
         if capped.any():
             idx_c = np.flatnonzero(capped)
-            upper = np.array(
-                [(inputs.speaker_priors[i].bias_upper - mu[i]) / sd[i] for i in idx_c]
-            )
+            upper = np.array([(inputs.speaker_priors[i].bias_upper - mu[i]) / sd[i] for i in idx_c])
             z_cap = pm.TruncatedNormal("bias_z_capped", 0.0, 1.0, upper=upper, shape=len(idx_c))
             z = pt.set_subtensor(z[idx_c], z_cap)
         bias = pm.Deterministic("bias", mu + sd * z, dims="speaker")
@@ -340,9 +358,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         series, first, last = inputs.claim_series, inputs.claim_first_day, inputs.claim_last_day
         base = np.array(the_plan.series_base)[series]
         count = cumulative[base, last + 1] - cumulative[base, first]
-        log_count = pm.Deterministic(
-            "log_count", pt.log(count) + log_factor[series], dims="claim"
-        )
+        log_count = pm.Deterministic("log_count", pt.log(count) + log_factor[series], dims="claim")
         loc = log_count + bias[inputs.claim_speaker]
         if inputs.running:
             # running tallies: a bias that drifts from the knot before their first claim

@@ -45,8 +45,8 @@ class SourcePrior:
         bad = []
         if not math.isfinite(self.bias_mu):
             bad.append(f"bias_mu must be finite, got {self.bias_mu}")
-        if not self.bias_sigma > 0:
-            bad.append(f"bias_sigma must be > 0, got {self.bias_sigma}")
+        if not self.bias_sigma >= 0:
+            bad.append(f"bias_sigma must be >= 0 (0: a fixed bias), got {self.bias_sigma}")
         if not self.noise_sigma > 0:
             bad.append(f"noise_sigma must be > 0, got {self.noise_sigma}")
         if self.bias_upper is not None and not math.isfinite(self.bias_upper):
@@ -68,13 +68,27 @@ class SourcePrior:
 
     def log_dist(self) -> Any:
         """The prior of the log bias factor as a frozen scipy distribution."""
+        if self.fixed:
+            raise ValueError("a fixed bias (bias_sigma=0) has no distribution")
         if self.bias_upper is None:
             return stats.norm(self.bias_mu, self.bias_sigma)
         b = (self.bias_upper - self.bias_mu) / self.bias_sigma
         return stats.truncnorm(-math.inf, b, loc=self.bias_mu, scale=self.bias_sigma)
 
+    @property
+    def fixed(self) -> bool:
+        """True when the bias is a constant (``bias_sigma == 0``), as for anchors."""
+        return self.bias_sigma == 0
+
+    @property
+    def log_sd(self) -> float:
+        """Prior standard deviation of the log factor (after truncation)."""
+        return 0.0 if self.fixed else float(self.log_dist().std())
+
     def factor_interval(self, level: float = DEFAULT_LEVEL) -> tuple[float, float, float]:
         """Prior (low, median, high) of the bias factor at ``level``."""
+        if self.fixed:
+            return (math.exp(self.bias_mu),) * 3
         tail = (1 - level) / 2
         lo, med, hi = self.log_dist().ppf([tail, 0.5, 1 - tail])
         return (math.exp(lo), math.exp(med), math.exp(hi))
@@ -84,7 +98,7 @@ class SourcePrior:
 # one war: a side reports about 40% of its own dead (90%: 0.11-1.5x), about 2.5x the
 # enemy's (0.67-9.3x); third parties are unbiased but uncertain (0.52-1.9x); named-person
 # tallies catch about half (never more than all); independent statistical estimates are
-# close to unbiased.
+# close to unbiased; a known count (an anchor the user pins) is the truth within 1%.
 DEFAULT_SOURCE_PRIORS: Mapping[str, SourcePrior] = MappingProxyType(
     {
         "own": SourcePrior.from_factor(0.4, spread=0.8, noise=0.2),
@@ -92,6 +106,7 @@ DEFAULT_SOURCE_PRIORS: Mapping[str, SourcePrior] = MappingProxyType(
         "neutral": SourcePrior.from_factor(1.0, spread=0.4, noise=0.2),
         "tally": SourcePrior.from_factor(0.5, spread=0.6, noise=0.05, max_factor=1.0),
         "independent": SourcePrior.from_factor(1.0, spread=0.25, noise=0.1),
+        "known": SourcePrior(0.0, 0.0, 0.01),
     }
 )
 
@@ -162,8 +177,9 @@ class Priors:
         full = {**DEFAULT_SOURCE_PRIORS, **self.source_types}
         object.__setattr__(self, "source_types", MappingProxyType(full))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
-        ratios = {k: (float(m), float(s)) for k, (m, s) in
-                  {**DEFAULT_RATIO_PRIORS, **self.ratios}.items()}
+        ratios = {
+            k: (float(m), float(s)) for k, (m, s) in {**DEFAULT_RATIO_PRIORS, **self.ratios}.items()
+        }
         object.__setattr__(self, "ratios", MappingProxyType(ratios))
 
     def for_type(self, source_type: str) -> SourcePrior:

@@ -10,7 +10,14 @@ import pytest
 from scipy import stats
 
 import casualty_models as cm
-from casualty_models.model import KIND_CODES, Grid, build_model, prepare, t4_logcdf
+from casualty_models.model import (
+    KIND_CODES,
+    EarlyStartWarning,
+    Grid,
+    build_model,
+    prepare,
+    t4_logcdf,
+)
 
 START = dt.date(2022, 2, 24)
 
@@ -83,9 +90,16 @@ def test_stated_probability_range_becomes_gaussian_summary():
 
 
 def test_claims_off_the_grid_are_an_error_not_dropped():
-    claims = cm.ClaimSet([_claim(value=10, period_start=dt.date(2022, 2, 1))])
-    with pytest.raises(ValueError, match="outside the grid"):
+    claims = cm.ClaimSet([_claim(value=10, as_of=dt.date(2022, 2, 1))])
+    with pytest.raises(ValueError, match=r"outside the grid.*claim 1 \(S, as_of 2022-02-01\)"):
         prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+
+
+def test_window_starting_before_the_grid_is_counted_from_its_start_with_a_warning():
+    claims = cm.ClaimSet([_claim(value=10, period_start=dt.date(2022, 1, 1))])
+    with pytest.warns(EarlyStartWarning, match="counted from 2022-02-24"):
+        inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    assert inp.claim_first_day.tolist() == [0]
 
 
 def test_per_source_prior_override_and_unknown_key(seed_claims):

@@ -1,0 +1,136 @@
+"""Linked categories, running tallies and anchors: the plan and the graph, no sampling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import casualty_models as cm
+from casualty_models.categories import UnlinkedCategoryWarning, plan
+from casualty_models.model import build_model, prepare
+
+START = dt.date(2022, 2, 24)
+END = dt.date(2022, 6, 30)
+
+
+def _claim(**kw):
+    base = dict(
+        source="S",
+        source_type="neutral",
+        side="a",
+        category="killed",
+        as_of=dt.date(2022, 3, 10),
+        citation="test",
+    )
+    return cm.Claim(**{**base, **kw})
+
+
+def test_casualties_and_killed_share_one_curve_and_killed_is_always_reported():
+    p = plan([("a", "casualties"), ("b", "killed"), ("a", "wounded")])
+    assert p.bases == [("a", "killed"), ("b", "killed")]
+    assert p.series == [("a", "casualties"), ("b", "killed"), ("a", "wounded"), ("a", "killed")]
+    assert p.ratios == [("a", "wounded")]
+    assert p.series_base == [0, 1, 0, 0]
+    assert p.series_ratio == [0, -1, 0, -1]
+    assert p.series_add_one == [True, False, False, False]
+
+
+def test_free_labels_get_their_own_curve_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = plan([("region", "deaths"), ("region", "cases")])
+    assert p.bases == [("region", "deaths"), ("region", "cases")]
+    assert p.ratios == []
+
+
+def test_unmappable_category_on_a_linked_side_is_announced():
+    with pytest.warns(UnlinkedCategoryWarning, match=r"\('a', 'deserted'\)"):
+        p = plan([("a", "killed"), ("a", "deserted")])
+    assert p.bases == [("a", "killed"), ("a", "deserted")]
+
+
+def test_linking_can_be_turned_off():
+    p = plan([("a", "killed"), ("a", "casualties")], link=False)
+    assert p.bases == [("a", "killed"), ("a", "casualties")]
+
+
+def test_casualties_claim_informs_killed_through_the_ratio_prior():
+    claims = cm.ClaimSet([_claim(category="casualties", value=4000, period_start=START)])
+    inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    assert inp.series == [("a", "casualties"), ("a", "killed")]
+    # the default level centre divides the casualties figure by 1 + 3 (wounded per killed)
+    days = (dt.date(2022, 3, 10) - START).days + 1
+    assert inp.level_mu[0] == pytest.approx(math.log(4000 / days / 4))
+    model = build_model(inp)
+    assert "ratio_z" in {v.name for v in model.free_RVs}
+
+
+def _daily(source, n, start_day=0, source_type="enemy"):
+    return [
+        _claim(
+            source=source,
+            source_type=source_type,
+            value=100.0 * (d + 1),
+            as_of=START + dt.timedelta(days=d),
+            period_start=START,
+        )
+        for d in range(start_day, start_day + n)
+    ]
+
+
+def test_running_tally_gets_drift_and_small_noise():
+    claims = cm.ClaimSet(
+        [*_daily("Daily", 40, start_day=20), _claim(source="N", value=900, period_start=START)]
+    )
+    pri = cm.Priors()
+    inp = prepare(claims, start=START, end=END, priors=pri)
+    assert inp.running == [0]
+    # the drift starts at the knot at or before its first claim (day 20 -> knot 2)
+    assert inp.running_first_knot.tolist() == [2]
+    assert np.all(inp.claim_noise[:40] == pri.running_noise)
+    assert inp.claim_noise[40] == cm.DEFAULT_SOURCE_PRIORS["neutral"].noise_sigma
+    model = build_model(inp)
+    assert "drift_z" in {v.name for v in model.free_RVs}
+    assert list(model.coords["running"]) == ["Daily|a"]
+
+
+def test_known_anchor_has_a_fixed_bias_and_no_parameter():
+    claims = cm.ClaimSet(
+        [
+            _claim(source="Truth", source_type="known", value=500, period_start=START),
+            _claim(source="N", value=900, period_start=START),
+        ]
+    )
+    inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    assert inp.speaker_priors[0].fixed and inp.speaker_priors[0].factor_interval() == (1, 1, 1)
+    model = build_model(inp)
+    assert model["bias_z"].type.shape == (1,)  # only the neutral source has a free bias
+
+
+def test_decreasing_running_tally_is_a_claims_error(tmp_path):
+    path = tmp_path / "tally.csv"
+    path.write_text(
+        "source,source_type,side,category,as_of,value,citation\n"
+        "G,enemy,a,killed,2022-03-01,500,c\n"
+        "G,enemy,a,killed,2022-03-02,600,c\n"
+        "G,enemy,a,killed,2022-03-03,550,c\n"
+    )
+    with pytest.raises(cm.ClaimsError) as err:
+        cm.read_claims(path)
+    (problem,) = err.value.problems
+    assert problem.row == 4 and problem.column == "value"
+    assert "falls to 550 on 2022-03-03 from 600 on 2022-03-02 (row 3)" in problem.message
+
+
+def test_ratio_priors_are_validated_and_round_trip():
+    with pytest.raises(ValueError, match="unknown ratios"):
+        cm.Priors(ratios={"deserted": (1.0, 1.0)})
+    with pytest.raises(ValueError, match="median > 0"):
+        cm.Priors(ratios={"wounded": (0.0, 1.0)})
+    pri = cm.Priors(ratios={"wounded": (5.0, 0.3)})
+    assert pri.ratios["wounded"] == (5.0, 0.3) and pri.ratios["missing"] == (0.2, 1.0)
+    assert cm.Priors.from_dict(pri.to_dict()) == pri
