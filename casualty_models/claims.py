@@ -132,9 +132,7 @@ class Claim:
             raise ClaimsError(problems)
         if self.reported is None:
             object.__setattr__(self, "reported", self.as_of)
-        problems = [
-            Problem("Claim", None, col, msg) for col, msg in _claim_problems(self.__dict__)
-        ]
+        problems = [Problem("Claim", None, col, msg) for col, msg in _claim_problems(self.__dict__)]
         if problems:
             raise ClaimsError(problems)
 
@@ -198,8 +196,9 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
         out.append(("as_of", "is empty; every claim needs an as_of date"))
     st = f.get("source_type")
     if st not in SOURCE_TYPES:
-        out.append(("source_type",
-                    f"unknown source_type {st!r}; use one of {', '.join(SOURCE_TYPES)}"))
+        out.append(
+            ("source_type", f"unknown source_type {st!r}; use one of {', '.join(SOURCE_TYPES)}")
+        )
     as_of, reported, start = f.get("as_of"), f.get("reported"), f.get("period_start")
     latest = dt.date.today() + _FUTURE_SLACK
     for col, d in (("as_of", as_of), ("reported", reported), ("period_start", start)):
@@ -209,8 +208,11 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
             out.append((col, f"{d.isoformat()} is in the future"))
     if isinstance(as_of, dt.date) and isinstance(reported, dt.date) and reported < as_of:
         out.append(
-            ("reported", f"published {reported.isoformat()} before the date it refers to "
-             f"(as_of {as_of.isoformat()})")
+            (
+                "reported",
+                f"published {reported.isoformat()} before the date it refers to "
+                f"(as_of {as_of.isoformat()})",
+            )
         )
     if isinstance(as_of, dt.date) and isinstance(start, dt.date) and start > as_of:
         out.append(("period_start", f"{start.isoformat()} is after as_of {as_of.isoformat()}"))
@@ -314,9 +316,7 @@ def _parse_record(
     return Claim(**typed), []
 
 
-def _set_problems(
-    claims: Sequence[Claim], rows: Sequence[int | str], origin: str
-) -> list[Problem]:
+def _set_problems(claims: Sequence[Claim], rows: Sequence[int | str], origin: str) -> list[Problem]:
     """Checks across rows: duplicates, conflicting figures, one type per speaker."""
     out: list[Problem] = []
     seen: dict[Claim, int | str] = {}
@@ -327,66 +327,52 @@ def _set_problems(
             out.append(Problem(origin, row, None, f"duplicate of row {seen[claim]}"))
             continue
         seen[claim] = row
-        key = (claim.source, claim.side, claim.category, claim.as_of, claim.period_start,
-               claim.reported)
+        key = (
+            claim.source,
+            claim.side,
+            claim.category,
+            claim.as_of,
+            claim.period_start,
+            claim.reported,
+        )
         if key in figure and figure[key][0].describe() == claim.describe():
             out.append(
-                Problem(origin, row, None,
-                        f"repeats row {figure[key][1]}: same source, side, category, dates and "
-                        f"figure ({claim.describe()}), differing only in source_type, citation, "
-                        "url or notes; keep one")
+                Problem(
+                    origin,
+                    row,
+                    None,
+                    f"repeats row {figure[key][1]}: same source, side, category, dates and "
+                    f"figure ({claim.describe()}), differing only in source_type, citation, "
+                    "url or notes; keep one",
+                )
             )
         elif key in figure:
             other, other_row = figure[key]
             out.append(
-                Problem(origin, row, "value",
-                        f"conflicts with row {other_row}: same source, side, category and dates "
-                        f"but {claim.describe()} vs {other.describe()}; keep one, or give the "
-                        "revision its own 'reported' date")
+                Problem(
+                    origin,
+                    row,
+                    "value",
+                    f"conflicts with row {other_row}: same source, side, category and dates "
+                    f"but {claim.describe()} vs {other.describe()}; keep one, or give the "
+                    "revision its own 'reported' date",
+                )
             )
         else:
             figure[key] = (claim, row)
         if claim.speaker in speaker_type and speaker_type[claim.speaker][0] != claim.source_type:
             first_type, first_row = speaker_type[claim.speaker]
             out.append(
-                Problem(origin, row, "source_type",
-                        f"{claim.source!r} about {claim.side!r} is {claim.source_type!r} here but "
-                        f"{first_type!r} in row {first_row}; one speaker has one source_type "
-                        "(give a different kind of figure its own source name)")
+                Problem(
+                    origin,
+                    row,
+                    "source_type",
+                    f"{claim.source!r} about {claim.side!r} is {claim.source_type!r} here but "
+                    f"{first_type!r} in row {first_row}; one speaker has one source_type "
+                    "(give a different kind of figure its own source name)",
+                )
             )
         speaker_type.setdefault(claim.speaker, (claim.source_type, row))
-    out.extend(_decreasing_problems(claims, rows, origin))
-    return out
-
-
-def _decreasing_problems(
-    claims: Sequence[Claim], rows: Sequence[int | str], origin: str
-) -> list[Problem]:
-    """A speaker's cumulative point figures for one series must not fall over time.
-
-    The true cumulative count never decreases, so a running tally that does contradicts
-    itself; a revision of an old figure belongs on the same ``as_of`` with a later
-    ``reported`` date.
-    """
-    out = []
-    runs: dict[tuple[Any, ...], list[tuple[dt.date, float, int | str]]] = {}
-    for claim, row in zip(claims, rows, strict=True):
-        if claim.kind == "point" and claim.value is not None:
-            key = (claim.source, claim.side, claim.category, claim.period_start)
-            runs.setdefault(key, []).append((claim.as_of, claim.value, row))
-    for (source, side, category, _), run in runs.items():
-        run.sort(key=lambda r: r[0])
-        peak_date, peak, peak_row = run[0]
-        for as_of, value, row in run[1:]:
-            if value < peak and as_of > peak_date:
-                out.append(
-                    Problem(origin, row, "value",
-                            f"{source!r}'s cumulative {side} {category} falls to {value:,.0f} "
-                            f"on {as_of} from {peak:,.0f} on {peak_date} (row {peak_row}); a "
-                            "cumulative count cannot decrease")
-                )
-            elif value >= peak:
-                peak_date, peak, peak_row = as_of, value, row
     return out
 
 
@@ -444,8 +430,10 @@ class ClaimSet(Sequence[Claim]):
         return hash(self._claims)
 
     def __repr__(self) -> str:
-        return (f"ClaimSet({len(self)} claims, {len(self.series)} series, "
-                f"{len(self.speakers)} speakers, from {self._origin})")
+        return (
+            f"ClaimSet({len(self)} claims, {len(self.series)} series, "
+            f"{len(self.speakers)} speakers, from {self._origin})"
+        )
 
     @property
     def series(self) -> list[tuple[str, str]]:
@@ -460,8 +448,12 @@ class ClaimSet(Sequence[Claim]):
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the claims' canonical JSON; changes with any field or the order."""
-        payload = json.dumps([c.to_record() for c in self._claims], sort_keys=True,
-                             ensure_ascii=True, separators=(",", ":"))
+        payload = json.dumps(
+            [c.to_record() for c in self._claims],
+            sort_keys=True,
+            ensure_ascii=True,
+            separators=(",", ":"),
+        )
         return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
     def add(self, *claims: Claim | Iterable[Claim]) -> ClaimSet:
@@ -487,6 +479,7 @@ class ClaimSet(Sequence[Claim]):
         ``start``/``end`` bound ``as_of`` (inclusive); ``reported_by`` keeps claims
         published on or before that date.
         """
+
         def _pick(value: str, wanted: str | Iterable[str] | None) -> bool:
             if wanted is None:
                 return True
@@ -496,10 +489,14 @@ class ClaimSet(Sequence[Claim]):
         hi = None if end is None else _parse_date(end)
         rep = None if reported_by is None else _parse_date(reported_by)
         kept = tuple(
-            c for c in self._claims
-            if _pick(c.side, side) and _pick(c.category, category)
-            and _pick(c.source, source) and _pick(c.source_type, source_type)
-            and (lo is None or c.as_of >= lo) and (hi is None or c.as_of <= hi)
+            c
+            for c in self._claims
+            if _pick(c.side, side)
+            and _pick(c.category, category)
+            and _pick(c.source, source)
+            and _pick(c.source_type, source_type)
+            and (lo is None or c.as_of >= lo)
+            and (hi is None or c.as_of <= hi)
             and (rep is None or (c.reported is not None and c.reported <= rep))
         )
         return ClaimSet._trusted(kept, self._origin)
@@ -542,8 +539,9 @@ def _cell_text(v: Any) -> str:
 # ---------------------------------------------------------------------------- reading
 
 
-def records_to_claims(records: Sequence[Mapping[str, Any]], origin: str,
-                      rows: Sequence[int | str] | None = None) -> ClaimSet:
+def records_to_claims(
+    records: Sequence[Mapping[str, Any]], origin: str, rows: Sequence[int | str] | None = None
+) -> ClaimSet:
     """Validate raw records (dicts of column -> raw value) into a ClaimSet.
 
     Unknown and missing columns, cell problems and cross-row problems are all
@@ -574,8 +572,11 @@ def _header_problems(columns: Sequence[Any], origin: str) -> list[Problem]:
     out = []
     for col in columns:
         if col not in COLUMNS:
-            out.append(Problem(origin, "header", str(col),
-                               f"unknown column; allowed: {', '.join(COLUMNS)}"))
+            out.append(
+                Problem(
+                    origin, "header", str(col), f"unknown column; allowed: {', '.join(COLUMNS)}"
+                )
+            )
     dupes = sorted({str(c) for c in columns if list(columns).count(c) > 1})
     for col in dupes:
         out.append(Problem(origin, "header", col, "column appears more than once"))
@@ -583,8 +584,7 @@ def _header_problems(columns: Sequence[Any], origin: str) -> list[Problem]:
         if col not in columns:
             out.append(Problem(origin, "header", col, "required column is missing"))
     if "value" not in columns and "low" not in columns and "high" not in columns:
-        out.append(Problem(origin, "header", "value",
-                           "no figure columns: need value, or low/high"))
+        out.append(Problem(origin, "header", "value", "no figure columns: need value, or low/high"))
     return out
 
 
@@ -595,9 +595,16 @@ def _read_csv(path: Path) -> ClaimSet:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise ClaimsError([Problem(origin, f"{line} (line)", None,
-                                   f"not valid UTF-8 at byte {err.start}; save the file as "
-                                   "UTF-8")]) from None
+        raise ClaimsError(
+            [
+                Problem(
+                    origin,
+                    f"{line} (line)",
+                    None,
+                    f"not valid UTF-8 at byte {err.start}; save the file as UTF-8",
+                )
+            ]
+        ) from None
     if not text.strip():
         raise ClaimsError([Problem(origin, None, None, "the file is empty")])
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -613,8 +620,11 @@ def _read_csv(path: Path) -> ClaimSet:
         if not any(c.strip() for c in cells):
             continue  # a blank line is layout, not a claim
         if len(cells) != len(header):
-            problems.append(Problem(origin, line, None,
-                                    f"has {len(cells)} fields but the header has {len(header)}"))
+            problems.append(
+                Problem(
+                    origin, line, None, f"has {len(cells)} fields but the header has {len(header)}"
+                )
+            )
             continue
         records.append(dict(zip(header, cells, strict=True)))
         rows.append(line)
@@ -656,8 +666,9 @@ def _read_yaml(path: Path) -> ClaimSet:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ClaimsError([Problem(origin, None, None,
-                                   f"not valid UTF-8 at byte {err.start}")]) from None
+        raise ClaimsError(
+            [Problem(origin, None, None, f"not valid UTF-8 at byte {err.start}")]
+        ) from None
     try:
         doc = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader subclass: no python tags
     except (yaml.YAMLError, ValueError) as err:  # ValueError: e.g. a bad !!timestamp
@@ -669,11 +680,22 @@ def _read_yaml(path: Path) -> ClaimSet:
     if isinstance(doc, dict) and set(doc) == {"claims"}:
         doc = doc["claims"]
     if not isinstance(doc, list):
-        raise ClaimsError([Problem(origin, None, None,
-                                   "expected a list of claims (or a mapping with one key "
-                                   "'claims' holding that list)")])
-    bad = [Problem(origin, i, None, "is not a mapping of column: value")
-           for i, item in enumerate(doc, 1) if not isinstance(item, dict)]
+        raise ClaimsError(
+            [
+                Problem(
+                    origin,
+                    None,
+                    None,
+                    "expected a list of claims (or a mapping with one key "
+                    "'claims' holding that list)",
+                )
+            ]
+        )
+    bad = [
+        Problem(origin, i, None, "is not a mapping of column: value")
+        for i, item in enumerate(doc, 1)
+        if not isinstance(item, dict)
+    ]
     if bad:
         raise ClaimsError(bad)
     return records_to_claims(doc, origin)
@@ -709,8 +731,9 @@ def read_claims(source: str | os.PathLike[str] | pd.DataFrame | ClaimSet) -> Cla
         return _read_csv(path)
     if suffix in (".yaml", ".yml"):
         return _read_yaml(path)
-    raise ClaimsError([Problem(str(path), None, None,
-                               f"unknown file type {suffix!r}; use .csv, .yaml or .yml")])
+    raise ClaimsError(
+        [Problem(str(path), None, None, f"unknown file type {suffix!r}; use .csv, .yaml or .yml")]
+    )
 
 
 __all__ = [

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 MAX_TREE_DEPTH = 10
 # A dense mass matrix removes the level-vs-bias correlation that otherwise forces long
 # trajectories, but costs O(d^2) per step; above this many parameters use a diagonal one.
-DENSE_MASS_MAX_PARAMS = 200
+DENSE_MASS_MAX_PARAMS = 600
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class FitSettings:
     start: dt.date
     end: dt.date
     as_of: dt.date
+    as_reported_on: dt.date | None = None
     draws: int = 1000
     tune: int = 1000
     chains: int = 2
@@ -48,15 +49,15 @@ class FitSettings:
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["priors"] = self.priors.to_dict()
-        for key in ("start", "end", "as_of"):
-            out[key] = out[key].isoformat()
+        for key in ("start", "end", "as_of", "as_reported_on"):
+            out[key] = None if out[key] is None else out[key].isoformat()
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FitSettings:
         data = dict(data)
-        for key in ("start", "end", "as_of"):
-            data[key] = dt.date.fromisoformat(data[key])
+        for key in ("start", "end", "as_of", "as_reported_on"):
+            data[key] = None if data.get(key) is None else dt.date.fromisoformat(data[key])
         data["priors"] = Priors.from_dict(data["priors"])
         return cls(**data)
 
@@ -72,6 +73,7 @@ def fit(
     *,
     as_of: dt.date | str | None = None,
     start: dt.date | str | None = None,
+    as_reported_on: dt.date | str | None = None,
     priors: Priors | None = None,
     draws: int = 1000,
     tune: int = 1000,
@@ -86,6 +88,9 @@ def fit(
     ``as_of`` is the date of the headline estimate (default: the latest claim's
     ``as_of``); the daily grid runs from ``start`` (default: the earliest
     ``period_start`` among the claims) to the later of ``as_of`` and the latest claim.
+    ``as_reported_on`` keeps only the claims published by that date (a vintage: what
+    could have been known then) and makes it the default ``as_of``; a later ``as_of``
+    extends the estimate past the last claim, with intervals that widen.
     ``random_seed`` fixes every random number; when None a seed is drawn and recorded in
     ``estimate.settings`` so the fit can be repeated exactly. ``cores`` (default
     ``min(chains, 2)``) does not change the numbers, only the wall time.
@@ -121,14 +126,22 @@ def fit(
             "no start date: give fit(..., start='YYYY-MM-DD') (the day counting began, "
             "e.g. the first day of the war), or set period_start on the claims"
         )
+    vintage = None
+    if as_reported_on is not None:
+        vintage = _parse_date(as_reported_on)
+        claims = claims.filter(reported_by=vintage)
+        if len(claims) == 0:
+            raise ValueError(f"no claims were published by {vintage} (as_reported_on)")
     last_claim = max(c.as_of for c in claims)
-    as_of_date = last_claim if as_of is None else _parse_date(as_of)
+    default_as_of = last_claim if vintage is None else max(vintage, last_claim)
+    as_of_date = default_as_of if as_of is None else _parse_date(as_of)
     if as_of_date < start_date:
         raise ValueError(f"as_of {as_of_date} is before start {start_date}")
     settings = FitSettings(
         start=start_date,
         end=max(as_of_date, last_claim),
         as_of=as_of_date,
+        as_reported_on=vintage,
         draws=draws,
         tune=tune,
         chains=chains,

@@ -31,6 +31,10 @@ from casualty_models.claims import ClaimSet
 from casualty_models.sources import Priors, SourcePrior
 
 
+class DecreasingTallyWarning(UserWarning):
+    """A running tally's cumulative figures fall over time, which the truth cannot."""
+
+
 class EarlyStartWarning(UserWarning):
     """A claim counts from before the grid start; it is counted from the start instead."""
 
@@ -101,6 +105,8 @@ class ModelInputs:
     speakers: list[tuple[str, str]]
     speaker_types: list[str]
     speaker_priors: list[SourcePrior]
+    groups: list[tuple[str, str]]  # (source_type, side) sharing a bias offset
+    speaker_group: np.ndarray  # (n_speakers,) index into groups, -1 for none
     running: list[int]  # speakers whose bias drifts (running tallies)
     running_first_knot: np.ndarray  # (n_running,) knot at or before its first claim
     claim_series: np.ndarray  # (n_claims,) index into plan.series
@@ -140,7 +146,7 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     if len(claims) == 0:
         raise ValueError("no claims to fit")
     priors.check_keys(claims.speakers)
-    grid = Grid(start, end, priors.knot_days)
+    grid = Grid(start, end, priors.knot_spacing((end - start).days + 1))
     off = [
         f"claim {i} ({c.source}, as_of {c.as_of})"
         for i, c in enumerate(claims, 1)
@@ -172,6 +178,13 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         priors.for_speaker(s, d, t) for (s, d), t in zip(speakers, speaker_types, strict=True)
     ]
     claim_speaker = np.array([speakers.index(c.speaker) for c in claims])
+    # every speaker of one type about one side shares that type's group offset
+    group_keys = [
+        (t, side) if priors.for_type(t).group_sigma > 0 else None
+        for (_, side), t in zip(speakers, speaker_types, strict=True)
+    ]
+    groups = list(dict.fromkeys(k for k in group_keys if k is not None))
+    speaker_group = np.array([-1 if k is None else groups.index(k) for k in group_keys])
     n = len(claims)
     log_value = np.zeros(n)
     log_low = np.full(n, -np.inf)
@@ -203,6 +216,7 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         [np.searchsorted(knots, last[claim_speaker == j].min(), side="right") - 1 for j in running],
         dtype=int,
     )
+    _warn_decreasing(claims, claim_speaker, running, speakers)
     noise = np.array([speaker_priors[j].noise_sigma for j in claim_speaker])
     noise[np.isin(claim_speaker, running)] = priors.running_noise
     ratio_prior = [priors.ratios[name] for _, name in the_plan.ratios]
@@ -212,6 +226,8 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         speakers=speakers,
         speaker_types=speaker_types,
         speaker_priors=speaker_priors,
+        groups=groups,
+        speaker_group=speaker_group,
         running=running,
         running_first_knot=running_first_knot,
         claim_series=np.array([the_plan.series.index(c.series) for c in claims]),
@@ -234,6 +250,44 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     else:
         level = _default_level(claims, inputs)
     return replace(inputs, level_mu=level)
+
+
+def _warn_decreasing(
+    claims: ClaimSet,
+    claim_speaker: np.ndarray,
+    running: list[int],
+    speakers: list[tuple[str, str]],
+) -> None:
+    """Warn when a running tally's cumulative point figures fall over time.
+
+    One-off estimates are often revised down, and their independent noise allows it; a
+    running tally's figures share a slowly drifting bias and tiny noise, so a fall is a
+    data problem (a typo, or a changed definition) the user should see.
+    """
+    falls = []
+    for j in running:
+        runs: dict[tuple[str, Any], list[tuple[dt.date, float]]] = {}
+        for i in np.flatnonzero(claim_speaker == j):
+            c = claims[int(i)]
+            if c.kind == "point" and c.value is not None:
+                runs.setdefault((c.category, c.period_start), []).append((c.as_of, c.value))
+        for (category, _), run in runs.items():
+            run.sort()
+            peak_date, peak = run[0]
+            for as_of, value in run[1:]:
+                if value < peak:
+                    falls.append(
+                        f"{speakers[j][0]} {category} {peak:,.0f} on {peak_date} -> "
+                        f"{value:,.0f} on {as_of}"
+                    )
+                else:
+                    peak_date, peak = as_of, value
+    if falls:
+        warnings.warn(
+            f"running tallies decrease, which a cumulative count cannot: {'; '.join(falls)}",
+            DecreasingTallyWarning,
+            stacklevel=4,
+        )
 
 
 def _default_level(claims: ClaimSet, inputs: ModelInputs) -> np.ndarray:
@@ -288,6 +342,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         "speaker": [f"{src}|{side}" for src, side in inputs.speakers],
         "claim": np.arange(len(inputs.claim_kind)),
         "ratio_name": [f"{side}|{name}" for side, name in the_plan.ratios],
+        "group": [f"{t}|{side}" for t, side in inputs.groups],
         "running": [f"{inputs.speakers[j][0]}|{inputs.speakers[j][1]}" for j in inputs.running],
     }
     left, right, frac = grid.interpolation()
@@ -337,12 +392,13 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
                     )
         log_factor = pm.Deterministic("log_factor", log_factor, dims="series")
 
-        # --- speaker biases, non-centred; capped speakers (tallies) use a truncated z
+        # --- speaker biases, non-centred: type mean + group offset + own deviation;
+        # capped speakers (tallies) use a truncated z, anchors have no parameter
         mu = np.array([p.bias_mu for p in inputs.speaker_priors])
         sd = np.array([p.bias_sigma for p in inputs.speaker_priors])
-        fixed = sd == 0  # anchors: a constant bias, no parameter
-        capped = np.array([p.bias_upper is not None for p in inputs.speaker_priors]) & ~fixed
-        free = ~capped & ~fixed
+        no_own = sd == 0  # anchors (and speakers with only a group offset)
+        capped = np.array([p.bias_upper is not None for p in inputs.speaker_priors]) & ~no_own
+        free = ~capped & ~no_own
         z = pt.zeros(len(mu))
         if free.any():
             z_free = pm.Normal("bias_z", 0.0, 1.0, shape=int(free.sum()))
@@ -352,7 +408,16 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             upper = np.array([(inputs.speaker_priors[i].bias_upper - mu[i]) / sd[i] for i in idx_c])
             z_cap = pm.TruncatedNormal("bias_z_capped", 0.0, 1.0, upper=upper, shape=len(idx_c))
             z = pt.set_subtensor(z[idx_c], z_cap)
-        bias = pm.Deterministic("bias", mu + sd * z, dims="speaker")
+        shift = pt.zeros(len(mu))
+        if inputs.groups:
+            group_z = pm.Normal("group_z", 0.0, 1.0, dims="group")
+            member = inputs.speaker_group >= 0
+            group_sd = np.array([p.group_sigma for p in inputs.speaker_priors])[member]
+            shift = pt.set_subtensor(
+                shift[np.flatnonzero(member)],
+                group_sd * group_z[inputs.speaker_group[member]],
+            )
+        bias = pm.Deterministic("bias", mu + shift + sd * z, dims="speaker")
 
         # --- claims
         series, first, last = inputs.claim_series, inputs.claim_first_day, inputs.claim_last_day

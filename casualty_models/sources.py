@@ -29,17 +29,22 @@ SUMMARY_LEVELS: tuple[float, ...] = (0.5, DEFAULT_LEVEL)
 class SourcePrior:
     """Prior for one speaker's bias and the noise of each of its claims.
 
-    bias ~ Normal(bias_mu, bias_sigma) on the log scale, truncated above at
-    ``bias_upper`` when given (``0.0`` means the source can only undercount, as a
-    documented tally). Each claim then deviates from ``true × exp(bias)`` by Student-t
-    noise with scale ``noise_sigma`` (log scale, fixed: it cannot be learned from a
-    handful of claims).
+    On the log scale, bias = ``bias_mu`` + group offset + own deviation. The group
+    offset, Normal(0, ``group_sigma``), is shared by every speaker of this source type
+    about the same side (all neutral governments about Russian losses, say): sources
+    that share intelligence or incentives share errors, so averaging many of them does
+    not average their common bias away. The own deviation is Normal(0, ``bias_sigma``),
+    truncated so the total stays below ``bias_upper`` when given (``0.0``: the source can
+    only undercount, as a documented tally; only with ``group_sigma == 0``). Each claim
+    then deviates from ``true × exp(bias)`` by Student-t noise with scale
+    ``noise_sigma`` (fixed: it cannot be learned from a handful of claims).
     """
 
     bias_mu: float
     bias_sigma: float
     noise_sigma: float
     bias_upper: float | None = None
+    group_sigma: float = 0.0
 
     def __post_init__(self) -> None:
         bad = []
@@ -47,38 +52,49 @@ class SourcePrior:
             bad.append(f"bias_mu must be finite, got {self.bias_mu}")
         if not self.bias_sigma >= 0:
             bad.append(f"bias_sigma must be >= 0 (0: a fixed bias), got {self.bias_sigma}")
+        if not self.group_sigma >= 0:
+            bad.append(f"group_sigma must be >= 0, got {self.group_sigma}")
         if not self.noise_sigma > 0:
             bad.append(f"noise_sigma must be > 0, got {self.noise_sigma}")
         if self.bias_upper is not None and not math.isfinite(self.bias_upper):
             bad.append(f"bias_upper must be finite or None, got {self.bias_upper}")
+        if self.bias_upper is not None and self.group_sigma > 0:
+            bad.append("a capped bias (bias_upper) cannot have a group offset (group_sigma)")
         if bad:
             raise ValueError("; ".join(bad))
 
     @classmethod
     def from_factor(
-        cls, factor: float, *, spread: float, noise: float, max_factor: float | None = None
+        cls,
+        factor: float,
+        *,
+        spread: float,
+        noise: float,
+        max_factor: float | None = None,
+        shared: float = 0.0,
     ) -> SourcePrior:
         """Build from a median factor (e.g. ``0.4`` = reports 40% of the truth).
 
-        ``spread`` and ``noise`` are log-scale standard deviations; ``max_factor`` caps
-        the factor (``1.0`` for a source that can only undercount).
+        ``spread`` (one source's own deviation), ``shared`` (the offset common to its
+        group) and ``noise`` are log-scale standard deviations; ``max_factor`` caps the
+        factor (``1.0`` for a source that can only undercount).
         """
         upper = None if max_factor is None else math.log(max_factor)
-        return cls(math.log(factor), spread, noise, upper)
-
-    def log_dist(self) -> Any:
-        """The prior of the log bias factor as a frozen scipy distribution."""
-        if self.fixed:
-            raise ValueError("a fixed bias (bias_sigma=0) has no distribution")
-        if self.bias_upper is None:
-            return stats.norm(self.bias_mu, self.bias_sigma)
-        b = (self.bias_upper - self.bias_mu) / self.bias_sigma
-        return stats.truncnorm(-math.inf, b, loc=self.bias_mu, scale=self.bias_sigma)
+        return cls(math.log(factor), spread, noise, upper, shared)
 
     @property
     def fixed(self) -> bool:
-        """True when the bias is a constant (``bias_sigma == 0``), as for anchors."""
-        return self.bias_sigma == 0
+        """True when the bias is a constant, as for anchors."""
+        return self.bias_sigma == 0 and self.group_sigma == 0
+
+    def log_dist(self) -> Any:
+        """The prior of one speaker's log bias factor as a frozen scipy distribution."""
+        if self.fixed:
+            raise ValueError("a fixed bias (bias_sigma=0) has no distribution")
+        if self.bias_upper is None:
+            return stats.norm(self.bias_mu, math.hypot(self.bias_sigma, self.group_sigma))
+        b = (self.bias_upper - self.bias_mu) / self.bias_sigma
+        return stats.truncnorm(-math.inf, b, loc=self.bias_mu, scale=self.bias_sigma)
 
     @property
     def log_sd(self) -> float:
@@ -96,19 +112,25 @@ class SourcePrior:
 
 # Defaults, argued in docs/model.md. Chosen to be generic across events, not tuned to any
 # one war: a side reports about 40% of its own dead (90%: 0.11-1.5x), about 2.5x the
-# enemy's (0.67-9.3x); third parties are unbiased but uncertain (0.52-1.9x); named-person
+# enemy's (0.69-9.1x); third parties are unbiased but uncertain (0.50-2.0x); named-person
 # tallies catch about half (never more than all); independent statistical estimates are
 # close to unbiased; a known count (an anchor the user pins) is the truth within 1%.
+# Total log-sd = hypot(spread, shared); the shared part is common to a group.
 DEFAULT_SOURCE_PRIORS: Mapping[str, SourcePrior] = MappingProxyType(
     {
-        "own": SourcePrior.from_factor(0.4, spread=0.8, noise=0.2),
-        "enemy": SourcePrior.from_factor(2.5, spread=0.8, noise=0.2),
-        "neutral": SourcePrior.from_factor(1.0, spread=0.4, noise=0.2),
+        "own": SourcePrior.from_factor(0.4, spread=0.6, shared=0.5, noise=0.2),
+        "enemy": SourcePrior.from_factor(2.5, spread=0.6, shared=0.5, noise=0.2),
+        "neutral": SourcePrior.from_factor(1.0, spread=0.3, shared=0.3, noise=0.2),
         "tally": SourcePrior.from_factor(0.5, spread=0.6, noise=0.05, max_factor=1.0),
-        "independent": SourcePrior.from_factor(1.0, spread=0.25, noise=0.1),
+        "independent": SourcePrior.from_factor(1.0, spread=0.15, shared=0.2, noise=0.1),
         "known": SourcePrior(0.0, 0.0, 0.01),
     }
 )
+
+
+MAX_KNOTS = 60
+"""Default cap on knots per curve: beyond it the knots spread out (a 4-year war gets
+monthly knots), which keeps long fits fast without changing short ones."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +142,8 @@ class Priors:
     misspelt keys are rejected when fitting, never ignored.
 
     The latent daily death rate of each series follows a Gaussian random walk on the log
-    scale, pinned every ``knot_days`` days, with ``rate_volatility`` log units of change
+    scale, pinned every ``knot_days`` days (None: weekly, or wider so that a curve has
+    at most :data:`MAX_KNOTS` knots), with ``rate_volatility`` log units of change
     per square-root day. ``level_mu`` centres the log daily rate at the start (None:
     taken from the claims, see docs), with standard deviation ``level_sigma``.
 
@@ -140,7 +163,7 @@ class Priors:
     level_mu: float | None = None
     level_sigma: float = 2.0
     rate_volatility: float = 0.1
-    knot_days: int = 7
+    knot_days: int | None = None
     ratios: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     link_categories: bool = True
     running_min_claims: int = 20
@@ -170,7 +193,9 @@ class Priors:
         for name, (median, sd) in self.ratios.items():
             if not (median > 0 and sd > 0):
                 raise ValueError(f"ratio prior {name!r} needs median > 0 and sd > 0")
-        if not (isinstance(self.knot_days, int) and self.knot_days >= 1):
+        if self.knot_days is not None and not (
+            isinstance(self.knot_days, int) and self.knot_days >= 1
+        ):
             raise ValueError(f"knot_days must be a positive integer, got {self.knot_days!r}")
         # frozen: store read-only copies so a caller's dict cannot change a fitted model
         # every type spelled out, so equal settings compare equal however they were built
@@ -181,6 +206,12 @@ class Priors:
             k: (float(m), float(s)) for k, (m, s) in {**DEFAULT_RATIO_PRIORS, **self.ratios}.items()
         }
         object.__setattr__(self, "ratios", MappingProxyType(ratios))
+
+    def knot_spacing(self, n_days: int) -> int:
+        """Days between knots for a grid of ``n_days`` days."""
+        if self.knot_days is not None:
+            return self.knot_days
+        return max(7, -(-n_days // MAX_KNOTS))
 
     def for_type(self, source_type: str) -> SourcePrior:
         """The prior used for a speaker of ``source_type`` with no per-source override."""

@@ -11,7 +11,7 @@ import pytest
 
 import casualty_models as cm
 from casualty_models.categories import UnlinkedCategoryWarning, plan
-from casualty_models.model import build_model, prepare
+from casualty_models.model import DecreasingTallyWarning, build_model, prepare
 
 START = dt.date(2022, 2, 24)
 END = dt.date(2022, 6, 30)
@@ -111,19 +111,20 @@ def test_known_anchor_has_a_fixed_bias_and_no_parameter():
     assert model["bias_z"].type.shape == (1,)  # only the neutral source has a free bias
 
 
-def test_decreasing_running_tally_is_a_claims_error(tmp_path):
-    path = tmp_path / "tally.csv"
-    path.write_text(
-        "source,source_type,side,category,as_of,value,citation\n"
-        "G,enemy,a,killed,2022-03-01,500,c\n"
-        "G,enemy,a,killed,2022-03-02,600,c\n"
-        "G,enemy,a,killed,2022-03-03,550,c\n"
-    )
-    with pytest.raises(cm.ClaimsError) as err:
-        cm.read_claims(path)
-    (problem,) = err.value.problems
-    assert problem.row == 4 and problem.column == "value"
-    assert "falls to 550 on 2022-03-03 from 600 on 2022-03-02 (row 3)" in problem.message
+def test_decreasing_running_tally_warns_but_one_off_revisions_do_not():
+    claims = _daily("Daily", 25)
+    claims[10] = cm.Claim(**{**claims[10].__dict__, "value": 500.0})  # was 1,100
+    revised = [
+        _claim(source="N", value=900, as_of=dt.date(2022, 3, 1), period_start=START),
+        _claim(source="N", value=700, as_of=dt.date(2022, 3, 9), period_start=START),
+    ]
+    with pytest.warns(
+        DecreasingTallyWarning,
+        match=r"Daily killed 1,000 on 2022-03-05 -> "
+        r"500 on 2022-03-06",
+    ) as caught:
+        prepare(cm.ClaimSet([*claims, *revised]), start=START, end=END, priors=cm.Priors())
+    assert len(caught) == 1 and "N killed" not in str(caught[0].message)
 
 
 def test_ratio_priors_are_validated_and_round_trip():

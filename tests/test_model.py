@@ -158,7 +158,9 @@ def mixed_model():
 def test_model_has_expected_variables_and_coords(mixed_model):
     _inp, model = mixed_model
     names = {v.name for v in model.free_RVs}
-    assert names == {"level_z", "steps_z", "bias_z", "bias_z_capped"}
+    assert names == {"level_z", "steps_z", "bias_z", "bias_z_capped", "group_z"}
+    # neutral P and W share one offset; the tally has none (its coverage is its own)
+    assert list(model.coords["group"]) == ["neutral|a", "enemy|a", "own|a"]
     assert list(model.coords["speaker"]) == ["P|a", "R|a", "F|a", "C|a", "W|a"]
     assert {"log_rate", "bias", "log_count"} <= {v.name for v in model.deterministics}
 
