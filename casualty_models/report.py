@@ -1,0 +1,786 @@
+"""Self-contained reports of an Estimate: one HTML file (plots inlined) or Markdown.
+
+Every piece of text that comes from the claims or the settings (sources, citations,
+URLs, notes, origins, override keys) is escaped before it reaches the page; only
+``http://`` and ``https://`` URLs become links. The HTML loads nothing from outside:
+no scripts, fonts or stylesheets, and the plots are inline PNGs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import html
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from casualty_models._atomic import atomic_write, atomic_write_with
+from casualty_models._version import __version__
+from casualty_models.claims import COLUMNS, Claim
+from casualty_models.sources import DEFAULT_LEVEL
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from casualty_models.estimate import Estimate
+
+ANCHOR_TYPES: tuple[str, ...] = ("neutral", "tally", "independent", "known")
+"""Source types that anchor the biases (see docs/model.md, "What identifies the biases")."""
+LEARNED_LITTLE = 0.2
+"""Below this ``learned`` value a source's bias factor is called "essentially its prior"."""
+PLOT_FILES: tuple[str, ...] = ("claims.png", "timeline.png", "sources.png")
+_PNG_DPI = 120
+_MAX_CLAIM_ROWS = 60  # plot_claims' default max_rows
+_IDENTIFICATION = (
+    "How far to trust these numbers: with one latent count per series and every source "
+    "possibly biased, the claims alone cannot separate the true count from the sources' "
+    "biases. The biases are identified only by the priors and by anchors (neutral "
+    "sources, documented tallies, independent estimates). Read the sources table — "
+    '"learned" near 0% means a source\'s factor is just its prior — and see '
+    'docs/model.md, "What identifies the biases — and what cannot", before quoting a '
+    "number."
+)
+
+
+def _pct(level: float) -> str:
+    return f"{100 * level:g}"
+
+
+def _people(x: Any) -> str:
+    """A count for a table: "12,000" (or "" when missing)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    x = float(x)
+    return f"{x:,.0f}" if abs(x) >= 10 or x.is_integer() else f"{x:.3g}"
+
+
+def _about(x: float) -> str:
+    """A count rounded to two significant figures, for prose: 4,137 -> "4,100"."""
+    if not math.isfinite(x) or x <= 0:
+        return f"{x:,.0f}"
+    digits = max(0, math.floor(math.log10(x)) - 1)
+    return f"{round(x, -digits):,.0f}"
+
+
+def _share(x: float) -> str:
+    return f"{x:.0%}" if math.isfinite(x) else "n/a"
+
+
+def _factor(x: float) -> str:
+    if not math.isfinite(x):
+        return f"×{x}"
+    return f"×{x:,.0f}" if x >= 10 else f"×{x:.2g}"
+
+
+def _date(x: Any) -> str:
+    if x is None:
+        return ""
+    if hasattr(x, "date") and callable(x.date):
+        x = x.date()
+    return x.isoformat() if isinstance(x, dt.date) else str(x)
+
+
+def _is_web_url(url: str) -> bool:
+    return url.strip().lower().startswith(("http://", "https://"))
+
+
+# ------------------------------------------------------------------------ shared facts
+@dataclass(frozen=True)
+class _Facts:
+    """Everything a report shows, computed once (the estimate's methods are not free)."""
+
+    level: float
+    headline: pd.DataFrame
+    sources: pd.DataFrame
+    check: pd.DataFrame
+    paragraphs: list[str]
+
+
+def _facts(estimate: Estimate, level: float) -> _Facts:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    headline = estimate.headline(level=level)
+    sources = estimate.sources(level=level)
+    check = estimate.claims_check(level=level)
+    paragraphs = [
+        _series_paragraph(estimate, row, sources, check, level)
+        for row in headline.to_dict(orient="records")
+    ]
+    return _Facts(level, headline, sources, check, paragraphs)
+
+
+def _speaker_name(source: str, source_type: str) -> str:
+    return f"{source} ({source_type})"
+
+
+def _series_paragraph(
+    estimate: Estimate,
+    row: Mapping[Any, Any],
+    sources: pd.DataFrame,
+    check: pd.DataFrame,
+    level: float,
+) -> str:
+    """Plain-language summary of one series (plain text; the caller escapes it)."""
+    pct = _pct(level)
+    side, category = row["side"], row["category"]
+    start = estimate.settings.start
+    text = [
+        f"By {estimate.settings.as_of}, the model puts {side} {category} at about "
+        f"{_about(row['median'])} ({pct}% credible interval {_about(row[f'low_{pct}'])}–"
+        f"{_about(row[f'high_{pct}'])})."
+    ]
+    mine = [(i, c) for i, c in enumerate(estimate.claims) if c.series == (side, category)]
+    cumulative = [(i, c) for i, c in mine if c.period_start in (None, start)]
+    if cumulative:
+
+        def size(item: tuple[int, Claim]) -> float:
+            c = item[1]
+            figures = [x for x in (c.value, c.low, c.high) if x is not None]
+            return math.exp(sum(math.log(x) for x in figures) / len(figures))
+
+        lo_i, lo_c = min(cumulative, key=size)
+        hi_i, hi_c = max(cumulative, key=size)
+        n = len(mine)
+        claims_word = f"{n} claim{'s' if n != 1 else ''}"
+        if lo_i == hi_i:
+            text.append(
+                f"It rests on {claims_word}: {lo_c.describe()} from {lo_c.source} "
+                f"({lo_c.source_type})."
+            )
+        else:
+            text.append(
+                f"It rests on {claims_word}, whose figures run from {lo_c.describe()} "
+                f"({lo_c.source}, {lo_c.source_type}, {lo_c.as_of}) to {hi_c.describe()} "
+                f"({hi_c.source}, {hi_c.source_type}, {hi_c.as_of})."
+            )
+    speakers = list(dict.fromkeys(c.speaker for _, c in mine))
+    rows = {(r["source"], r["side"]): r for r in sources.to_dict(orient="records")}
+    info = [rows[s] for s in speakers if s in rows]
+    anchors = [r for r in info if r["source_type"] in ANCHOR_TYPES]
+    if anchors:
+        names = ", ".join(_speaker_name(r["source"], r["source_type"]) for r in anchors)
+        text.append(f"Anchors for the biases here: {names}.")
+    else:
+        text.append(
+            "No neutral source, tally, independent estimate or known count reports on "
+            "this series, "
+            "so only the bias priors separate the true count from the sources' "
+            "biases: the number is as much the priors' as the claims'."
+        )
+    little = [r for r in info if r["learned"] < LEARNED_LITTLE]
+    if little:
+        names = ", ".join(
+            f"{r['source']} ({r['source_type']}; learned {_share(r['learned'])})" for r in little
+        )
+        tail = (
+            "that factor is essentially its prior"
+            if len(little) == 1
+            else "those factors are essentially their priors"
+        )
+        text.append(f"The claims taught the model little about the bias of {names}: {tail}.")
+    elif info:
+        learned = [r["learned"] for r in info if math.isfinite(r["learned"])] or [math.nan]
+        lo, hi = min(learned), max(learned)
+        text.append(
+            f"The claims moved every source's bias factor away from its prior "
+            f"(learned {_share(lo)}–{_share(hi)}), but only as far as the anchors and priors "
+            "allow."
+        )
+    flagged = [(i, c) for i, c in mine if bool(check["surprising"].iloc[i])]
+    if flagged:
+        items = "; ".join(f"{c.source}'s {c.describe()} ({c.as_of})" for _, c in flagged)
+        n = len(flagged)
+        text.append(f"{n} claim{'s are' if n != 1 else ' is'} surprising given the rest: {items}.")
+    return " ".join(text)
+
+
+# --------------------------------------------------------------------------- rendering
+def _figure(kind: str, estimate: Estimate, level: float) -> Figure:
+    """Render one plot on a fresh Figure (no pyplot: no global state, no GUI backend)."""
+    from matplotlib.figure import Figure
+
+    from casualty_models import plotting
+
+    draw: Callable[..., Any]
+    if kind == "claims":
+        size = plotting.claims_figsize(min(len(estimate.claims), _MAX_CLAIM_ROWS))
+        draw = plotting.plot_claims
+    elif kind == "timeline":
+        size, draw = plotting.timeline_figsize(), plotting.plot_timeline
+    elif kind == "sources":
+        size = plotting.sources_figsize(len(estimate.inputs.speakers))
+        draw = plotting.plot_sources
+    else:
+        raise ValueError(f"unknown plot {kind!r}")
+    fig = Figure(figsize=size, layout="constrained")
+    draw(estimate, ax=fig.add_subplot(), level=level)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_PNG_DPI)
+    fig.clear()
+    return buf.getvalue()
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=_PNG_DPI)
+
+
+def save_plots(
+    estimate: Estimate, out_dir: str | os.PathLike[str], *, level: float = DEFAULT_LEVEL
+) -> list[Path]:
+    """Write claims.png, timeline.png and sources.png into ``out_dir``, atomically."""
+    out = Path(out_dir)
+    paths = []
+    for name in PLOT_FILES:
+        fig = _figure(name.removesuffix(".png"), estimate, level)
+        try:
+            paths.append(atomic_write_with(out / name, functools.partial(_save_png, fig)))
+        finally:
+            fig.clear()
+    return paths
+
+
+# -------------------------------------------------------------------------------- HTML
+class _Html(str):
+    """Markup that is already safe (built here from escaped parts)."""
+
+
+def _e(x: Any) -> str:
+    """Escape anything for HTML text or attribute values."""
+    if isinstance(x, _Html):
+        return str(x)
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _link(url: str) -> _Html:
+    if url and _is_web_url(url):
+        return _Html(
+            f'<a href="{_e(url.strip())}" rel="noopener noreferrer nofollow">{_e(url)}</a>'
+        )
+    return _Html(_e(url))
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    classes: Sequence[str] | None = None,
+    numeric: Iterable[int] = (),
+) -> str:
+    num = set(numeric)
+    head = "".join(
+        f"<th{' class=num' if j in num else ''}>{_e(h)}</th>" for j, h in enumerate(headers)
+    )
+    body = []
+    for k, row in enumerate(rows):
+        cls = classes[k] if classes is not None and classes[k] else ""
+        cells = "".join(
+            f"<td{' class=num' if j in num else ''}>{_e(v)}</td>" for j, v in enumerate(row)
+        )
+        body.append(f"<tr{f' class={cls}' if cls else ''}>{cells}</tr>")
+    return (
+        f"<div class=scroll><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>"
+    )
+
+
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+color:#222;max-width:1180px;margin:2em auto;padding:0 1.2em}
+h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;
+padding-bottom:.2em}p.meta{color:#666;margin-top:0}
+table{border-collapse:collapse;font-size:13px;margin:.6em 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f5;position:sticky;top:0}td.num,th.num{text-align:right;
+font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.surprising td{background:#fde2e1}tr.little td{color:#8a5a00}
+.scroll{overflow-x:auto}.claims td{max-width:28em;overflow-wrap:anywhere}
+.note{background:#fff8e1;border-left:4px solid #e6a700;padding:.6em 1em;margin:1em 0}
+.bad{background:#fdecea;border-left:4px solid #c62828;padding:.6em 1em;margin:1em 0}
+.good{color:#2e7d32}img{max-width:100%;height:auto;display:block;margin:.5em 0}
+code{background:#f3f3f3;padding:0 .25em;border-radius:3px}
+footer{margin-top:3em;color:#777;font-size:12px}
+"""
+
+
+def report_html(
+    estimate: Estimate, *, level: float = DEFAULT_LEVEL, title: str | None = None
+) -> str:
+    """The report as one self-contained HTML document (text escaped, plots inlined)."""
+    facts = _facts(estimate, level)
+    pct = _pct(level)
+    s = estimate.settings
+    title = title or f"Casualty estimates as of {s.as_of}"
+    diag = estimate.diagnostics
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="casualty_models {_e(__version__)}">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        f"<p class=meta>{len(estimate.claims)} claims from {_e(estimate.claims.origin)}; "
+        f"{len(facts.headline)} series; {len(facts.sources)} speakers; fitted from {s.start} "
+        f"to {s.end}; headline date {s.as_of}. Intervals are equal-tailed {pct}% credible "
+        f"intervals. Claims fingerprint <code>{_e(estimate.claims.fingerprint)}</code>.</p>",
+    ]
+    if not diag.ok:
+        out.append(
+            f"<div class=bad><strong>The sampler did not converge well enough to trust "
+            f"these intervals:</strong> {_e(diag.message())}</div>"
+        )
+
+    out.append("<h2>Headline</h2>")
+    out.append(
+        _table(
+            [
+                "side",
+                "category",
+                "date",
+                "median",
+                "mean",
+                "sd",
+                "50% interval",
+                f"{pct}% interval",
+            ],
+            [
+                [
+                    r["side"],
+                    r["category"],
+                    _date(r["date"]),
+                    _people(r["median"]),
+                    _people(r["mean"]),
+                    _people(r["sd"]),
+                    f"{_people(r['low_50'])}–{_people(r['high_50'])}",
+                    f"{_people(r[f'low_{pct}'])}–{_people(r[f'high_{pct}'])}",
+                ]
+                for r in facts.headline.to_dict(orient="records")
+            ],
+            numeric=range(3, 8),
+        )
+    )
+    out.append("<h2>What the model says</h2>")
+    out += [f"<p>{_e(p)}</p>" for p in facts.paragraphs]
+    out.append(f"<p class=note>{_e(_IDENTIFICATION)}</p>")
+
+    images = {
+        k: base64.b64encode(_png(_figure(k, estimate, level))).decode("ascii")
+        for k in ("claims", "timeline", "sources")
+    }
+    alts = {
+        "claims": "Each claim beside the model's true count and what that source would say",
+        "timeline": "Cumulative true count through time with the claims at their dates",
+        "sources": "Bias factor of each speaker: posterior and prior",
+    }
+    out.append("<h2>Claims against the model</h2>")
+    out.append(_img(images["claims"], alts["claims"]))
+    out.append("<h2>Through time</h2>")
+    out.append(_img(images["timeline"], alts["timeline"]))
+
+    out.append("<h2>Sources: bias factors</h2>")
+    out.append(
+        "<p>Bias factor = what the source says ÷ the true count (×1 is honest). "
+        "<em>learned</em> = 1 − posterior sd ÷ prior sd of the log factor: near 0% "
+        "the claims taught the model nothing about the source and its factor is the "
+        f"prior's (rows under {LEARNED_LITTLE:.0%} are marked).</p>"
+    )
+    out.append(_img(images["sources"], alts["sources"]))
+    src = facts.sources
+    out.append(
+        _table(
+            [
+                "source",
+                "about",
+                "type",
+                "claims",
+                "factor",
+                "50% interval",
+                f"{pct}% interval",
+                "prior median",
+                f"prior {pct}%",
+                "learned",
+            ],
+            [
+                [
+                    r["source"],
+                    r["side"],
+                    r["source_type"],
+                    r["n_claims"],
+                    _factor(r["bias_factor"]),
+                    f"{_factor(r['low_50'])}–{_factor(r['high_50'])}",
+                    f"{_factor(r[f'low_{pct}'])}–{_factor(r[f'high_{pct}'])}",
+                    _factor(r["prior_median"]),
+                    f"{_factor(r[f'prior_low_{pct}'])}–{_factor(r[f'prior_high_{pct}'])}",
+                    _share(r["learned"]),
+                ]
+                for r in src.to_dict(orient="records")
+            ],
+            classes=["little" if x < LEARNED_LITTLE else "" for x in src["learned"]],
+            numeric=range(3, 10),
+        )
+    )
+
+    out.append("<h2>Claims check</h2>")
+    out.append(
+        f"<p>What the model expects each source to have said, given everything else, "
+        f"and how surprising the actual claim is (p-value; highlighted below "
+        f"{1 - level:.2g}). Each claim is part of the fit, so this understates "
+        "surprise.</p>"
+    )
+    ck = facts.check
+    out.append(
+        _table(
+            [
+                "#",
+                "source",
+                "type",
+                "series",
+                "as of",
+                "claimed",
+                "expected median",
+                f"expected {pct}%",
+                "p-value",
+            ],
+            [
+                [
+                    r["claim"] + 1,
+                    r["source"],
+                    r["source_type"],
+                    f"{r['side']} {r['category']}",
+                    _date(r["as_of"]),
+                    r["claimed"],
+                    _people(r["predicted_median"]),
+                    f"{_people(r[f'predicted_low_{pct}'])}–{_people(r[f'predicted_high_{pct}'])}",
+                    f"{r['p_value']:.3f}",
+                ]
+                for r in ck.to_dict(orient="records")
+            ],
+            classes=["surprising" if x else "" for x in ck["surprising"]],
+            numeric=(0, 6, 7, 8),
+        )
+    )
+
+    out.append("<h2>Claims</h2>")
+    out.append('<div class="claims">' + _claims_table_html(estimate) + "</div>")
+
+    out.append("<h2>Diagnostics</h2>")
+    verdict = (
+        f"<p class=good>{_e(diag.message())}</p>"
+        if diag.ok
+        else f"<p class=bad>{_e(diag.message())}</p>"
+    )
+    out.append(verdict)
+    out.append(_table(["check", "value"], _diagnostic_rows(estimate), numeric=(1,)))
+
+    out.append("<h2>Settings</h2>")
+    out.append(_settings_html(estimate, level))
+    out.append(
+        f"<footer>casualty_models {_e(__version__)} (fitted with {_e(estimate.version)}) · "
+        f"claims fingerprint {_e(estimate.claims.fingerprint)}</footer>"
+    )
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _img(b64: str, alt: str) -> str:
+    return f'<img src="data:image/png;base64,{b64}" alt="{_e(alt)}">'
+
+
+def _claim_cells(c: Claim) -> list[Any]:
+    rec = c.to_record()
+    cells: list[Any] = []
+    for col in COLUMNS:
+        v = rec[col]
+        if col == "url":
+            cells.append(_link(v or ""))
+        elif col in ("value", "low", "high"):
+            cells.append(_people(v))
+        elif v is None:
+            cells.append("")
+        else:
+            cells.append(v)
+    return cells
+
+
+def _claims_table_html(estimate: Estimate) -> str:
+    numeric = [1 + COLUMNS.index(c) for c in ("value", "low", "high", "interval_prob")]
+    return _table(
+        ["#", *COLUMNS],
+        [[i + 1, *_claim_cells(c)] for i, c in enumerate(estimate.claims)],
+        numeric=[0, *numeric],
+    )
+
+
+def _diagnostic_rows(estimate: Estimate) -> list[list[Any]]:
+    d = estimate.diagnostics.to_dict()
+    first = ["r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences"]
+    rows = []
+    for key in [*first, *(k for k in d if k not in first)]:
+        v = d.get(key)
+        if isinstance(v, float):
+            v = f"{v:.3f}" if key.startswith("r_hat") else f"{v:,.0f}"
+        rows.append([key, v])
+    return rows
+
+
+def _plain(v: Any) -> str:
+    if v is None:
+        return "None"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v, ensure_ascii=False, default=str)
+    return str(v)
+
+
+def _prior_rows(types: dict[str, dict[str, Any]], level: float) -> tuple[list[str], list[list]]:
+    """Per source type: the raw prior fields and its implied factor interval."""
+    from casualty_models.sources import SourcePrior
+
+    keys = list(dict.fromkeys(k for v in types.values() for k in v))
+    pct = _pct(level)
+    rows = []
+    for name, fields in types.items():
+        try:
+            lo, med, hi = SourcePrior(**fields).factor_interval(level)
+            implied = f"{_factor(med)} ({_factor(lo)}–{_factor(hi)})"
+        except (TypeError, ValueError):
+            implied = ""
+        rows.append([name, *(_plain(fields.get(k)) for k in keys), implied])
+    return ["source type", *keys, f"bias factor, median ({pct}%)"], rows
+
+
+def _settings_html(estimate: Estimate, level: float) -> str:
+    settings = estimate.settings.to_dict()
+    priors = dict(settings.pop("priors", {}))
+    types = priors.pop("source_types", {})
+    parts = [
+        _table(
+            ["setting", "value"],
+            [[k, _plain(v)] for k, v in settings.items()]
+            + [
+                ["claims origin", estimate.claims.origin],
+                ["claims fingerprint", estimate.claims.fingerprint],
+                ["package version", estimate.version],
+            ],
+        )
+    ]
+    if types:
+        headers, rows = _prior_rows(types, level)
+        parts.append("<h3>Bias priors per source type</h3>")
+        parts.append(_table(headers, rows, numeric=range(1, len(headers))))
+    if priors:
+        parts.append("<h3>Other priors</h3>")
+        parts.append(_table(["prior", "value"], [[k, _plain(v)] for k, v in priors.items()]))
+    return "\n".join(parts)
+
+
+def write_report(
+    estimate: Estimate,
+    path: str | os.PathLike[str],
+    *,
+    level: float = DEFAULT_LEVEL,
+    title: str | None = None,
+) -> Path:
+    """Write :func:`report_html` to ``path`` atomically and return the file's path.
+
+    When ``path`` is a directory (an existing one, or any path ending in a separator)
+    the file is ``path/report.html``.
+    """
+    target = Path(path)
+    if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
+        target = target / "report.html"
+    return atomic_write(target, report_html(estimate, level=level, title=title))
+
+
+# ---------------------------------------------------------------------------- Markdown
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#!])")
+_MD_AUTOLINK = re.compile(r"^https?://[^\s<>\"'`|\\]+$", re.IGNORECASE)
+
+
+def _md(x: Any) -> str:
+    """Escape text for a Markdown table cell or paragraph: no live HTML, no markup."""
+    text = html.escape("" if x is None else str(x), quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.split())  # newlines would break a table row
+
+
+def _md_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    numeric: Iterable[int] = (),
+    raw: Iterable[int] = (),
+) -> str:
+    num, keep = set(numeric), set(raw)
+    lines = [
+        "| " + " | ".join(_md(h) for h in headers) + " |",
+        "|" + "|".join("---:" if j in num else "---" for j in range(len(headers))) + "|",
+    ]
+    for row in rows:
+        cells = [str(v) if j in keep else _md(v) for j, v in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _md_url(url: str) -> str:
+    url = (url or "").strip()
+    return f"<{url}>" if _MD_AUTOLINK.match(url) else _md(url)
+
+
+def report_markdown(
+    estimate: Estimate, *, level: float = DEFAULT_LEVEL, title: str | None = None
+) -> str:
+    """The report as Markdown text (no plots; text escaped so no HTML or links leak)."""
+    facts = _facts(estimate, level)
+    pct = _pct(level)
+    s = estimate.settings
+    diag = estimate.diagnostics
+    out = [
+        f"# {_md(title or f'Casualty estimates as of {s.as_of}')}",
+        "",
+        _md(
+            f"{len(estimate.claims)} claims from {estimate.claims.origin}; "
+            f"{len(facts.headline)} series; {len(facts.sources)} speakers; fitted from "
+            f"{s.start} to {s.end}; headline date {s.as_of}. Intervals are equal-tailed "
+            f"{pct}% credible intervals."
+        )
+        + f" Claims fingerprint `{estimate.claims.fingerprint}`; casualty\\_models "
+        f"{_md(estimate.version)}.",
+        "",
+    ]
+    if not diag.ok:
+        out += [f"> **Warning:** {_md(diag.message())}", ""]
+    out += [
+        "## Headline",
+        "",
+        _md_table(
+            ["side", "category", "date", "median", "mean", "50% interval", f"{pct}% interval"],
+            [
+                [
+                    r["side"],
+                    r["category"],
+                    _date(r["date"]),
+                    _people(r["median"]),
+                    _people(r["mean"]),
+                    f"{_people(r['low_50'])}–{_people(r['high_50'])}",
+                    f"{_people(r[f'low_{pct}'])}–{_people(r[f'high_{pct}'])}",
+                ]
+                for r in facts.headline.to_dict(orient="records")
+            ],
+            numeric=range(3, 7),
+        ),
+        "",
+    ]
+    out += ["## What the model says", ""]
+    for p in facts.paragraphs:
+        out += [_md(p), ""]
+    out += [f"> {_md(_IDENTIFICATION)}", ""]
+    out += [
+        "## Sources: bias factors",
+        "",
+        _md_table(
+            [
+                "source",
+                "about",
+                "type",
+                "claims",
+                "factor",
+                f"{pct}% interval",
+                "prior median",
+                f"prior {pct}%",
+                "learned",
+            ],
+            [
+                [
+                    r["source"],
+                    r["side"],
+                    r["source_type"],
+                    r["n_claims"],
+                    _factor(r["bias_factor"]),
+                    f"{_factor(r[f'low_{pct}'])}–{_factor(r[f'high_{pct}'])}",
+                    _factor(r["prior_median"]),
+                    f"{_factor(r[f'prior_low_{pct}'])}–{_factor(r[f'prior_high_{pct}'])}",
+                    _share(r["learned"]),
+                ]
+                for r in facts.sources.to_dict(orient="records")
+            ],
+            numeric=range(3, 9),
+        ),
+        "",
+    ]
+    out += [
+        "## Claims check",
+        "",
+        _md_table(
+            [
+                "#",
+                "source",
+                "series",
+                "as of",
+                "claimed",
+                "expected median",
+                f"expected {pct}%",
+                "p-value",
+                "surprising",
+            ],
+            [
+                [
+                    r["claim"] + 1,
+                    r["source"],
+                    f"{r['side']} {r['category']}",
+                    _date(r["as_of"]),
+                    r["claimed"],
+                    _people(r["predicted_median"]),
+                    f"{_people(r[f'predicted_low_{pct}'])}–{_people(r[f'predicted_high_{pct}'])}",
+                    f"{r['p_value']:.3f}",
+                    "yes" if r["surprising"] else "",
+                ]
+                for r in facts.check.to_dict(orient="records")
+            ],
+            numeric=(0, 5, 6, 7),
+        ),
+        "",
+    ]
+    url_col = 1 + COLUMNS.index("url")
+    claim_rows = []
+    for i, c in enumerate(estimate.claims):
+        cells = [i + 1, *_claim_cells(c)]
+        cells[url_col] = _md_url(c.url)
+        claim_rows.append(cells)
+    out += ["## Claims", "", _md_table(["#", *COLUMNS], claim_rows, raw=(url_col,)), ""]
+    out += [
+        "## Diagnostics",
+        "",
+        _md(diag.message()),
+        "",
+        _md_table(["check", "value"], _diagnostic_rows(estimate), numeric=(1,)),
+        "",
+    ]
+    settings = estimate.settings.to_dict()
+    out += [
+        "## Settings",
+        "",
+        _md_table(
+            ["setting", "value"],
+            [[k, _plain(v)] for k, v in settings.items()]
+            + [["claims fingerprint", estimate.claims.fingerprint]],
+        ),
+        "",
+    ]
+    return "\n".join(out)
+
+
+__all__ = ["report_html", "report_markdown", "save_plots", "write_report"]
