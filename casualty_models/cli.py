@@ -1,0 +1,370 @@
+"""The ``casualty-models`` command: validate a claims file, or fit it and write outputs.
+
+Exit codes: 0 success; 1 bad or missing claims input (nothing written); 2 bad command-line
+arguments; 3 the fit ran and outputs were written, but convergence checks failed;
+130 interrupted.
+
+Importing this module is light: PyMC, ArviZ and matplotlib load only when ``estimate``
+runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import gc
+import logging
+import os
+import re
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from casualty_models._version import __version__
+
+if TYPE_CHECKING:
+    from casualty_models.claims import ClaimSet
+    from casualty_models.estimate import Estimate
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+EXIT_NOT_CONVERGED = 3
+EXIT_INTERRUPTED = 130
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --------------------------------------------------------------------- argument types
+
+
+def _date(text: str) -> dt.date:
+    if not _ISO_DATE.match(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid date: {err}") from None
+
+
+def _int_at_least(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors raise instead of exiting, so main() returns a code."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="casualty-models",
+        description="Honest Bayesian estimates of true casualty counts from biased claims.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    val = sub.add_parser("validate", help="check a claims file and report every problem")
+    val.add_argument("claims", metavar="CLAIMS", help="claims file (.csv, .yaml or .yml)")
+
+    est = sub.add_parser(
+        "estimate",
+        help="fit the model and write estimate.json, summary.csv, plots, report.html, estimate.nc",
+    )
+    est.add_argument("claims", metavar="CLAIMS", help="claims file (.csv, .yaml or .yml)")
+    est.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="date of the headline estimate (default: latest claim)",
+    )
+    est.add_argument(
+        "--start",
+        type=_date,
+        metavar="DATE",
+        help="first day of the count (default: earliest period_start)",
+    )
+    est.add_argument(
+        "--out", type=Path, default=Path("out"), metavar="DIR", help="output folder (default: out/)"
+    )
+    est.add_argument(
+        "--seed", type=_int_at_least(0), default=1, metavar="N", help="random seed (default: 1)"
+    )
+    est.add_argument(
+        "--draws",
+        type=_int_at_least(1),
+        metavar="N",
+        help="posterior draws per chain (default: 1000)",
+    )
+    est.add_argument(
+        "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 1000)"
+    )
+    est.add_argument(
+        "--chains", type=_int_at_least(1), metavar="N", help="number of chains (default: 2)"
+    )
+    est.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    return parser
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _err(*lines: str) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+class _Progress:
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _read(path: str) -> ClaimSet | int:
+    """Read and validate claims; on failure print every problem and return exit code 1."""
+    from casualty_models.claims import ClaimsError, read_claims
+
+    try:
+        return read_claims(path)
+    except ClaimsError as err:
+        for problem in err.problems:
+            _err(str(problem))
+        n = len(err.problems)
+        _err(f"{path}: {n} problem{'s' if n != 1 else ''} found")
+        return EXIT_BAD_INPUT
+    except FileNotFoundError:
+        _err(f"error: claims file not found: {path}")
+        return EXIT_BAD_INPUT
+    except OSError as err:
+        _err(f"error: cannot read claims file {path}: {err.strerror or err}")
+        return EXIT_BAD_INPUT
+
+
+@contextlib.contextmanager
+def _pymc_logging(*, quiet: bool) -> Iterator[None]:
+    """Silence PyMC's own progress log lines while ``quiet``; restore the level after."""
+    logger = logging.getLogger("pymc")
+    old = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+@contextlib.contextmanager
+def _package_warnings(ignore: type[Warning]) -> Iterator[None]:
+    """Print this package's warnings as plain ``warning: …`` lines (each once).
+
+    ``ignore`` (the ConvergenceWarning, reported with remedies by the caller) is dropped;
+    warnings from other libraries are passed on to the normal warning filters.
+    """
+    recorded: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", ignore)
+            try:
+                yield
+            finally:
+                recorded = list(caught)
+    finally:  # outside the recording context, and also when the body raised
+        seen: set[str] = set()
+        for w in recorded:
+            if w.category.__module__.split(".")[0] == "casualty_models":
+                if str(w.message) not in seen:
+                    seen.add(str(w.message))
+                    _err(f"warning: {w.message}")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _fit_default(name: str) -> Any:
+    import inspect
+
+    from casualty_models.estimate import fit
+
+    return inspect.signature(fit).parameters[name].default
+
+
+def _fmt_count(x: Any) -> str:
+    return f"{float(x):,.0f}"
+
+
+# -------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    claims = _read(args.claims)
+    if isinstance(claims, int):
+        return claims
+    print(
+        f"OK: {len(claims)} claims, {len(claims.series)} series, "
+        f"{len(claims.speakers)} speakers (fingerprint {claims.fingerprint[:8]}…)"
+    )
+    return EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    if args.start is not None and args.as_of is not None and args.as_of < args.start:
+        _err(f"error: --as-of {args.as_of} is before --start {args.start}")
+        return EXIT_USAGE
+    progress = _Progress(args.quiet)
+
+    progress("reading claims…")
+    claims = _read(args.claims)
+    if isinstance(claims, int):
+        _err("nothing was written")
+        return claims
+
+    from casualty_models._backend import pymc
+    from casualty_models.diagnostics import ConvergenceWarning
+    from casualty_models.estimate import fit
+
+    progress("loading PyMC…")
+    pymc()
+
+    draws = args.draws if args.draws is not None else _fit_default("draws")
+    tune = args.tune if args.tune is not None else _fit_default("tune")
+    chains = args.chains if args.chains is not None else _fit_default("chains")
+    progress(
+        f"sampling {chains} chain{'s' if chains != 1 else ''} × {draws} draws "
+        f"(after {tune} tuning steps)…"
+    )
+    with _package_warnings(ConvergenceWarning), _pymc_logging(quiet=args.quiet):
+        try:
+            est = fit(
+                claims,
+                as_of=args.as_of,
+                start=args.start,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_seed=args.seed,
+            )
+        except ValueError as err:  # fit() checks its arguments against the claims
+            _err(f"error: {err}", "nothing was written")
+            return EXIT_USAGE
+
+    progress("writing outputs…")
+    with _package_warnings(ConvergenceWarning):
+        written = _write_outputs(est, args.out)
+    progress(f"done: {len(written)} files in {args.out}")
+
+    _print_summary(est, args.out)
+    diag = est.diagnostics
+    if not diag.ok:
+        _err("warning: the sampler did not converge well enough to trust these intervals:")
+        _err(*(f"  - {p}" for p in diag.problems()))
+        _err("remedies:")
+        _err(*(f"  - {r}" for r in diag.remedies()))
+        _err("(the outputs were written, and say so in their diagnostics)")
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+def _write_outputs(est: Estimate, out: Path) -> list[Path]:
+    """Write every output file atomically into ``out``; the JSON goes last."""
+    from casualty_models._atomic import atomic_write
+
+    # never open a window: plots are files
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from casualty_models.report import save_plots, write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    nc = out / "estimate.nc"
+    est.save(nc)
+    written.append(nc)
+    written.append(atomic_write(out / "summary.csv", est.summary().to_csv(index=False)))
+    written.extend(save_plots(est, out))
+    written.append(write_report(est, out / "report.html"))
+    js = out / "estimate.json"
+    est.to_json(js)
+    written.append(js)
+    return written
+
+
+def _print_summary(est: Estimate, out: Path) -> None:
+    from casualty_models.sources import DEFAULT_LEVEL
+
+    pct = f"{100 * DEFAULT_LEVEL:g}"
+    print(
+        f"Estimate as of {est.settings.as_of} from {len(est.claims)} claims "
+        f"(fingerprint {est.claims.fingerprint[:8]}…):"
+    )
+    for r in est.headline().itertuples():
+        low, high = getattr(r, f"low_{pct}"), getattr(r, f"high_{pct}")
+        print(
+            f"  {r.side} {r.category}: {_fmt_count(r.median)} "
+            f"({pct}% interval {_fmt_count(low)}–{_fmt_count(high)})"
+        )
+    d = est.diagnostics
+    verdict = "ok" if d.ok else "FAILED"
+    print(
+        f"Diagnostics {verdict}: R-hat max {d.r_hat_max:.3f}, bulk ESS min "
+        f"{d.ess_bulk_min:.0f}, tail ESS min {d.ess_tail_min:.0f}, "
+        f"{d.divergences} divergences"
+    )
+    print(f"Outputs in {out}/")
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (never raises for user errors)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as err:
+        _err(str(err))
+        return EXIT_USAGE
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else EXIT_OK
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    commands = {"validate": cmd_validate, "estimate": cmd_estimate}
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        if argv is None:
+            # Run as a command: the process ends now. After a fit, the garbage collector's
+            # passes over PyMC/PyTensor/ArviZ objects at interpreter shutdown take 1-2 s;
+            # freezing them skips that (measured; see docs/benchmarks.md). Not done when
+            # main() is called with arguments from Python, where it would keep garbage alive.
+            gc.freeze()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

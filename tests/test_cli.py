@@ -1,0 +1,237 @@
+"""The `casualty-models` command, run in-process through main() (one console-script smoke test)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import casualty_models as cm
+from casualty_models.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_CSV = ROOT / "seeds" / "ukraine_2022-03.csv"
+OUTPUTS = (
+    "estimate.json",
+    "summary.csv",
+    "claims.png",
+    "timeline.png",
+    "sources.png",
+    "report.html",
+    "estimate.nc",
+)
+
+HEADER = "source,source_type,side,category,as_of,value,low,high\n"
+
+
+# ------------------------------------------------------------------------------ validate
+
+
+def test_validate_ok(capsys):
+    assert main(["validate", str(SEED_CSV)]) == 0
+    out, err = capsys.readouterr()
+    fingerprint = cm.read_claims(SEED_CSV).fingerprint
+    assert out == f"OK: 4 claims, 2 series, 4 speakers (fingerprint {fingerprint[:8]}…)\n"
+    assert err == ""
+
+
+def test_validate_lists_every_problem(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        HEADER
+        + "Ministry A,own,russia,killed,2022-03-02,498,,\n"  # fine
+        + "Ministry B,gossip,russia,killed,2022-03-02,100,,\n"  # unknown source_type
+        + "Ministry C,enemy,ukraine,killed,2022-03-32,100,,\n"  # impossible date
+        + "Ministry D,enemy,ukraine,killed,2022-03-02,-5,,\n"  # negative count
+        + "Ministry E,neutral,russia,killed,2022-03-02,,4000,2000\n",  # low > high
+        encoding="utf-8",
+    )
+    assert main(["validate", str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    expected = [(3, "source_type"), (4, "as_of"), (5, "value"), (6, "low")]
+    for row, column in expected:
+        hits = [ln for ln in lines if f"row {row}," in ln and f"column '{column}'" in ln]
+        assert hits, f"no problem reported for row {row}, column {column}:\n{err}"
+        assert all(ln.startswith(str(bad)) for ln in hits)
+    assert not any("row 2," in ln for ln in lines)
+    assert "Traceback" not in err
+
+
+def test_validate_missing_file(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    assert main(["validate", str(missing)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "not found" in err and str(missing) in err
+    assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------ estimate, no sampling
+
+
+def test_estimate_bad_claims_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "Ministry B,gossip,russia,killed,2022-03-02,100,,\n")
+    out_dir = tmp_path / "out"
+    assert main(["estimate", str(bad), "--out", str(out_dir), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "source_type" in err and "nothing was written" in err
+    assert not out_dir.exists()
+
+
+def test_estimate_missing_file(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    assert main(["estimate", str(tmp_path / "nope.csv"), "--out", str(out_dir)]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert not out_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["estimate", str(SEED_CSV), "--draws", "0"], "--draws: must be at least 1"),
+        (["estimate", str(SEED_CSV), "--tune", "many"], "--tune: 'many' is not a whole number"),
+        (["estimate", str(SEED_CSV), "--chains", "-2"], "--chains: must be at least 1"),
+        (["estimate", str(SEED_CSV), "--seed", "-1"], "--seed: must be at least 0"),
+        (["estimate", str(SEED_CSV), "--as-of", "2022-02-30"], "--as-of: '2022-02-30' is not"),
+        (["estimate", str(SEED_CSV), "--start", "11/03/2022"], "use YYYY-MM-DD"),
+        (
+            ["estimate", str(SEED_CSV), "--start", "2022-03-05", "--as-of", "2022-03-01"],
+            "before --start",
+        ),
+        (["estimate"], "required: CLAIMS"),
+        (["frobnicate"], "invalid choice"),
+        ([], "usage:"),
+    ],
+)
+def test_bad_arguments_exit_2(args, message, tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    if args and args[0] == "estimate":
+        args = [*args, "--out", str(out_dir)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+
+
+def test_start_after_the_claims_is_a_usage_error(tmp_path, capsys):
+    """fit() rejects a --start after the headline date (the latest claim): exit 2."""
+    out_dir = tmp_path / "out"
+    code = main(["estimate", str(SEED_CSV), "--start", "2022-04-01", "--out", str(out_dir)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "2022-04-01" in err and "nothing was written" in err
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"casualty-models {cm.__version__}"
+
+
+def test_console_script_version():
+    exe = Path(sys.executable).parent / "casualty-models"
+    script = str(exe) if exe.exists() else shutil.which("casualty-models")
+    assert script, "the casualty-models console script is not installed"
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"casualty-models {cm.__version__}"
+
+
+def test_cli_import_is_light():
+    code = (
+        "import sys, casualty_models.cli; "
+        "heavy = [m for m in ('pymc', 'pytensor', 'arviz', 'matplotlib') if m in sys.modules]; "
+        "print(heavy); sys.exit(bool(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ------------------------------------------------------------------------- real fits
+
+
+def _leftovers(out_dir: Path) -> list[str]:
+    return [p.name for p in out_dir.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+@pytest.mark.mcmc
+def test_estimate_end_to_end(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    args = ["estimate", str(SEED_CSV), "--out", str(out_dir), "--draws", "500", "--tune", "500"]
+    assert main([*args, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # --quiet: no progress, and the diagnostics passed
+
+    for name in OUTPUTS:
+        assert (out_dir / name).is_file(), f"{name} missing"
+        assert (out_dir / name).stat().st_size > 0, f"{name} is empty"
+    assert _leftovers(out_dir) == []
+
+    fingerprint = cm.read_claims(SEED_CSV).fingerprint
+    data = json.loads((out_dir / "estimate.json").read_text())
+    assert data["claims_fingerprint"] == fingerprint
+    assert data["package_version"] == cm.__version__
+    assert {(s["side"], s["category"]) for s in data["series"]} == {
+        ("russia", "killed"),
+        ("ukraine", "killed"),
+    }
+    for series in data["series"]:
+        assert series["values"]
+        for value in series["values"]:
+            assert {"date", "mean", "median", "interval_50", "interval_90"} <= set(value)
+            lo, hi = value["interval_90"]
+            assert 0 < lo <= value["median"] <= hi
+    assert len(data["sources"]) == 4
+    for source in data["sources"]:
+        assert {"bias_factor", "interval_90"} <= set(source)
+        assert source["interval_90"][0] <= source["bias_factor"] <= source["interval_90"][1]
+    assert {"r_hat_max", "ess_bulk_min", "divergences"} <= set(data["diagnostics"])
+
+    summary = pd.read_csv(out_dir / "summary.csv", parse_dates=["date"])
+    assert {"side", "category", "date", "mean", "median", "low_90", "high_90"} <= set(summary)
+    assert len(summary) == sum(len(s["values"]) for s in data["series"])
+
+    assert fingerprint in (out_dir / "report.html").read_text(encoding="utf-8")
+    for png in ("claims.png", "timeline.png", "sources.png"):
+        assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cm.load(out_dir / "estimate.nc").claims.fingerprint == fingerprint
+
+    # the human summary on stdout: one headline per series, then the diagnostics
+    assert re.search(r"russia killed: [\d,]+ \(90% interval [\d,]+–[\d,]+\)", out)
+    assert re.search(r"ukraine killed: [\d,]+ \(90% interval [\d,]+–[\d,]+\)", out)
+    assert "Diagnostics ok: R-hat max" in out
+
+
+@pytest.mark.mcmc
+def test_estimate_not_converged_exits_3_but_writes(tmp_path, capsys):
+    """Far too few draws: diagnostics fail, exit 3 with remedies; outputs still written.
+
+    The --start after the claims' period_start also makes the model warn; the CLI
+    prints that as a plain warning line.
+    """
+    out_dir = tmp_path / "out"
+    args = ["estimate", str(SEED_CSV), "--out", str(out_dir), "--draws", "20", "--tune", "20"]
+    assert main([*args, "--start", "2022-02-26"]) == 3
+    out, err = capsys.readouterr()
+    for stage in ("reading claims…", "sampling 2 chains × 20 draws", "writing outputs…"):
+        assert stage in err
+    assert re.search(r"\[\s*\d+\.\ds\] writing outputs", err)
+    assert "ESS" in err and "remedies:" in err and "draws=" in err
+    warned = [ln for ln in err.splitlines() if ln.startswith("warning: ") and "2022-02-26" in ln]
+    assert len(warned) == 1, err
+    assert "Diagnostics FAILED" in out
+    for name in OUTPUTS:
+        assert (out_dir / name).is_file(), f"{name} missing"
+    assert _leftovers(out_dir) == []
+    assert json.loads((out_dir / "estimate.json").read_text())["diagnostics"]["ok"] is False
