@@ -1,8 +1,8 @@
 """The ``casualty-models`` command: validate a claims file, or fit it and write outputs.
 
-Exit codes: 0 success; 1 bad or missing claims input (nothing written); 2 bad command-line
-arguments; 3 the fit ran and outputs were written, but convergence checks failed;
-130 interrupted.
+Exit codes: 0 success; 1 bad or missing claims input (nothing written), or the outputs
+could not be written; 2 bad command-line arguments; 3 the fit ran and the outputs were
+written, but the convergence checks failed; 130 interrupted.
 
 Importing this module is light: PyMC, ArviZ and matplotlib load only when ``estimate``
 runs.
@@ -235,6 +235,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.start is not None and args.as_of is not None and args.as_of < args.start:
         _err(f"error: --as-of {args.as_of} is before --start {args.start}")
         return EXIT_USAGE
+    if args.out.exists() and not args.out.is_dir():
+        _err(f"error: --out {args.out} exists and is not a folder")
+        return EXIT_USAGE
     progress = _Progress(args.quiet)
 
     progress("reading claims…")
@@ -273,8 +276,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             return EXIT_USAGE
 
     progress("writing outputs…")
-    with _package_warnings(ConvergenceWarning):
-        written = _write_outputs(est, args.out)
+    try:
+        with _package_warnings(ConvergenceWarning):
+            written = _write_outputs(est, args.out)
+    except OSError as err:
+        _err(f"error: cannot write the outputs into {args.out}: {err}")
+        return EXIT_BAD_INPUT
     progress(f"done: {len(written)} files in {args.out}")
 
     _print_summary(est, args.out)

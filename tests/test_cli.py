@@ -134,6 +134,34 @@ def test_start_after_the_claims_is_a_usage_error(tmp_path, capsys):
     assert not out_dir.exists()
 
 
+def test_out_is_a_file(tmp_path, capsys):
+    not_a_dir = tmp_path / "out"
+    not_a_dir.write_text("x")
+    assert main(["estimate", str(SEED_CSV), "--out", str(not_a_dir)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_unwritable_outputs_exit_1(tmp_path, capsys, monkeypatch):
+    """An OSError while writing is reported in one line, not as a traceback."""
+    import casualty_models._backend
+    import casualty_models.cli as cli
+    import casualty_models.estimate
+
+    def fake_fit(claims, *, draws=1000, tune=1000, chains=2, **kwargs):
+        return object()
+
+    def refuse(est, out):
+        raise PermissionError(13, "Permission denied", str(out / "estimate.nc"))
+
+    monkeypatch.setattr(casualty_models._backend, "pymc", lambda: None)
+    monkeypatch.setattr(casualty_models.estimate, "fit", fake_fit)
+    monkeypatch.setattr(cli, "_write_outputs", refuse)
+    assert main(["estimate", str(SEED_CSV), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write the outputs" in err and "Permission denied" in err
+    assert "Traceback" not in err
+
+
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"casualty-models {cm.__version__}"
