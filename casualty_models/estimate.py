@@ -283,30 +283,31 @@ class Estimate:
         grid = self.inputs.grid
         wanted = range(grid.n_days) if dates is None else [self._day_index(d) for d in dates]
         idx = np.asarray(list(wanted), dtype=int)
+        return self._memo(("summary", tuple(idx), level), lambda: self._summary(idx, level))
+
+    def _summary(self, idx: np.ndarray, level: float) -> pd.DataFrame:
         draws = self._flat(self.cumulative_draws)[:, :, idx]  # (sample, series, day)
         stats = _quantiles(draws, _levels(level))
-        sd = draws.std(axis=0, ddof=1)
-        rows = []
-        for s, (side, category) in enumerate(self.inputs.series):
-            for j, day in enumerate(idx):
-                row: dict[str, Any] = {
-                    "side": side,
-                    "category": category,
-                    "date": pd.Timestamp(grid.dates[day]),
-                }
-                row.update({k: float(v[s, j]) for k, v in stats.items()})
-                row["sd"] = float(sd[s, j])
-                rows.append(row)
-        cols = [
-            "side",
-            "category",
-            "date",
-            "mean",
-            "median",
-            "sd",
-            *[k for k in stats if k.startswith(("low_", "high_"))],
-        ]
-        return pd.DataFrame(rows, columns=cols)
+        stats["sd"] = draws.std(axis=0, ddof=1)
+        n_series = len(self.inputs.series)
+        series = self.inputs.series
+        out = pd.DataFrame(
+            {
+                "side": np.repeat([side for side, _ in series], len(idx)),
+                "category": np.repeat([cat for _, cat in series], len(idx)),
+                "date": pd.to_datetime(np.tile(self.inputs.grid.dates[idx], n_series)),
+            }
+        )
+        for key in ("mean", "median", "sd", *[k for k in stats if k.startswith(("low_", "high_"))]):
+            out[key] = stats[key].reshape(-1)  # (series, day) row-major, as the rows
+        return out
+
+    def _memo(self, key: tuple[Any, ...], compute: Any) -> pd.DataFrame:
+        """Results are pure functions of the estimate: compute once, hand out copies."""
+        memo = self.__dict__.setdefault("_results", {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key].copy()
 
     def headline(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
         """:meth:`summary` at the ``as_of`` date only: one row per series."""
@@ -327,6 +328,9 @@ class Estimate:
         the log factor: near 0 means the claims taught the model nothing about this
         source and its factor is the prior's.
         """
+        return self._memo(("sources", level), lambda: self._sources(level))
+
+    def _sources(self, level: float) -> pd.DataFrame:
         post = self._flat(np.asarray(self.idata.posterior["bias"]))  # (sample, speaker)
         q = _quantiles(np.exp(post), _levels(level))
         rows = []
@@ -373,6 +377,9 @@ class Estimate:
         the fit, so this understates surprise (see leave-one-source-out for the strict
         version).
         """
+        return self._memo(("claims_check", level), lambda: self._claims_check(level))
+
+    def _claims_check(self, level: float) -> pd.DataFrame:
         pred = self.predictive_draws()
         inp = self.inputs
         q = _quantiles(np.exp(pred), _levels(level))

@@ -70,9 +70,7 @@ class Grid:
 
     @property
     def dates(self) -> np.ndarray:
-        return np.array(
-            [np.datetime64(self.start) + np.timedelta64(i, "D") for i in range(self.n_days)]
-        )
+        return np.datetime64(self.start, "D") + np.arange(self.n_days)
 
     def day(self, date: dt.date) -> int:
         return (date - self.start).days

@@ -56,7 +56,7 @@ def test_seed_estimate_sits_between_the_partisan_claims(seed_estimate):
     russia = head.loc["russia"]
     # the own-side figure is for 2 March; the truth on 11 March must exceed it, and the
     # enemy's 12,000 is discounted by the enemy prior
-    assert 498 < russia.low_90 and russia.high_90 < 12_000
+    assert russia.low_90 > 498 and russia.high_90 < 12_000
     # the Pentagon's 2,000–4,000 range overlaps the 90% interval
     assert russia.low_90 < 4000 and russia.high_90 > 2000
 
