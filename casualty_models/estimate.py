@@ -430,29 +430,30 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready results: series, sources, diagnostics, fingerprint, version."""
         summ = self.summary()
+        lvl = _pct(DEFAULT_LEVEL)
         series = []
         for (side, category), frame in summ.groupby(["side", "category"], sort=False):
-            series.append(
+            values = [
                 {
-                    "side": side,
-                    "category": category,
-                    "values": [
-                        {
-                            "date": r.date.date().isoformat(),
-                            "mean": r.mean,
-                            "median": r.median,
-                            "interval_50": [r.low_50, r.high_50],
-                            f"interval_{_pct(DEFAULT_LEVEL)}": [
-                                getattr(r, f"low_{_pct(DEFAULT_LEVEL)}"),
-                                getattr(r, f"high_{_pct(DEFAULT_LEVEL)}"),
-                            ],
-                        }
-                        for r in frame.itertuples()
-                    ],
+                    "date": date.strftime("%Y-%m-%d"),
+                    "mean": mean,
+                    "median": median,
+                    "interval_50": [lo50, hi50],
+                    f"interval_{lvl}": [lo, hi],
                 }
-            )
+                for date, mean, median, lo50, hi50, lo, hi in zip(
+                    frame["date"],
+                    frame["mean"],
+                    frame["median"],
+                    frame["low_50"],
+                    frame["high_50"],
+                    frame[f"low_{lvl}"],
+                    frame[f"high_{lvl}"],
+                    strict=True,
+                )
+            ]
+            series.append({"side": side, "category": category, "values": values})
         src = self.sources()
-        lvl = _pct(DEFAULT_LEVEL)
         sources = [
             {
                 "source": r["source"],

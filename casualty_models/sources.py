@@ -234,7 +234,7 @@ class Priors:
                 f"known sources: {sorted({s for s, _ in speakers})}"
             )
 
-    def with_source_type(self, source_type: str, **changes: float | None) -> Priors:
+    def with_source_type(self, source_type: str, **changes: Any) -> Priors:
         """A copy with one source type's prior changed, e.g. ``bias_sigma=1.2``."""
         new = replace(self.for_type(source_type), **changes)
         return replace(self, source_types={**self.source_types, source_type: new})
