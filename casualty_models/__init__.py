@@ -6,6 +6,7 @@
 # first: configures PyTensor before anything imports it (see _backend for why)
 from casualty_models import _backend  # noqa: F401
 from casualty_models._version import __version__
+from casualty_models.backtest import Backtest, backtest
 from casualty_models.claims import (
     COLUMNS,
     SOURCE_TYPES,
@@ -25,6 +26,7 @@ from casualty_models.sources import (
 )
 
 __all__ = [
+    "Backtest",
     "COLUMNS",
     "DEFAULT_LEVEL",
     "DEFAULT_SOURCE_PRIORS",
@@ -39,6 +41,7 @@ __all__ = [
     "Priors",
     "SourcePrior",
     "__version__",
+    "backtest",
     "fit",
     "load",
     "read_claims",
