@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 import warnings
 from collections.abc import Iterable
@@ -167,22 +168,29 @@ def _sample(
     model = build_model(inputs)
     n_params = sum(np.size(v) for v in model.initial_point().values())
     init = "jitter+adapt_full" if n_params <= DENSE_MASS_MAX_PARAMS else "jitter+adapt_diag"
-    with warnings.catch_warnings():
-        # PyMC's own convergence messages are replaced by ours (Diagnostics)
-        warnings.filterwarnings("ignore", module="pymc")
-        idata = pm.sample(
-            model=model,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=cores,
-            init=init,
-            target_accept=settings.target_accept,
-            max_treedepth=MAX_TREE_DEPTH,
-            random_seed=settings.random_seed,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-        )
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if not progressbar:  # PyMC announces each stage at INFO; quiet unless asked
+        logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            # PyMC's own convergence messages are replaced by ours (Diagnostics)
+            warnings.filterwarnings("ignore", module="pymc")
+            idata = pm.sample(
+                model=model,
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=cores,
+                init=init,
+                target_accept=settings.target_accept,
+                max_treedepth=MAX_TREE_DEPTH,
+                random_seed=settings.random_seed,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+            )
+    finally:
+        logger.setLevel(level)
     # keep only what results need: the latent curve, biases and claim-level counts
     keep = ["log_rate", "log_factor", "ratio", "bias", "bias_drift", "log_count", "claim_loc"]
     idata.posterior = idata.posterior[[v for v in keep if v in idata.posterior]]
