@@ -27,6 +27,10 @@ def atomic_write_with(path: str | os.PathLike[str], writer: Callable[[Path], obj
     tmp = Path(tmp_name)
     try:
         writer(tmp)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

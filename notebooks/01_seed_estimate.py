@@ -92,8 +92,18 @@ plt.show()
 # predictive probability of its figure (small = surprising).
 
 # %%
-est.claims_check()[["source", "side", "claimed", "predicted_median", "predicted_low_90",
-                    "predicted_high_90", "p_value", "surprising"]]
+est.claims_check()[
+    [
+        "source",
+        "side",
+        "claimed",
+        "predicted_median",
+        "predicted_low_90",
+        "predicted_high_90",
+        "p_value",
+        "surprising",
+    ]
+]
 
 # %%
 est.plot.claims()
@@ -121,18 +131,28 @@ pd.concat({"default prior": est.headline(), "own reports 70%": est_milder.headli
 
 # %%
 zelensky = cm.Claim(
-    source="Ukrainian President (Zelensky)", source_type="own", side="ukraine",
-    category="killed", as_of="2022-03-12", period_start="2022-02-24", value=1300,
+    source="Ukrainian President (Zelensky)",
+    source_type="own",
+    side="ukraine",
+    category="killed",
+    as_of="2022-03-12",
+    period_start="2022-02-24",
+    value=1300,
     citation='Interfax-Ukraine, "Zelensky: some 1,300 Ukrainian servicemen killed since '
-             'start of Russian invasion", 2022-03-12',
+    'start of Russian invasion", 2022-03-12',
     url="https://en.interfax.com.ua/news/general/812177.html",
 )
 rudskoy = cm.Claim(
-    source="Russian Ministry of Defence", source_type="own", side="russia",
-    category="killed", as_of="2022-03-25", period_start="2022-02-24", value=1351,
+    source="Russian Ministry of Defence",
+    source_type="own",
+    side="russia",
+    category="killed",
+    as_of="2022-03-25",
+    period_start="2022-02-24",
+    value=1351,
     citation='CNN live updates, "Russia-Ukraine news, March 25, 2022", 2022-03-25',
     url="https://www.cnn.com/europe/live-news/ukraine-russia-putin-news-03-25-22/"
-        "h_91748db106f652d0ec468f183a224853",
+    "h_91748db106f652d0ec468f183a224853",
 )
 claims2 = claims.add(zelensky, rudskoy)
 print(len(claims), "->", len(claims2), "claims; fingerprint", claims2.fingerprint[:12])
@@ -159,8 +179,8 @@ plt.show()
 # report are what the command line writes too.
 
 # %%
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+from pathlib import Path
 
 with tempfile.TemporaryDirectory() as tmp:
     path = Path(tmp) / "seed.nc"
