@@ -1,7 +1,9 @@
 """Plots of an :class:`~casualty_models.Estimate`: claims vs model, timeline, source biases.
 
 Every function has the form ``f(estimate, *, ax=None, level=DEFAULT_LEVEL, ...)`` and
-returns the one :class:`matplotlib.axes.Axes` it drew on. A figure is created only when
+returns the one :class:`matplotlib.axes.Axes` it drew on; the trust plots
+(:func:`plot_sensitivity`, :func:`plot_loso`) take the table of
+:mod:`casualty_models.trust` instead of the estimate. A figure is created only when
 ``ax`` is None; nothing here calls ``plt.show()``. Colours follow
 :data:`SOURCE_TYPE_COLORS` in every plot.
 """
@@ -876,9 +878,357 @@ def plot_sources(
     return ax
 
 
+# ----------------------------------------------------------------- trust: calibration
+def ppc_figsize() -> tuple[float, float]:
+    """Default figure size of :func:`plot_ppc`."""
+    return (8.0, 7.0)
+
+
+def plot_ppc(
+    estimate: Estimate,
+    *,
+    ax: Axes | None = None,
+    level: float = DEFAULT_LEVEL,
+    title: str | None = None,
+) -> Axes:
+    """Calibration of the claims: the ECDF of their PIT values against the uniform.
+
+    A claim's PIT value is the share of the posterior predictive draws of what its
+    source would say (:meth:`Estimate.predictive_draws`) that fall below it; for a
+    calibrated model they are uniform, and their ECDF stays inside the shaded
+    simultaneous ``level`` band (:func:`casualty_models.trust.ecdf_band`) with
+    probability ``level``. Only point claims have a PIT value (ranges, floors and
+    ceilings are left out). Each claim is part of the fit, so PIT values bunch toward
+    0.5 (an S-shaped ECDF); a claim near 0 or 1 is surprising given the rest. Dots are
+    coloured by source type (up to 200 claims).
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from casualty_models.trust import claims_pit, ecdf_band
+
+    _check_level(level)
+    pct = _pct(level)
+    pit = claims_pit(estimate).sort_values("pit", kind="stable")
+    n = len(pit)
+    ax = _new_axes(ax, ppc_figsize())
+    ax.plot([0, 1], [0, 1], color="#777777", ls="--", lw=1.2, zorder=2)
+    verdict = "no point claims to check"
+    if n:
+        x, lo, hi = ecdf_band(n, level=level)
+        ax.fill_between(x, lo, hi, color="#9aa7b8", alpha=0.35, lw=0, zorder=1, gid="band")
+        p = pit["pit"].to_numpy(float)
+        ax.step(
+            np.r_[0.0, p, 1.0],
+            np.r_[0.0, np.arange(1, n + 1) / n, 1.0],
+            where="post",
+            color=MODEL_COLOR,
+            lw=1.8,
+            zorder=3,
+            gid="ecdf",
+        )
+        if n <= 200:
+            for rank, (value, source_type) in enumerate(zip(p, pit["source_type"], strict=True), 1):
+                ax.plot(
+                    [value],
+                    [rank / n],
+                    "o",
+                    color=_color(source_type),
+                    mec="white",
+                    mew=1,
+                    ms=8,
+                    zorder=4,
+                    gid="pit",
+                )
+        ecdf = np.searchsorted(p, x, side="right") / n
+        outside = int(np.sum((ecdf < lo - 1e-12) | (ecdf > hi + 1e-12)))
+        verdict = f"{n} point claim{'s' if n != 1 else ''}; the ECDF " + (
+            "stays inside the band" if not outside else "leaves the band: not calibrated"
+        )
+    ax.text(
+        0.02,
+        0.98,
+        verdict,
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize="small",
+        style="italic",
+        color="#444444",
+        gid="verdict",
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("PIT: share of the model's predictions of that source below the claim")
+    ax.set_ylabel("share of claims (ECDF)")
+    ax.grid(color="#e8e8e8", lw=0.8)
+    ax.set_axisbelow(True)
+    _tidy(ax)
+    ax.set_title(
+        title or "Calibration: each claim against the model's prediction",
+        loc="left",
+        fontsize="large",
+        fontweight="bold",
+    )
+    handles: list[tuple[Any, str]] = [
+        (Line2D([], [], color=MODEL_COLOR, lw=1.8), "ECDF of the claims' PIT values"),
+        (Line2D([], [], color="#777777", ls="--", lw=1.2), "a calibrated model (uniform)"),
+        (
+            Patch(color="#9aa7b8", alpha=0.35, lw=0),
+            f"simultaneous {pct}% band for a calibrated model",
+        ),
+    ]
+    handles += _type_handles(list(pit["source_type"]) if n <= 200 else [])
+    _legend_below(ax, handles, ncol=2)
+    return ax
+
+
+# ------------------------------------------------------------ trust: relative medians
+_RATIO_TICKS = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0)
+
+
+def _interval_columns(df: pd.DataFrame) -> tuple[str, str, str]:
+    """(low column, high column, "90") of a sensitivity / leave-one-out table."""
+    lows = [c for c in df.columns if c.startswith("low_")]
+    if len(lows) != 1 or f"high_{lows[0][4:]}" not in df.columns:
+        raise ValueError("the table needs one low_XX / high_XX interval column pair")
+    return lows[0], f"high_{lows[0][4:]}", lows[0][4:]
+
+
+def _change_text(x: float) -> str:
+    """A ratio to the base median as a change: 0.86 -> "−14%", 1 -> "0%"."""
+    if not math.isfinite(x):
+        return "n/a"
+    d = round(100 * (x - 1))
+    return "0%" if d == 0 else f"{'+' if d > 0 else '−'}{abs(d)}%"
+
+
+def _relative_rows(
+    ax: Axes,
+    df: pd.DataFrame,
+    rows: list[Any],
+    row_of: pd.Series,
+    labels: list[str],
+    colors: Sequence[str] | None,
+    *,
+    series_colored: bool,
+) -> tuple[list[tuple[int, tuple[str, str]]], bool]:
+    """Draw each row's median ÷ base median (dot) and interval (line), one dot per series.
+
+    Returns the series drawn, as (index, series), when there are several (each then has
+    its own marker), and whether any unreliable (hollow) dot was drawn.
+    """
+    low_col, high_col, _ = _interval_columns(df)
+    series = list(dict.fromkeys(zip(df["side"], df["category"], strict=True)))
+    many = len(series) > 1
+    step = 0.5 / len(series) if many else 0.0
+    xs: list[float] = [1.0]
+    hollow = False
+    drawn: set[tuple[str, str]] = set()
+    right: list[str] = []
+    for y, key in enumerate(rows):
+        frame = df[row_of == key]
+        if y % 2 == 1:
+            ax.axhspan(y - 0.5, y + 0.5, color="#f4f4f4", zorder=0, lw=0)
+        parts = []
+        for k, (side, category) in enumerate(series):
+            match = frame[(frame["side"] == side) & (frame["category"] == category)]
+            if match.empty:
+                continue
+            r = match.iloc[0]
+            yy = y + (k - (len(series) - 1) / 2) * step
+            if series_colored:
+                color = SERIES_COLORS[k % len(SERIES_COLORS)]
+            else:
+                color = colors[y] if colors is not None else MODEL_COLOR
+            base = float(r["base_median"])
+            ratio = float(r["median"]) / base
+            name = _text(f"{side}/{category}")
+            if not math.isfinite(ratio):
+                ax.annotate(
+                    "no claims left" + (f" ({name})" if many else ""),
+                    (1.0, yy),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize="x-small",
+                    style="italic",
+                    color="#666666",
+                )
+                parts.append(f"{name} n/a" if many else "n/a")
+                continue
+            lo, hi = float(r[low_col]) / base, float(r[high_col]) / base
+            if r.get("method") == "unaffected" or str(r.get("note", "")).startswith(
+                "shares no parameter"
+            ):
+                continue  # exactly the estimate's posterior: nothing to show
+            reliable = bool(r.get("reliable", True))
+            hollow |= not reliable
+            ax.plot([lo, hi], [yy, yy], color=color, lw=1.6, zorder=3)
+            ax.plot(
+                [ratio],
+                [yy],
+                _SERIES_MARKERS[k % len(_SERIES_MARKERS)] if many else "o",
+                color=color,
+                mfc=color if reliable else "white",
+                mec=color if not reliable else "white",
+                mew=1.5,
+                ms=8,
+                zorder=4,
+                gid="relative-median",
+            )
+            xs += [lo, hi, ratio]
+            drawn.add((side, category))
+            parts.append(f"{name} {_change_text(ratio)}" if many else _change_text(ratio))
+        right.append(" · ".join(parts) if parts else "unaffected")
+    n = len(rows)
+    ax.axvline(1.0, color="#444444", lw=1, ls="--", zorder=1)
+    finite = [v for v in xs if math.isfinite(v) and v > 0]
+    lo_x = min(min(finite), 1.0) / 1.15
+    hi_x = max(max(finite), 1.0) * 1.15
+    ax.set_xscale("log")
+    ax.set_xlim(lo_x, hi_x)
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ticks: list[float] = []
+    gap = math.log(hi_x / lo_x) / 7  # at most ~7 labels that never collide
+    for t in sorted(_RATIO_TICKS, key=lambda t: (abs(math.log(t)), t)):  # from ×1 out
+        if lo_x <= t <= hi_x and all(abs(math.log(t / u)) >= gap for u in ticks):
+            ticks.append(t)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _change_text(v)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.grid(axis="x", color="#e3e3e3", lw=0.8)
+    ax.set_axisbelow(True)
+    ax.set_yticks(np.arange(n), labels)
+    if colors is not None:
+        for tick, c in zip(ax.get_yticklabels(), colors, strict=True):
+            tick.set_color(c)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(n - 0.5, -0.5)
+    side_axis = ax.secondary_yaxis("right")
+    side_axis.set_yticks(np.arange(n), right)
+    side_axis.tick_params(axis="y", length=0, labelsize="small", labelcolor="#333333")
+    side_axis.spines["right"].set_visible(False)
+    _tidy(ax)
+    ax.spines["left"].set_visible(False)
+    return [(k, s) for k, s in enumerate(series) if s in drawn] if many else [], hollow
+
+
+def _relative_handles(
+    series: list[tuple[int, tuple[str, str]]], pct: str, hollow: bool, *, series_colored: bool
+) -> list[tuple[Any, str]]:
+    from matplotlib.lines import Line2D
+
+    grey = "#555555"
+    out: list[tuple[Any, str]] = []
+    if series:
+        for k, (side, category) in series:
+            color = SERIES_COLORS[k % len(SERIES_COLORS)] if series_colored else grey
+            marker = _SERIES_MARKERS[k % len(_SERIES_MARKERS)]
+            out.append(
+                (
+                    Line2D([], [], color=color, marker=marker, ms=7, lw=1.6, mec="white"),
+                    _text(f"{side} {category}"),
+                )
+            )
+    out.append(
+        (
+            Line2D([], [], color=grey, marker="o", ms=7, lw=1.6, mec="white"),
+            f"median and {pct}% interval, ÷ the estimate's median",
+        )
+    )
+    out.append((Line2D([], [], color="#444444", ls="--", lw=1), "the estimate's median"))
+    if hollow:
+        out.append(
+            (
+                Line2D([], [], color=grey, marker="o", ms=7, ls="none", mfc="white", mew=1.5),
+                "unreliable (refit not converged, or Pareto k̂ too high)",
+            )
+        )
+    return out
+
+
+def sensitivity_figsize(n_rows: int) -> tuple[float, float]:
+    """Default figure size of :func:`plot_sensitivity` for ``n_rows`` prior changes."""
+    return (11.0, 2.6 + 0.42 * n_rows)
+
+
+def plot_sensitivity(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Dot plot of how the median moves when one source type's bias prior changes.
+
+    ``df`` is a :func:`casualty_models.trust.sensitivity` table. One row per change
+    (labelled with the changed prior's median factor), coloured by source type; per
+    series, the median under the changed prior divided by the estimate's median (log
+    scale, ticks as changes in %) with its interval. With several series each has its
+    own marker; series the change cannot reach (``method == "unaffected"``) are not
+    drawn. The right-hand column gives the change of the median; hollow dots are
+    unreliable.
+    """
+    if df.empty:
+        raise ValueError("plot_sensitivity needs a non-empty sensitivity table")
+    _, _, pct = _interval_columns(df)
+    keys = list(dict.fromkeys(zip(df["source_type"], df["change"], strict=True)))
+    row_of = pd.Series(list(zip(df["source_type"], df["change"], strict=True)), index=df.index)
+    labels, colors = [], []
+    for source_type, change in keys:
+        r = df[(df["source_type"] == source_type) & (df["change"] == change)].iloc[0]
+        labels.append(_text(f"{source_type}: {change} (prior {_factor(float(r['prior_median']))})"))
+        colors.append(_color(source_type))
+    ax = _new_axes(ax, sensitivity_figsize(len(keys)))
+    series, hollow = _relative_rows(ax, df, keys, row_of, labels, colors, series_colored=False)
+    ax.set_xlabel("median under the changed prior vs the estimate's (log scale)")
+    ax.set_title(
+        title or "How the median moves when one bias prior changes",
+        loc="left",
+        fontsize="large",
+        fontweight="bold",
+    )
+    handles = _relative_handles(series, pct, hollow, series_colored=False)
+    handles += _type_handles([t for t, _ in keys])
+    _legend_below(ax, handles, ncol=2)
+    return ax
+
+
+def loso_figsize(n_rows: int) -> tuple[float, float]:
+    """Default figure size of :func:`plot_loso` for ``n_rows`` sources."""
+    return (11.0, 2.4 + 0.45 * n_rows)
+
+
+def plot_loso(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Dot plot of how the median moves when each source is left out.
+
+    ``df`` is a :func:`casualty_models.trust.leave_one_source_out` table. One row per
+    source left out (in the table's order: the largest move first); per series, the
+    median without it divided by the estimate's median (log scale, ticks as changes in
+    %) with its interval, one colour and marker per series. A series left with no claims
+    is noted; series that share no parameter with the source are not drawn.
+    """
+    if df.empty:
+        raise ValueError("plot_loso needs a non-empty leave-one-source-out table")
+    _, _, pct = _interval_columns(df)
+    sources = list(dict.fromkeys(df["source"]))
+    row_of = df["source"]
+    labels = []
+    for source in sources:
+        n = int(df.loc[df["source"] == source, "n_claims"].iloc[0])
+        labels.append(_text(f"without {_shorten(source)} ({n} claim{'s' if n != 1 else ''})"))
+    ax = _new_axes(ax, loso_figsize(len(sources)))
+    series, hollow = _relative_rows(ax, df, sources, row_of, labels, None, series_colored=True)
+    ax.set_xlabel("median without the source vs the estimate's (log scale)")
+    ax.set_title(
+        title or "How the median moves without each source",
+        loc="left",
+        fontsize="large",
+        fontweight="bold",
+    )
+    _legend_below(ax, _relative_handles(series, pct, hollow, series_colored=True), ncol=2)
+    return ax
+
+
 # ---------------------------------------------------------------------------- accessor
 class PlotAccessor:
-    """``estimate.plot``: ``.claims()``, ``.timeline()`` and ``.sources()``.
+    """``estimate.plot``: ``.claims()``, ``.timeline()``, ``.sources()`` and ``.ppc()``.
 
     Each method takes the same keyword arguments as the matching ``plot_*`` function
     and returns the Axes drawn on.
@@ -901,8 +1251,12 @@ class PlotAccessor:
         """:func:`plot_sources` for this estimate."""
         return plot_sources(self._estimate, **kwargs)
 
+    def ppc(self, **kwargs: Any) -> Axes:
+        """:func:`plot_ppc` for this estimate."""
+        return plot_ppc(self._estimate, **kwargs)
+
     def __repr__(self) -> str:
-        return "<PlotAccessor: .claims(), .timeline(), .sources()>"
+        return "<PlotAccessor: .claims(), .timeline(), .sources(), .ppc()>"
 
 
 __all__ = [
@@ -911,9 +1265,15 @@ __all__ = [
     "SOURCE_TYPE_LABELS",
     "PlotAccessor",
     "claims_figsize",
+    "loso_figsize",
     "plot_claims",
+    "plot_loso",
+    "plot_ppc",
+    "plot_sensitivity",
     "plot_sources",
     "plot_timeline",
+    "ppc_figsize",
+    "sensitivity_figsize",
     "sources_figsize",
     "timeline_figsize",
 ]

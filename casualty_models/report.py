@@ -252,6 +252,271 @@ def save_plots(
     return paths
 
 
+# ------------------------------------------------------------------------------- trust
+_TRUST_INTRO = (
+    "The bias priors are settings, not facts. Here each source type's prior is moved in "
+    "turn — its assumed factor halved and doubled, its spread halved and doubled — and "
+    "each source is left out in turn, to show how far the answer moves with them."
+)
+_PPC_TEXT = (
+    "Calibration: for each point claim, the share of the model's predictions of what "
+    "that source would say that fall below the claim (its PIT value). For a calibrated "
+    "model these are uniform, and their cumulative distribution stays in the shaded "
+    "band. Each claim is part of the fit, so the values bunch toward the middle; a claim "
+    "near 0 or 1 is surprising given the rest."
+)
+_UNCHANGED = "shares no parameter"  # leave-one-source-out note of an untouched series
+
+
+def _signed(pct: float) -> str:
+    """A percentage change for prose: "−14%", "+86%", "0%"."""
+    if not math.isfinite(pct):
+        return "n/a"
+    d = round(pct)
+    return "0%" if d == 0 else f"{'+' if d > 0 else '−'}{abs(d)}%"
+
+
+def _interval_cols(df: pd.DataFrame) -> tuple[str, str, str]:
+    """(low column, high column, "90") of a trust table."""
+    lows = [str(c) for c in df.columns if str(c).startswith("low_")]
+    if len(lows) != 1 or f"high_{lows[0][4:]}" not in df.columns:
+        raise ValueError("the table needs one low_XX / high_XX interval column pair")
+    return lows[0], f"high_{lows[0][4:]}", lows[0][4:]
+
+
+def _what_if(r: Mapping[Any, Any], who: str, phrase: str) -> str:
+    """ "if they give ×0.8 of the true count instead of the assumed ×0.4" """
+    shift = float(r.get("shift") or 0.0)
+    scale = float(r.get("scale") or 1.0)
+    parts = []
+    if shift:
+        parts.append(
+            f"if {who} give {_factor(float(r['prior_median']))} of the true count instead "
+            f"of the assumed {_factor(float(r['base_prior_median']))}"
+        )
+    if scale != 1:
+        width = {2.0: "twice as wide", 0.5: "half as wide"}.get(scale, f"×{scale:g} as wide")
+        parts.append(f"if the prior on the bias of {phrase} is {width} (sd ×{scale:g})")
+    return " and ".join(parts) or "under the changed prior"
+
+
+def _sensitivity_sentences(df: pd.DataFrame) -> list[str]:
+    """Plain text, one paragraph per series and one on the method (the caller escapes)."""
+    from casualty_models.trust import TYPE_PHRASES, sensitivity_summary
+
+    out = []
+    for r in sensitivity_summary(df).to_dict(orient="records"):
+        phrase = TYPE_PHRASES.get(r["source_type"], f"{r['source_type']} sources")
+        move = (
+            f"the median moves from {_about(r['base_median'])} to {_about(r['median'])} "
+            f"({_signed(r['shift_pct'])})"
+        )
+        series = f"{r['side']} {r['category']}"
+        if r["rests_on_prior"]:
+            text = (
+                f"The estimate of {series} rests mostly on the prior for {phrase}: "
+                f"{_what_if(r, 'they', phrase)}, {move}."
+            )
+        else:
+            text = (
+                f"No single bias prior dominates the estimate of {series}; the largest move "
+                f"comes from the prior for {phrase}: {_what_if(r, 'they', phrase)}, {move}."
+            )
+        if math.isfinite(r["elasticity"]):
+            text += (
+                f" About {_share(r['elasticity'])} of any change in the factor assumed for "
+                f"{phrase} passes into this estimate (100% would make it that prior's alone)."
+            )
+        if not r.get("reliable", True):
+            text += " That figure is unreliable (a refit did not converge, or k̂ is too high)."
+        out.append(text)
+    if "method" in df.columns:
+        changes = df[df["method"] != "unaffected"].drop_duplicates(["source_type", "change"])
+        n_rw = int((changes["method"] == "reweighted").sum())
+        n_rf = int((changes["method"] == "refit").sum())
+        out.append(
+            f"{n_rw} of {len(changes)} prior changes were evaluated by reweighting the "
+            f"posterior draws (Pareto-smoothed importance sampling) and {n_rf} by refitting "
+            "the model."
+        )
+    return out
+
+
+def _untouched(r: Mapping[Any, Any]) -> bool:
+    return str(r.get("note") or "").startswith(_UNCHANGED) or r.get("method") == "unaffected"
+
+
+def _loso_sentences(df: pd.DataFrame) -> list[str]:
+    """Plain text, per series: the source that moves it most; series left without claims."""
+    out = []
+    records = df.to_dict(orient="records")
+    series = list(dict.fromkeys((r["side"], r["category"]) for r in records))
+    for side, category in series:
+        mine = [r for r in records if (r["side"], r["category"]) == (side, category)]
+        moved = [r for r in mine if math.isfinite(r["shift_pct"]) and not _untouched(r)]
+        name = f"{side} {category}"
+        if moved:
+            top = max(moved, key=lambda r: abs(r["shift_pct"]))
+            out.append(
+                f"Leaving out {top['source']} moves the {name} median most, from "
+                f"{_about(top['base_median'])} to {_about(top['median'])} "
+                f"({_signed(top['shift_pct'])})."
+            )
+        for r in mine:
+            if not math.isfinite(r["median"]):
+                out.append(f"Without {r['source']}, no claim about {name} is left.")
+    return out
+
+
+def _sensitivity_rows(df: pd.DataFrame) -> tuple[list[str], list[list[Any]], list[str]]:
+    lo, hi, pct = _interval_cols(df)
+    headers = [
+        "source type",
+        "change",
+        "prior median",
+        "series",
+        "median",
+        f"{pct}% interval",
+        "change of median",
+        "± MC error",
+        "how",
+    ]
+    rows, classes = [], []
+    for r in df.to_dict(orient="records"):
+        if _untouched(r):
+            continue
+        rows.append(
+            [
+                r["source_type"],
+                r["change"],
+                _factor(float(r["prior_median"])),
+                f"{r['side']} {r['category']}",
+                _people(r["median"]),
+                f"{_people(r[lo])}–{_people(r[hi])}",
+                _signed(r["shift_pct"]),
+                f"{r['mcse_pct']:.1f} pts" if math.isfinite(r.get("mcse_pct", math.nan)) else "",
+                r.get("method", ""),
+            ]
+        )
+        classes.append("" if r.get("reliable", True) else "unreliable")
+    return headers, rows, classes
+
+
+def _loso_rows(df: pd.DataFrame) -> tuple[list[str], list[list[Any]], list[str]]:
+    lo, hi, pct = _interval_cols(df)
+    headers = ["left out", "its claims", "series", "median", f"{pct}% interval", "change", "note"]
+    rows, classes = [], []
+    for r in df.to_dict(orient="records"):
+        if _untouched(r):
+            continue
+        rows.append(
+            [
+                r["source"],
+                r["n_claims"],
+                f"{r['side']} {r['category']}",
+                _people(r["median"]),
+                f"{_people(r[lo])}–{_people(r[hi])}" if math.isfinite(r[lo]) else "",
+                _signed(r["shift_pct"]),
+                r.get("note") or "",
+            ]
+        )
+        classes.append("" if r.get("reliable", True) else "unreliable")
+    return headers, rows, classes
+
+
+def _ppc_sentence(estimate: Estimate, level: float) -> str:
+    from casualty_models.trust import claims_pit
+
+    pit = claims_pit(estimate)["pit"]
+    n = len(pit)
+    if not n:
+        return "There are no point claims to check."
+    tail = (1 - level) / 2
+    outer = int(((pit < tail) | (pit > 1 - tail)).sum())
+    return (
+        f"{outer} of {n} point claim{'s' if n != 1 else ''} fall in the outer "
+        f"{1 - level:.0%} of what the model predicts their source would say (a calibrated "
+        f"model, judging claims it had not seen, would put about {(1 - level) * n:.1f} "
+        "there)."
+    )
+
+
+def _trust_figure(kind: str, data: Any, level: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    from casualty_models import plotting
+
+    if kind == "sensitivity":
+        n = len(data.drop_duplicates(["source_type", "change"]))
+        fig = Figure(figsize=plotting.sensitivity_figsize(n), layout="constrained")
+        plotting.plot_sensitivity(data, ax=fig.add_subplot())
+    elif kind == "loso":
+        fig = Figure(figsize=plotting.loso_figsize(data["source"].nunique()), layout="constrained")
+        plotting.plot_loso(data, ax=fig.add_subplot())
+    elif kind == "ppc":
+        fig = Figure(figsize=plotting.ppc_figsize(), layout="constrained")
+        plotting.plot_ppc(data, ax=fig.add_subplot(), level=level)
+    else:
+        raise ValueError(f"unknown plot {kind!r}")
+    return fig
+
+
+def _trust_html(
+    estimate: Estimate,
+    level: float,
+    sensitivity: pd.DataFrame | None,
+    loso: pd.DataFrame | None,
+) -> list[str]:
+    """The "How far to trust the answer" section (empty without any trust table)."""
+    if sensitivity is None and loso is None:
+        return []
+    out = ["<h2>How far to trust the answer</h2>", f"<p>{_e(_TRUST_INTRO)}</p>"]
+    if sensitivity is not None:
+        out.append("<h3>Sensitivity to the bias priors</h3>")
+        out += [f"<p>{_e(p)}</p>" for p in _sensitivity_sentences(sensitivity)]
+        png = base64.b64encode(_png(_trust_figure("sensitivity", sensitivity, level)))
+        out.append(_img(png.decode("ascii"), "How the median moves when one bias prior changes"))
+        headers, rows, classes = _sensitivity_rows(sensitivity)
+        out.append(_table(headers, rows, classes=classes, numeric=(2, 4, 5, 6, 7)))
+    if loso is not None:
+        out.append("<h3>Leaving out one source</h3>")
+        out += [f"<p>{_e(p)}</p>" for p in _loso_sentences(loso)]
+        png = base64.b64encode(_png(_trust_figure("loso", loso, level)))
+        out.append(_img(png.decode("ascii"), "How the median moves without each source"))
+        headers, rows, classes = _loso_rows(loso)
+        out.append(_table(headers, rows, classes=classes, numeric=(1, 3, 4, 5)))
+    out.append("<h3>Calibration of the claims</h3>")
+    out.append(f"<p>{_e(_PPC_TEXT)} {_e(_ppc_sentence(estimate, level))}</p>")
+    png = base64.b64encode(_png(_trust_figure("ppc", estimate, level)))
+    out.append(_img(png.decode("ascii"), "PIT values of the claims against the uniform"))
+    return out
+
+
+def _trust_markdown(
+    estimate: Estimate,
+    level: float,
+    sensitivity: pd.DataFrame | None,
+    loso: pd.DataFrame | None,
+) -> list[str]:
+    if sensitivity is None and loso is None:
+        return []
+    out = ["## How far to trust the answer", "", _md(_TRUST_INTRO), ""]
+    if sensitivity is not None:
+        out += ["### Sensitivity to the bias priors", ""]
+        for p in _sensitivity_sentences(sensitivity):
+            out += [_md(p), ""]
+        headers, rows, _ = _sensitivity_rows(sensitivity)
+        out += [_md_table(headers, rows, numeric=(2, 4, 5, 6, 7)), ""]
+    if loso is not None:
+        out += ["### Leaving out one source", ""]
+        for p in _loso_sentences(loso):
+            out += [_md(p), ""]
+        headers, rows, _ = _loso_rows(loso)
+        out += [_md_table(headers, rows, numeric=(1, 3, 4, 5)), ""]
+    out += ["### Calibration of the claims", "", _md(_ppc_sentence(estimate, level)), ""]
+    return out
+
+
 # -------------------------------------------------------------------------------- HTML
 class _Html(str):
     """Markup that is already safe (built here from escaped parts)."""
@@ -305,7 +570,7 @@ table{border-collapse:collapse;font-size:13px;margin:.6em 0}
 th,td{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f5f5f5;position:sticky;top:0}td.num,th.num{text-align:right;
 font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.surprising td{background:#fde2e1}tr.little td{color:#8a5a00}
+tr.surprising td{background:#fde2e1}tr.little td,tr.unreliable td{color:#8a5a00}
 .scroll{overflow-x:auto}.claims td{max-width:28em;overflow-wrap:anywhere}
 .note{background:#fff8e1;border-left:4px solid #e6a700;padding:.6em 1em;margin:1em 0}
 .bad{background:#fdecea;border-left:4px solid #c62828;padding:.6em 1em;margin:1em 0}
@@ -316,9 +581,20 @@ footer{margin-top:3em;color:#777;font-size:12px}
 
 
 def report_html(
-    estimate: Estimate, *, level: float = DEFAULT_LEVEL, title: str | None = None
+    estimate: Estimate,
+    *,
+    level: float = DEFAULT_LEVEL,
+    title: str | None = None,
+    sensitivity: pd.DataFrame | None = None,
+    loso: pd.DataFrame | None = None,
 ) -> str:
-    """The report as one self-contained HTML document (text escaped, plots inlined)."""
+    """The report as one self-contained HTML document (text escaped, plots inlined).
+
+    With ``sensitivity`` (a :func:`casualty_models.trust.sensitivity` table) and/or
+    ``loso`` (a :func:`casualty_models.trust.leave_one_source_out` table) it gains a
+    section "How far to trust the answer": plain-language sentences, their plots and
+    tables, and the calibration plot of the claims.
+    """
     facts = _facts(estimate, level)
     pct = _pct(level)
     s = estimate.settings
@@ -472,6 +748,8 @@ def report_html(
         )
     )
 
+    out += _trust_html(estimate, level, sensitivity, loso)
+
     out.append("<h2>Claims</h2>")
     out.append('<div class="claims">' + _claims_table_html(estimate) + "</div>")
 
@@ -593,16 +871,19 @@ def write_report(
     *,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    sensitivity: pd.DataFrame | None = None,
+    loso: pd.DataFrame | None = None,
 ) -> Path:
     """Write :func:`report_html` to ``path`` atomically and return the file's path.
 
     When ``path`` is a directory (an existing one, or any path ending in a separator)
-    the file is ``path/report.html``.
+    the file is ``path/report.html``. ``sensitivity`` and ``loso`` add the trust section.
     """
     target = Path(path)
     if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
         target = target / "report.html"
-    return atomic_write(target, report_html(estimate, level=level, title=title))
+    html_text = report_html(estimate, level=level, title=title, sensitivity=sensitivity, loso=loso)
+    return atomic_write(target, html_text)
 
 
 # ---------------------------------------------------------------------------- Markdown
@@ -641,9 +922,17 @@ def _md_url(url: str) -> str:
 
 
 def report_markdown(
-    estimate: Estimate, *, level: float = DEFAULT_LEVEL, title: str | None = None
+    estimate: Estimate,
+    *,
+    level: float = DEFAULT_LEVEL,
+    title: str | None = None,
+    sensitivity: pd.DataFrame | None = None,
+    loso: pd.DataFrame | None = None,
 ) -> str:
-    """The report as Markdown text (no plots; text escaped so no HTML or links leak)."""
+    """The report as Markdown text (no plots; text escaped so no HTML or links leak).
+
+    ``sensitivity`` and ``loso`` add the trust section, as in :func:`report_html`.
+    """
     facts = _facts(estimate, level)
     pct = _pct(level)
     s = estimate.settings
@@ -760,6 +1049,7 @@ def report_markdown(
         cells = [i + 1, *_claim_cells(c)]
         cells[url_col] = _md_url(c.url)
         claim_rows.append(cells)
+    out += _trust_markdown(estimate, level, sensitivity, loso)
     out += ["## Claims", "", _md_table(["#", *COLUMNS], claim_rows, raw=(url_col,)), ""]
     out += [
         "## Diagnostics",
