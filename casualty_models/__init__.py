@@ -26,11 +26,11 @@ from casualty_models.sources import (
 )
 
 __all__ = [
-    "Backtest",
     "COLUMNS",
     "DEFAULT_LEVEL",
     "DEFAULT_SOURCE_PRIORS",
     "SOURCE_TYPES",
+    "Backtest",
     "Claim",
     "ClaimSet",
     "ClaimsError",

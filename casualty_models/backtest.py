@@ -28,6 +28,7 @@ class Backtest:
 
     claims: ClaimSet
     history: pd.DataFrame
+    start: dt.date  # the grid start every vintage shared
 
     def plot(self, *, series: Any = None, ax: Any = None, level: float = DEFAULT_LEVEL) -> Any:
         """How the estimate and its interval moved; see :func:`plotting.plot_backtest`."""
@@ -93,6 +94,7 @@ def backtest(
         if not starts:
             raise ValueError("backtest needs start='YYYY-MM-DD' (or period_start on claims)")
         fit_kwargs["start"] = min(starts)
+    start = _parse_date(fit_kwargs["start"])
     fit_kwargs.setdefault("cores", 1)
     records = claims.to_records()
     own = executor is None
@@ -119,4 +121,4 @@ def backtest(
         .sort_values(["as_reported_on", "side", "category"], kind="stable")
         .reset_index(drop=True)
     )
-    return Backtest(claims=claims, history=history)
+    return Backtest(claims=claims, history=history, start=start)

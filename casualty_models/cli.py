@@ -100,31 +100,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="date of the headline estimate (default: latest claim)",
     )
     est.add_argument(
+        "--as-reported-on",
+        type=_date,
+        metavar="DATE",
+        help="use only claims published by DATE (a vintage); also the default --as-of",
+    )
+    _common(est, out_help="output folder (default: out/)")
+
+    bt = sub.add_parser(
+        "backtest",
+        help="refit on past dates with the claims published by then; writes backtest.csv/.png",
+    )
+    bt.add_argument("claims", metavar="CLAIMS", help="claims file (.csv, .yaml or .yml)")
+    bt.add_argument(
+        "--dates",
+        type=_date,
+        nargs="+",
+        required=True,
+        metavar="DATE",
+        help="vintage dates (YYYY-MM-DD ...)",
+    )
+    bt.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        metavar="N",
+        help="parallel fits on this machine (default: one per core)",
+    )
+    _common(bt, out_help="output folder (default: out/)")
+    return parser
+
+
+def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
+    """Options shared by the commands that fit."""
+    cmd.add_argument(
         "--start",
         type=_date,
         metavar="DATE",
         help="first day of the count (default: earliest period_start)",
     )
-    est.add_argument(
-        "--out", type=Path, default=Path("out"), metavar="DIR", help="output folder (default: out/)"
-    )
-    est.add_argument(
+    cmd.add_argument("--out", type=Path, default=Path("out"), metavar="DIR", help=out_help)
+    cmd.add_argument(
         "--seed", type=_int_at_least(0), default=1, metavar="N", help="random seed (default: 1)"
     )
-    est.add_argument(
+    cmd.add_argument(
         "--draws",
         type=_int_at_least(1),
         metavar="N",
         help="posterior draws per chain (default: 1000)",
     )
-    est.add_argument(
+    cmd.add_argument(
         "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 1000)"
     )
-    est.add_argument(
+    cmd.add_argument(
         "--chains", type=_int_at_least(1), metavar="N", help="number of chains (default: 2)"
     )
-    est.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
-    return parser
+    cmd.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -266,6 +296,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 claims,
                 as_of=args.as_of,
                 start=args.start,
+                as_reported_on=args.as_reported_on,
                 draws=draws,
                 tune=tune,
                 chains=chains,
@@ -292,6 +323,76 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         _err("remedies:")
         _err(*(f"  - {r}" for r in diag.remedies()))
         _err("(the outputs were written, and say so in their diagnostics)")
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        _err(f"error: --out {args.out} exists and is not a folder")
+        return EXIT_USAGE
+    progress = _Progress(args.quiet)
+    progress("reading claims…")
+    claims = _read(args.claims)
+    if isinstance(claims, int):
+        _err("nothing was written")
+        return claims
+    from concurrent.futures import ProcessPoolExecutor
+
+    from casualty_models._atomic import atomic_write, atomic_write_with
+    from casualty_models.backtest import backtest
+
+    settings = {
+        k: v
+        for k, v in (("draws", args.draws), ("tune", args.tune), ("chains", args.chains))
+        if v is not None
+    }
+    if args.start is not None:
+        settings["start"] = args.start
+    workers = args.workers or min(len(set(args.dates)), os.cpu_count() or 1)
+    progress(f"fitting {len(set(args.dates))} vintages on {workers} worker(s)…")
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            result = backtest(
+                claims,
+                args.dates,
+                executor=pool,
+                progress=not args.quiet,
+                random_seed=args.seed,
+                **settings,
+            )
+    except ValueError as err:
+        _err(f"error: {err}", "nothing was written")
+        return EXIT_USAGE
+    progress("writing outputs…")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib.pyplot as plt
+
+    try:
+        atomic_write(args.out / "backtest.csv", result.history.to_csv(index=False))
+        ax = result.plot()
+        atomic_write_with(
+            args.out / "backtest.png", lambda tmp: ax.figure.savefig(tmp, format="png", dpi=120)
+        )
+        plt.close(ax.figure)
+    except OSError as err:
+        _err(f"error: cannot write the outputs into {args.out}: {err}")
+        return EXIT_BAD_INPUT
+    print(result.history.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
+    from casualty_models.diagnostics import ESS_MIN, R_HAT_MAX
+
+    hist = result.history
+    bad = hist[
+        hist.r_hat_max.isna()
+        | (hist.r_hat_max > R_HAT_MAX)
+        | (hist.ess_bulk_min < ESS_MIN)
+        | (hist.divergences > 0)
+    ]
+    if len(bad):
+        _err(
+            f"warning: {bad.as_reported_on.nunique()} vintage(s) failed the convergence "
+            "checks (see r_hat_max and divergences in backtest.csv)"
+        )
         return EXIT_NOT_CONVERGED
     return EXIT_OK
 
@@ -358,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    commands = {"validate": cmd_validate, "estimate": cmd_estimate}
+    commands = {"validate": cmd_validate, "estimate": cmd_estimate, "backtest": cmd_backtest}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -427,6 +427,28 @@ class Estimate:
             )
         return pd.DataFrame(rows)
 
+    # ------------------------------------------------------------------------ trust
+    def sensitivity(self, **kwargs: Any) -> pd.DataFrame:
+        """How the headline moves when each source type's bias prior changes.
+
+        Keyword arguments as :func:`casualty_models.trust.sensitivity` (``scales``,
+        ``shifts``, ``source_types``, ``method``, ``executor``, ``draws``, ``tune``,
+        ``level``); unknown ones raise TypeError.
+        """
+        from casualty_models.trust import sensitivity
+
+        return sensitivity(self, **kwargs)
+
+    def leave_one_source_out(self, **kwargs: Any) -> pd.DataFrame:
+        """How the headline moves when each source is left out (a refit per source).
+
+        Keyword arguments as :func:`casualty_models.trust.leave_one_source_out`
+        (``sources``, ``executor``, ``draws``, ``tune``, ``level``).
+        """
+        from casualty_models.trust import leave_one_source_out
+
+        return leave_one_source_out(self, **kwargs)
+
     # ------------------------------------------------------------------ plots and I/O
     @property
     def plot(self) -> PlotAccessor:

@@ -1227,6 +1227,97 @@ def plot_loso(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = N
 
 
 # ---------------------------------------------------------------------------- accessor
+def plot_backtest(
+    backtest: Any,
+    *,
+    series: Any = None,
+    ax: Axes | None = None,
+    level: float = DEFAULT_LEVEL,
+) -> Axes:
+    """How the estimate moved: the headline on each vintage date, with its intervals.
+
+    ``backtest`` is a :class:`~casualty_models.backtest.Backtest`. Each vintage is drawn
+    at its date: median, 50% and ``level`` intervals (the history holds the default
+    level; other levels raise). Cumulative point claims of the series are overlaid at
+    their ``as_of``, hollow when published after the first vintage — what the first
+    estimate could not know. ``series`` picks one (side, category) or
+    "side|category" (default: the first).
+    """
+    _check_level(level)
+    pct = _pct(level)
+    hist = backtest.history
+    if f"low_{pct}" not in hist:
+        raise ValueError(f"the backtest history has no {pct}% interval; refit with that level")
+    known = list(dict.fromkeys(zip(hist["side"], hist["category"], strict=True)))
+    if series is None:
+        wanted = known[0]
+    elif isinstance(series, str):
+        side, _, category = series.partition("|")
+        wanted = (side.strip(), category.strip())
+    else:
+        wanted = (str(series[0]), str(series[1]))
+    if wanted not in known:
+        names = ", ".join(f"{s}|{c}" for s, c in known)
+        raise ValueError(f"no series {wanted[0]}|{wanted[1]} in this backtest; known: {names}")
+    rows = hist[(hist["side"] == wanted[0]) & (hist["category"] == wanted[1])]
+    ax = _new_axes(ax, (9.0, 5.0))
+    dates = pd.to_datetime(rows["as_reported_on"])
+    ax.vlines(
+        dates,
+        rows[f"low_{pct}"],
+        rows[f"high_{pct}"],
+        color=MODEL_COLOR,
+        alpha=0.35,
+        linewidth=6,
+        label=f"{pct}% interval",
+    )
+    ax.vlines(
+        dates,
+        rows["low_50"],
+        rows["high_50"],
+        color=MODEL_COLOR,
+        alpha=0.7,
+        linewidth=6,
+        label="50% interval",
+    )
+    ax.plot(dates, rows["median"], "o-", color=MODEL_COLOR, label="median, as estimated then")
+    first = dates.min()
+    lo, hi = float(rows[f"low_{pct}"].min()), float(rows[f"high_{pct}"].max())
+    for claim in backtest.claims:
+        if claim.series != wanted or claim.kind != "point" or claim.value is None:
+            continue
+        if claim.period_start is not None and claim.period_start > backtest.start:
+            continue  # a window count, not a level of the cumulative curve
+        later = pd.Timestamp(claim.reported) > first
+        color = _color(claim.source_type)
+        ax.plot(
+            [np.datetime64(claim.as_of)],
+            [claim.value],
+            marker="D",
+            linestyle="none",
+            markersize=5,
+            markeredgecolor=color,
+            markerfacecolor="none" if later else color,
+        )
+        lo, hi = min(lo, claim.value), max(hi, claim.value)
+    _log_people_axis(ax, lo * 0.8, hi * 1.25, axis="y")
+    ax.set_xlabel("date the estimate was made (claims published by then)")
+    ax.set_ylabel(f"{wanted[0]} {wanted[1]}, people")
+    ax.set_title(f"How the estimate of {wanted[0]} {wanted[1]} moved as claims arrived")
+    handles, labels = ax.get_legend_handles_labels()
+    types = sorted({c.source_type for c in backtest.claims if c.series == wanted})
+    type_handles = _type_handles(types)
+    ax.legend(
+        handles + [h for h, _ in type_handles],
+        labels + [lab for _, lab in type_handles],
+        fontsize=8,
+        loc="upper left",
+        frameon=False,
+    )
+    _tidy(ax)
+    return ax
+
+
 class PlotAccessor:
     """``estimate.plot``: ``.claims()``, ``.timeline()``, ``.sources()`` and ``.ppc()``.
 
@@ -1266,6 +1357,7 @@ __all__ = [
     "PlotAccessor",
     "claims_figsize",
     "loso_figsize",
+    "plot_backtest",
     "plot_claims",
     "plot_loso",
     "plot_ppc",

@@ -263,3 +263,41 @@ def test_estimate_not_converged_exits_3_but_writes(tmp_path, capsys):
         assert (out_dir / name).is_file(), f"{name} missing"
     assert _leftovers(out_dir) == []
     assert json.loads((out_dir / "estimate.json").read_text())["diagnostics"]["ok"] is False
+
+
+# ------------------------------------------------------------------------------ vintages
+
+
+def _with_later_claim(tmp_path: Path) -> Path:
+    """The seed plus the Russian MoD's 25 March 2022 figure (published that day)."""
+    path = tmp_path / "claims.csv"
+    later = (
+        "Russian Ministry of Defence,own,russia,killed,2022-03-25,,2022-02-24,1351,,,,"
+        '"CNN live updates, ""Russia-Ukraine news, March 25, 2022"", 2022-03-25",,\n'
+    )
+    path.write_text(SEED_CSV.read_text(encoding="utf-8") + later, encoding="utf-8")
+    return path
+
+
+@pytest.mark.mcmc
+def test_estimate_as_reported_on_uses_the_vintage(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    args = ["estimate", str(_with_later_claim(tmp_path)), "--out", str(out_dir), "--quiet"]
+    assert main([*args, "--as-reported-on", "2022-03-12", "--draws", "500", "--tune", "500"]) == 0
+    out, _ = capsys.readouterr()
+    assert "Estimate as of 2022-03-12 from 4 claims" in out
+    data = json.loads((out_dir / "estimate.json").read_text())
+    assert data["settings"]["as_reported_on"] == "2022-03-12"
+
+
+@pytest.mark.mcmc
+def test_backtest_command_writes_history_and_plot(tmp_path, capsys):
+    out_dir = tmp_path / "bt"
+    args = ["backtest", str(_with_later_claim(tmp_path)), "--out", str(out_dir), "--quiet"]
+    args += ["--dates", "2022-03-11", "2022-03-25", "--draws", "400", "--tune", "400"]
+    assert main(args) in (0, 3)  # 3 only if a small vintage fit failed its checks
+    hist = pd.read_csv(out_dir / "backtest.csv", parse_dates=["as_reported_on"])
+    assert hist.groupby("as_reported_on").n_claims.first().tolist() == [4, 5]
+    assert (out_dir / "backtest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _leftovers(out_dir) == []
+    assert main(["backtest", str(SEED_CSV), "--dates", "2021-01-01", "--out", str(out_dir)]) == 2
