@@ -261,20 +261,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_estimate(args: argparse.Namespace) -> int:
-    if args.start is not None and args.as_of is not None and args.as_of < args.start:
-        _err(f"error: --as-of {args.as_of} is before --start {args.start}")
-        return EXIT_USAGE
+def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet] | int:
+    """Checks shared by the commands that fit: the output folder, then the claims."""
     if args.out.exists() and not args.out.is_dir():
         _err(f"error: --out {args.out} exists and is not a folder")
         return EXIT_USAGE
     progress = _Progress(args.quiet)
-
     progress("reading claims…")
     claims = _read(args.claims)
     if isinstance(claims, int):
         _err("nothing was written")
         return claims
+    return progress, claims
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    if args.start is not None and args.as_of is not None and args.as_of < args.start:
+        _err(f"error: --as-of {args.as_of} is before --start {args.start}")
+        return EXIT_USAGE
+    begun = _begin(args)
+    if isinstance(begun, int):
+        return begun
+    progress, claims = begun
 
     from casualty_models._backend import pymc
     from casualty_models.diagnostics import ConvergenceWarning
@@ -328,15 +336,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    if args.out.exists() and not args.out.is_dir():
-        _err(f"error: --out {args.out} exists and is not a folder")
-        return EXIT_USAGE
-    progress = _Progress(args.quiet)
-    progress("reading claims…")
-    claims = _read(args.claims)
-    if isinstance(claims, int):
-        _err("nothing was written")
-        return claims
+    begun = _begin(args)
+    if isinstance(begun, int):
+        return begun
+    progress, claims = begun
     from concurrent.futures import ProcessPoolExecutor
 
     from casualty_models._atomic import atomic_write, atomic_write_with
