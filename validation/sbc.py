@@ -1,0 +1,185 @@
+"""Simulation-based calibration of the casualty model (Talts et al. 2018).
+
+Draws parameters and claims from the model's own prior (see
+:mod:`casualty_models.calibration`), fits each data set with
+:func:`casualty_models.fit`, and records where every true value falls among its
+posterior draws. Run from the repository root::
+
+    python -m validation.sbc --n-sims 500 --out docs/validation
+    python -m validation.sbc --n-sims 500 --out docs/validation --dask
+
+Raw results are appended to ``<out>/sbc_raw.jsonl`` as each fit finishes, so a stopped
+run loses nothing: run the same command again and it resumes where it stopped. The
+summary files (``sbc_coverage.csv``, ``sbc_uniformity.csv``, ``sbc_ranks.png``,
+``sbc_run.json``) are rewritten every ``--summary-every`` fits and at the end;
+``--summarize`` only rewrites them from the raw file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import Future, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casualty_models.calibration import (
+    FitConfig,
+    binomial_band,
+    config_dict,
+    coverage_table,
+    executor,
+    plot_rank_histograms,
+    read_records,
+    replace_block,
+    run_simulation,
+    uniformity_table,
+    units_frame,
+)
+
+RAW = "sbc_raw.jsonl"
+TRUST = Path(__file__).resolve().parents[1] / "docs" / "trust.md"
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The coverage table for docs/trust.md."""
+    lines = [
+        "| quantity | nominal | coverage | 99% binomial band | in band | sims | "
+        "divergent transitions | rank χ² p-value |",
+        "|---|---:|---:|---:|:---:|---:|---:|---:|",
+    ]
+    for r in table.to_dict(orient="records"):
+        lines.append(
+            f"| `{r['quantity']}` | {r['level']:.0%} | {r['coverage']:.1%} | {r['band_99']} | "
+            f"{'yes' if r['in_band'] else '**no**'} | {r['n_sims']} | {r['divergences']} | "
+            f"{r['p_value']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def summarize(
+    records: list[dict[str, Any]],
+    out: Path,
+    wall: float | None = None,
+    trust: Path | None = None,
+) -> str:
+    """Write the summary files (and the table block of ``trust``); return a printable table.
+
+    ``wall`` (the run's wall time) is kept from an earlier summary when not given.
+    """
+    ok = [r for r in records if "units" in r]
+    if not ok:
+        return "no finished fits yet"
+    units = units_frame(ok)
+    cov = coverage_table(units)
+    cov.to_csv(out / "sbc_coverage.csv", index=False, float_format="%.4f")
+    uni = uniformity_table(units)
+    uni.to_csv(out / "sbc_uniformity.csv", index=False, float_format="%.4g")
+    plot_rank_histograms(units, out / "sbc_ranks.png")
+    div = np.array([r["divergences"] for r in ok])
+    ess = np.array([r["ess_bulk_min"] for r in ok])
+    secs = np.array([r["seconds"] for r in ok])
+    run = {
+        "n_sims": len(ok),
+        "n_failed": len(records) - len(ok),
+        "failures": [r["error"] for r in records if "error" in r][:10],
+        "divergences_total": int(div.sum()),
+        "sims_with_divergences": int((div > 0).sum()),
+        "ess_bulk_min_median": float(np.median(ess)),
+        "ess_bulk_min_p05": float(np.quantile(ess, 0.05)),
+        "ess_tail_min_median": float(np.median([r["ess_tail_min"] for r in ok])),
+        "r_hat_max_median": float(np.median([r["r_hat_max"] for r in ok])),
+        "r_hat_max_max": float(np.max([r["r_hat_max"] for r in ok])),
+        "fit_seconds_median": float(np.median(secs)),
+        "fit_seconds_total": float(secs.sum()),
+        "wall_seconds": wall,
+        "config": ok[0]["config"],
+        "base_seed": ok[0]["base_seed"],
+    }
+    ess_units = units.groupby("quantity")["ess_bulk"]
+    run["unit_ess_bulk_median"] = {str(q): float(v) for q, v in ess_units.median().items()}
+    run["unit_ess_bulk_p05"] = {str(q): float(v) for q, v in ess_units.quantile(0.05).items()}
+    previous = out / "sbc_run.json"
+    if wall is None and previous.exists():
+        run["wall_seconds"] = json.loads(previous.read_text()).get("wall_seconds")
+    previous.write_text(json.dumps(run, indent=2) + "\n")
+    table = cov.merge(uni[["quantity", "p_value"]], on="quantity")
+    bands = [binomial_band(lvl, n) for lvl, n in zip(table["level"], table["n_sims"], strict=True)]
+    table["band_99"] = [f"{100 * lo:.1f}–{100 * hi:.1f}%" for lo, hi in bands]
+    table["in_band"] = [lo <= c <= hi for (lo, hi), c in zip(bands, table["coverage"], strict=True)]
+    if trust is not None:
+        replace_block(trust, "sbc", markdown(table))
+    return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n-sims", type=int, default=500)
+    ap.add_argument("--out", type=Path, default=Path("docs/validation"))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--dask", action="store_true", help="run on a dask.distributed LocalCluster")
+    ap.add_argument("--seed", type=int, default=20240605, help="base seed of the study")
+    ap.add_argument("--draws", type=int, default=FitConfig.draws)
+    ap.add_argument("--tune", type=int, default=FitConfig.tune)
+    ap.add_argument("--rank-draws", type=int, default=FitConfig.n_rank_draws)
+    ap.add_argument("--summary-every", type=int, default=50)
+    ap.add_argument("--summarize", action="store_true", help="only rewrite the summaries")
+    ap.add_argument("--trust", type=Path, default=TRUST, help="Markdown page to update")
+    ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
+    args = ap.parse_args(argv)
+    trust = None if args.no_trust else args.trust
+
+    config = FitConfig(draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws)
+    args.out.mkdir(parents=True, exist_ok=True)
+    raw_path = args.out / RAW
+    records = read_records(raw_path, config, base_seed=args.seed)
+    if args.summarize:
+        print(summarize(records, args.out, trust=trust))
+        return 0
+    done = {r["index"] for r in records}
+    todo = [i for i in range(args.n_sims) if i not in done]
+    print(
+        f"SBC: {args.n_sims} simulations ({len(done)} already in {raw_path}, {len(todo)} to run) "
+        f"on {args.workers} {'dask' if args.dask else 'process'} workers; "
+        f"{config.chains} chains x {config.draws} draws after {config.tune} tuning",
+        flush=True,
+    )
+    t0 = time.perf_counter()
+    with executor(args.workers, use_dask=args.dask) as pool, raw_path.open("a") as raw:
+        futures: dict[Future[dict[str, Any]], int] = {
+            pool.submit(run_simulation, i, args.seed, config): i for i in todo
+        }
+        for k, fut in enumerate(as_completed(futures), 1):
+            rec = fut.result()
+            rec["config"] = config_dict(config)
+            raw.write(json.dumps(rec) + "\n")
+            raw.flush()
+            records.append(rec)
+            elapsed = time.perf_counter() - t0
+            eta = elapsed / k * (len(todo) - k)
+            status = (
+                f"error {rec['error']}"
+                if "error" in rec
+                else f"{rec['n_claims']} claims, {rec['divergences']} div, "
+                f"ESS {rec['ess_bulk_min']:.0f}, R-hat {rec['r_hat_max']:.3f}"
+            )
+            print(
+                f"[{len(records)}/{args.n_sims}] sim {rec['index']}: {rec['seconds']:.1f} s, "
+                f"{status}; elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min",
+                flush=True,
+            )
+            if k % args.summary_every == 0:
+                summarize(records, args.out, elapsed)
+    wall = time.perf_counter() - t0
+    print(summarize(records, args.out, wall, trust))
+    print(f"wall time {wall / 60:.1f} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
