@@ -15,8 +15,11 @@ category               expression                  what a source means by it
                                                    speaker's bias
 ``missing``            ρ_missing · K               missing
 ``killed_and_missing`` (1 + ρ_missing) · K         dead or missing
-``captured``           ρ_captured · K              prisoners of war
 =====================  ==========================  ==========================
+
+``captured`` (prisoners of war) is a known category with a curve of its own: how many
+soldiers surrender does not scale with how many die (a linked captured ratio with
+two conflicting claims made the full-war posterior bimodal in that ratio).
 
 A category not in this table (``deaths`` in an epidemic, say) is a free label: it gets a
 latent curve of its own, linked to nothing. When a side has both linked and unlinked
@@ -45,7 +48,6 @@ EXPRESSIONS: Mapping[str, tuple[str | None, bool]] = MappingProxyType(
         "personnel_losses": ("wounded", True),
         "missing": ("missing", False),
         "killed_and_missing": ("missing", True),
-        "captured": ("captured", False),
     }
 )
 
@@ -54,12 +56,14 @@ DEFAULT_RATIO_PRIORS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # wounded per killed: about 3 (90%: 1.3-6.8), the range reported for modern
         # conventional wars; "casualties" claims inform killed through it
         "wounded": (3.0, 0.5),
-        # missing and captured per killed: poorly known, so wide (90%: x0.19 to x5.2
-        # around the median)
+        # missing per killed: poorly known, so wide (90%: x0.19 to x5.2 around the median)
         "missing": (0.2, 1.0),
-        "captured": (0.1, 1.0),
     }
 )
+
+
+OWN_CURVE: frozenset[str] = frozenset({"captured"})
+"""Known categories that get a curve of their own, without a warning."""
 
 
 class UnlinkedCategoryWarning(UserWarning):
@@ -100,7 +104,11 @@ def plan(claim_series: Sequence[tuple[str, str]], *, link: bool = True) -> Plan:
     for side in linked_sides:
         if (side, BASE) not in series:
             series.append((side, BASE))
-    unlinked = [(s, c) for s, c in claim_series if s in linked_sides and c not in EXPRESSIONS]
+    unlinked = [
+        (s, c)
+        for s, c in claim_series
+        if s in linked_sides and c not in EXPRESSIONS and c not in OWN_CURVE
+    ]
     if unlinked:
         warnings.warn(
             "categories not linked to their side's killed count, each modelled as its own "

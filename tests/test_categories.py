@@ -135,3 +135,11 @@ def test_ratio_priors_are_validated_and_round_trip():
     pri = cm.Priors(ratios={"wounded": (5.0, 0.3)})
     assert pri.ratios["wounded"] == (5.0, 0.3) and pri.ratios["missing"] == (0.2, 1.0)
     assert cm.Priors.from_dict(pri.to_dict()) == pri
+
+
+def test_captured_has_its_own_curve_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = plan([("a", "killed"), ("a", "captured")])
+    assert p.bases == [("a", "killed"), ("a", "captured")]
+    assert p.ratios == []
