@@ -367,7 +367,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             level[:, None] + walk("steps_z", n_bases, priors.rate_volatility),
             dims=("curve", "knot"),
         )
-        log_daily = log_rate[:, left] * (1 - frac) + log_rate[:, right] * frac
+        log_daily = at_days(log_rate, np.arange(grid.n_days))
         cumulative = pt.concatenate(
             [pt.zeros((n_bases, 1)), pt.cumsum(pt.exp(log_daily), axis=1)], axis=1
         )
