@@ -34,6 +34,7 @@ from casualty_models.calibration import (
     config_dict,
     coverage_table,
     executor,
+    plot_coverage,
     plot_rank_histograms,
     read_records,
     replace_block,
@@ -81,6 +82,7 @@ def summarize(
     uni = uniformity_table(units)
     uni.to_csv(out / "sbc_uniformity.csv", index=False, float_format="%.4g")
     plot_rank_histograms(units, out / "sbc_ranks.png")
+    plot_coverage(cov, out / "sbc_coverage.png")
     div = np.array([r["divergences"] for r in ok])
     ess = np.array([r["ess_bulk_min"] for r in ok])
     secs = np.array([r["seconds"] for r in ok])
