@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from casualty_models._version import __version__
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from casualty_models.claims import ClaimSet
     from casualty_models.estimate import Estimate
 
@@ -37,6 +39,8 @@ EXIT_NOT_CONVERGED = 3
 EXIT_INTERRUPTED = 130
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TRUST_FILES: tuple[str, ...] = ("sensitivity.csv", "leave_one_source_out.csv")
+"""The tables ``estimate --trust`` writes (removed by a run without it: see _write_outputs)."""
 
 
 # --------------------------------------------------------------------- argument types
@@ -104,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=_date,
         metavar="DATE",
         help="use only claims published by DATE (a vintage); also the default --as-of",
+    )
+    est.add_argument(
+        "--trust",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also measure how far the answer rests on each source type's bias prior "
+        "and on each source (refits the model several times; see docs/cli.md); writes "
+        "sensitivity.csv, leave_one_source_out.csv and a trust section in report.html "
+        "(default: off)",
     )
     _common(est, out_help="output folder (default: out/)")
 
@@ -314,10 +327,21 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             _err(f"error: {err}", "nothing was written")
             return EXIT_USAGE
 
+    sensitivity: pd.DataFrame | None = None
+    loso: pd.DataFrame | None = None
+    if args.trust and not est.diagnostics.ok:
+        _err(
+            "warning: --trust skipped: the fit failed its convergence checks, so how far "
+            "its answer moves would be measured against noise (see the remedies below)"
+        )
+    elif args.trust:
+        with _package_warnings(ConvergenceWarning), _pymc_logging(quiet=args.quiet):
+            sensitivity, loso = _trust(est, progress)
+
     progress("writing outputs…")
     try:
         with _package_warnings(ConvergenceWarning):
-            written = _write_outputs(est, args.out)
+            written = _write_outputs(est, args.out, sensitivity=sensitivity, loso=loso)
     except OSError as err:
         _err(f"error: cannot write the outputs into {args.out}: {err}")
         return EXIT_BAD_INPUT
@@ -400,8 +424,67 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_outputs(est: Estimate, out: Path) -> list[Path]:
-    """Write every output file atomically into ``out``; the JSON goes last."""
+def _trust(est: Estimate, progress: _Progress) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Sensitivity to the bias priors and leave-one-source-out, refits in a process pool.
+
+    One pool serves both (a worker per core; each refit samples its chains on one core).
+    On an interrupt the queued refits are cancelled before the KeyboardInterrupt goes on.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    sources = list(dict.fromkeys(c.source for c in est.claims))
+    n_loso = len(sources) if len(sources) > 1 else 0  # a lone source leaves nothing to fit
+    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
+        progress(
+            "trust 1/2: sensitivity to the bias priors (reweighting the draws; refitting "
+            "where that is unreliable)…"
+        )
+        sensitivity: pd.DataFrame | None
+        try:
+            sensitivity = est.sensitivity(executor=pool)
+        except ValueError as err:  # e.g. no source type with a prior that can be varied
+            _err(f"warning: no sensitivity table: {err}")
+            sensitivity = None
+        else:
+            changes = sensitivity.drop_duplicates(["source_type", "change"])
+            n_refit = int((changes["method"] == "refit").sum())
+            progress(f"trust 1/2: {len(changes)} prior changes, {n_refit} of them refitted")
+        progress(
+            f"trust 2/2: leaving out each of {len(sources)} source"
+            f"{'s' if len(sources) != 1 else ''} in turn ({n_loso} refit"
+            f"{'s' if n_loso != 1 else ''})…"
+        )
+        loso = est.leave_one_source_out(executor=pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    unreliable = [
+        name
+        for name, df in (("sensitivity", sensitivity), ("leave-one-source-out", loso))
+        if df is not None and not df["reliable"].astype(bool).all()
+    ]
+    if unreliable:
+        _err(
+            f"warning: some {' and '.join(unreliable)} rows are unreliable (a refit failed "
+            "its convergence checks, or too few draws carried the reweighting); they are "
+            "marked in the report and have reliable=False in the CSV"
+        )
+    return sensitivity, loso
+
+
+def _write_outputs(
+    est: Estimate,
+    out: Path,
+    *,
+    sensitivity: pd.DataFrame | None = None,
+    loso: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Write every output file atomically into ``out``; the JSON goes last.
+
+    ``sensitivity`` and ``loso`` (from ``--trust``) are written as CSV and add the trust
+    section to the report; a trust table this run did not compute is removed, so that a
+    table left by an earlier run never sits beside a report it does not describe.
+    """
     from casualty_models._atomic import atomic_write
 
     # never open a window: plots are files
@@ -414,8 +497,13 @@ def _write_outputs(est: Estimate, out: Path) -> list[Path]:
     est.save(nc)
     written.append(nc)
     written.append(atomic_write(out / "summary.csv", est.summary().to_csv(index=False)))
+    for name, table in zip(TRUST_FILES, (sensitivity, loso), strict=True):
+        if table is None:
+            (out / name).unlink(missing_ok=True)
+        else:
+            written.append(atomic_write(out / name, table.to_csv(index=False)))
     written.extend(save_plots(est, out))
-    written.append(write_report(est, out / "report.html"))
+    written.append(write_report(est, out / "report.html", sensitivity=sensitivity, loso=loso))
     js = out / "estimate.json"
     est.to_json(js)
     written.append(js)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import json
+import math
 import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import casualty_models as cm
-from casualty_models.cli import main
+from casualty_models import report, trust
+from casualty_models.cli import TRUST_FILES, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_CSV = ROOT / "seeds" / "ukraine_2022-03.csv"
@@ -28,6 +34,7 @@ OUTPUTS = (
 )
 
 HEADER = "source,source_type,side,category,as_of,value,low,high\n"
+TRUST_HEADING = "<h2>How far to trust the answer</h2>"
 
 
 # ------------------------------------------------------------------------------ validate
@@ -150,7 +157,7 @@ def test_unwritable_outputs_exit_1(tmp_path, capsys, monkeypatch):
     def fake_fit(claims, *, draws=1000, tune=1000, chains=2, **kwargs):
         return object()
 
-    def refuse(est, out):
+    def refuse(est, out, **tables):
         raise PermissionError(13, "Permission denied", str(out / "estimate.nc"))
 
     monkeypatch.setattr(casualty_models._backend, "pymc", lambda: None)
@@ -160,6 +167,41 @@ def test_unwritable_outputs_exit_1(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "cannot write the outputs" in err and "Permission denied" in err
     assert "Traceback" not in err
+
+
+def test_trust_is_off_unless_asked():
+    parser = build_parser()
+    assert parser.parse_args(["estimate", "c.csv"]).trust is False
+    assert parser.parse_args(["estimate", "c.csv", "--trust"]).trust is True
+    assert parser.parse_args(["estimate", "c.csv", "--trust", "--no-trust"]).trust is False
+
+
+def test_trust_interrupted_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during the (long) trust step: exit 130, and no output half-written."""
+    import casualty_models._backend
+    import casualty_models.estimate
+
+    def interrupt(**kwargs):
+        raise KeyboardInterrupt
+
+    fitted = SimpleNamespace(
+        claims=cm.read_claims(SEED_CSV),
+        diagnostics=SimpleNamespace(ok=True),
+        sensitivity=interrupt,
+    )
+    monkeypatch.setattr(casualty_models._backend, "pymc", lambda: None)
+
+    def fake_fit(claims, *, draws=1000, tune=1000, chains=2, **kwargs):
+        return fitted
+
+    monkeypatch.setattr(casualty_models.estimate, "fit", fake_fit)
+    out_dir = tmp_path / "out"
+    assert main(["estimate", str(SEED_CSV), "--out", str(out_dir), "--trust"]) == 130
+    err = capsys.readouterr().err
+    assert "trust 1/2: sensitivity to the bias priors" in err
+    assert err.rstrip().endswith("interrupted")
+    assert "writing outputs" not in err and "Traceback" not in err
+    assert not out_dir.exists()
 
 
 def test_version(capsys):
@@ -196,10 +238,15 @@ def _leftovers(out_dir: Path) -> list[str]:
 @pytest.mark.mcmc
 def test_estimate_end_to_end(tmp_path, capsys):
     out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for name in TRUST_FILES:  # left by an earlier run with --trust: must not outlive it
+        (out_dir / name).write_text("stale\n")
     args = ["estimate", str(SEED_CSV), "--out", str(out_dir), "--draws", "500", "--tune", "500"]
     assert main([*args, "--quiet"]) == 0
     out, err = capsys.readouterr()
     assert err == ""  # --quiet: no progress, and the diagnostics passed
+    for name in TRUST_FILES:
+        assert not (out_dir / name).exists(), f"stale {name} kept"
 
     for name in OUTPUTS:
         assert (out_dir / name).is_file(), f"{name} missing"
@@ -230,7 +277,9 @@ def test_estimate_end_to_end(tmp_path, capsys):
     assert {"side", "category", "date", "mean", "median", "low_90", "high_90"} <= set(summary)
     assert len(summary) == sum(len(s["values"]) for s in data["series"])
 
-    assert fingerprint in (out_dir / "report.html").read_text(encoding="utf-8")
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert fingerprint in page
+    assert TRUST_HEADING not in page and "the median moves from" not in page  # no --trust
     for png in ("claims.png", "timeline.png", "sources.png"):
         assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cm.load(out_dir / "estimate.nc").claims.fingerprint == fingerprint
@@ -246,12 +295,16 @@ def test_estimate_not_converged_exits_3_but_writes(tmp_path, capsys):
     """Far too few draws: diagnostics fail, exit 3 with remedies; outputs still written.
 
     The --start after the claims' period_start also makes the model warn; the CLI
-    prints that as a plain warning line.
+    prints that as a plain warning line. --trust is skipped on a fit that failed.
     """
     out_dir = tmp_path / "out"
     args = ["estimate", str(SEED_CSV), "--out", str(out_dir), "--draws", "20", "--tune", "20"]
-    assert main([*args, "--start", "2022-02-26"]) == 3
+    assert main([*args, "--start", "2022-02-26", "--trust"]) == 3
     out, err = capsys.readouterr()
+    # --trust on a fit that failed its checks: skipped, said so, nothing pretends otherwise
+    assert "warning: --trust skipped" in err and "trust 1/2" not in err
+    assert not any((out_dir / name).exists() for name in TRUST_FILES)
+    assert TRUST_HEADING not in (out_dir / "report.html").read_text(encoding="utf-8")
     for stage in ("reading claims…", "sampling 2 chains × 20 draws", "writing outputs…"):
         assert stage in err
     assert re.search(r"\[\s*\d+\.\ds\] writing outputs", err)
@@ -263,6 +316,72 @@ def test_estimate_not_converged_exits_3_but_writes(tmp_path, capsys):
         assert (out_dir / name).is_file(), f"{name} missing"
     assert _leftovers(out_dir) == []
     assert json.loads((out_dir / "estimate.json").read_text())["diagnostics"]["ok"] is False
+
+
+def _about(x: float) -> str:
+    """Two significant figures with thousands separators, as the report's prose rounds."""
+    return f"{round(x, 1 - math.floor(math.log10(x))):,.0f}"
+
+
+@pytest.mark.mcmc
+def test_estimate_trust_section_matches_the_estimates_own_tables(tmp_path, capsys):
+    """--trust: report.html says, in plain language, what sensitivity() and
+    leave_one_source_out() of the same estimate say; both tables are written as CSV."""
+    out_dir = tmp_path / "out"
+    args = ["estimate", str(SEED_CSV), "--out", str(out_dir), "--draws", "500", "--tune", "500"]
+    assert main([*args, "--seed", "3", "--trust"]) == 0
+    _, err = capsys.readouterr()
+    stages = ("trust 1/2: sensitivity", "prior changes,", "trust 2/2: leaving out each of 3")
+    for stage in stages:
+        assert stage in err, err
+    for name in (*OUTPUTS, *TRUST_FILES):
+        assert (out_dir / name).is_file(), f"{name} missing"
+    assert _leftovers(out_dir) == []
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert TRUST_HEADING in page
+
+    # the same estimate, its own tables (refits are seeded: the same numbers)
+    est = cm.load(out_dir / "estimate.nc")
+    assert est.settings.random_seed == 3 and est.settings.draws == 500
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        sens = est.sensitivity(executor=pool)
+        loso = est.leave_one_source_out(executor=pool)
+
+    key = ["source_type", "change", "side", "category"]
+    written = pd.read_csv(out_dir / "sensitivity.csv")
+    assert written[key].values.tolist() == sens[key].values.tolist()
+    assert written["method"].tolist() == sens["method"].tolist()
+    for col in ("median", "low_90", "high_90", "shift_pct"):
+        np.testing.assert_allclose(written[col], sens[col], rtol=1e-9, err_msg=col)
+    written = pd.read_csv(out_dir / "leave_one_source_out.csv")
+    assert written[["source", "side", "category"]].values.tolist() == (
+        loso[["source", "side", "category"]].values.tolist()
+    )
+    for col in ("median", "shift_pct"):
+        np.testing.assert_allclose(written[col], loso[col], rtol=1e-9, equal_nan=True)
+
+    # the plain-language sentence, with the numbers of the estimate's own table
+    headline = est.headline().set_index("side")
+    for r in trust.sensitivity_summary(sens).to_dict(orient="records"):
+        assert r["base_median"] == pytest.approx(headline.loc[r["side"], "median"])
+        lead = (
+            f"The estimate of {r['side']} {r['category']} rests mostly on the prior for"
+            if r["rests_on_prior"]
+            else f"No single bias prior dominates the estimate of {r['side']} {r['category']}"
+        )
+        move = f"the median moves from {_about(r['base_median'])} to {_about(r['median'])} ("
+        found = re.search(re.escape(html.escape(lead)) + r"[^<]*?" + re.escape(move), page)
+        assert found, (lead, move)
+    for sentence in report._sensitivity_sentences(sens):
+        assert html.escape(sentence) in page
+    moved = loso[loso["shift_pct"].notna() & (loso["shift_pct"] != 0)]
+    top = moved.iloc[moved["shift_pct"].abs().argmax()]
+    assert (
+        f"Leaving out {top['source']} moves the {top['side']} {top['category']} median most, "
+        f"from {_about(top['base_median'])} to {_about(top['median'])}"
+    ) in html.unescape(page)
+    for sentence in report._loso_sentences(loso):
+        assert html.escape(sentence) in page
 
 
 # ------------------------------------------------------------------------------ vintages
