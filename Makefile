@@ -46,6 +46,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_seed.py
+bench-scale: venv ; $(BIN)/python benchmarks/bench_scale.py $(ARGS)
 
 # Executes every notebook in $(NOTEBOOKS)/ (a jupytext .py, or an .ipynb without a .py
 # twin) with nbclient, in the notebook's own folder so its relative paths work, and saves
