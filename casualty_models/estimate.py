@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from casualty_models.plotting import PlotAccessor
 
 MAX_TREE_DEPTH = 10
-# A dense mass matrix removes the level-vs-bias correlation that otherwise forces long
-# trajectories, but costs O(d^2) per step; above this many parameters use a diagonal one.
-DENSE_MASS_MAX_PARAMS = 600
+SAMPLERS = ("auto", "pymc", "nutpie")
+# Every claim ties a curve's level to its speaker's bias, a correlation a diagonal mass
+# matrix cannot absorb. Small models: PyMC's NUTS with a dense mass matrix, whose compiled
+# C code is cached across runs. Larger ones (running tallies, years of knots): nutpie's
+# low-rank mass matrix, which adapts where PyMC's dense adaptation stalled (one chain
+# at step size 0.001 on the bundled war data) and costs O(d) per step.
+NUTPIE_MIN_PARAMS = 150
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class FitSettings:
     target_accept: float = 0.9
     random_seed: int = 0
     priors: Priors = field(default_factory=Priors)
+    sampler: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -82,6 +87,7 @@ def fit(
     cores: int | None = None,
     target_accept: float = 0.9,
     random_seed: int | None = None,
+    sampler: str = "auto",
     progressbar: bool = False,
 ) -> Estimate:
     """Fit the model to ``claims`` and return a new :class:`Estimate`.
@@ -94,7 +100,9 @@ def fit(
     extends the estimate past the last claim, with intervals that widen.
     ``random_seed`` fixes every random number; when None a seed is drawn and recorded in
     ``estimate.settings`` so the fit can be repeated exactly. ``cores`` (default
-    ``min(chains, 2)``) does not change the numbers, only the wall time.
+    ``min(chains, 2)``) does not change the numbers, only the wall time. ``sampler``:
+    "pymc" (NUTS, dense mass matrix), "nutpie" (NUTS, low-rank mass matrix) or "auto"
+    (PyMC below :data:`NUTPIE_MIN_PARAMS` parameters, else nutpie).
     """
     claims = read_claims(claims)
     if len(claims) == 0:
@@ -105,6 +113,8 @@ def fit(
     draws, tune, chains = (
         _positive_int(n, v) for n, v in (("draws", draws), ("tune", tune), ("chains", chains))
     )
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     if not 0.5 <= target_accept < 1:
         raise ValueError(f"target_accept must be in [0.5, 1), got {target_accept}")
     cores = min(chains, 2) if cores is None else _positive_int("cores", cores)
@@ -149,6 +159,7 @@ def fit(
         target_accept=float(target_accept),
         random_seed=int(random_seed),
         priors=priors,
+        sampler=sampler,
     )
     inputs = prepare(claims, start=settings.start, end=settings.end, priors=priors)
     idata = _sample(inputs, settings, cores=cores, progressbar=progressbar)
@@ -167,7 +178,9 @@ def _sample(
     pm = pymc()
     model = build_model(inputs)
     n_params = sum(np.size(v) for v in model.initial_point().values())
-    init = "jitter+adapt_full" if n_params <= DENSE_MASS_MAX_PARAMS else "jitter+adapt_diag"
+    sampler = settings.sampler
+    if sampler == "auto":
+        sampler = "nutpie" if n_params >= NUTPIE_MIN_PARAMS else "pymc"
     logger = logging.getLogger("pymc")
     level = logger.level
     if not progressbar:  # PyMC announces each stage at INFO; quiet unless asked
@@ -176,24 +189,52 @@ def _sample(
         with warnings.catch_warnings():
             # PyMC's own convergence messages are replaced by ours (Diagnostics)
             warnings.filterwarnings("ignore", module="pymc")
-            idata = pm.sample(
-                model=model,
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                cores=cores,
-                init=init,
-                target_accept=settings.target_accept,
-                max_treedepth=MAX_TREE_DEPTH,
-                random_seed=settings.random_seed,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
-            )
+            if sampler == "nutpie":
+                idata = _sample_nutpie(model, settings, cores=cores, progressbar=progressbar)
+            else:
+                idata = pm.sample(
+                    model=model,
+                    draws=settings.draws,
+                    tune=settings.tune,
+                    chains=settings.chains,
+                    cores=cores,
+                    init="jitter+adapt_full",
+                    target_accept=settings.target_accept,
+                    max_treedepth=MAX_TREE_DEPTH,
+                    random_seed=settings.random_seed,
+                    progressbar=progressbar,
+                    compute_convergence_checks=False,
+                )
     finally:
         logger.setLevel(level)
+    idata.sample_stats.attrs["sampler"] = sampler
     # keep only what results need: the latent curve, biases and claim-level counts
     keep = ["log_rate", "log_factor", "ratio", "bias", "bias_drift", "log_count", "claim_loc"]
     idata.posterior = idata.posterior[[v for v in keep if v in idata.posterior]]
+    return idata
+
+
+def _sample_nutpie(
+    model: Any, settings: FitSettings, *, cores: int, progressbar: bool
+) -> az.InferenceData:
+    """Sample with nutpie and name its statistics as PyMC does."""
+    import nutpie
+
+    compiled = nutpie.compile_pymc_model(model)
+    idata = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=cores,
+        seed=settings.random_seed,
+        save_warmup=False,
+        progress_bar=progressbar,
+        low_rank_modified_mass_matrix=True,
+        target_accept=settings.target_accept,
+        maxdepth=MAX_TREE_DEPTH,
+    )
+    idata.sample_stats = idata.sample_stats.rename({"depth": "tree_depth", "logp": "lp"})
     return idata
 
 

@@ -95,6 +95,28 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Increments:
+    """A running tally's rise from one figure to the next: one observation each.
+
+    ``claim`` is the later figure (index into the claims); the rise counts the days
+    ``first_day .. last_day`` (grid offsets). ``sd`` is the log-scale noise of the rise
+    and ``rho`` the correlation of its standardised error with the previous rise of the
+    same tally (``prev``, -1 for none).
+    """
+
+    claim: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+    log_value: np.ndarray
+    sd: np.ndarray
+    rho: np.ndarray
+    prev: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.claim)
+
+
+@dataclass(frozen=True)
 class ModelInputs:
     """Arrays the graph is built from, one entry per claim / speaker / series / curve."""
 
@@ -105,8 +127,11 @@ class ModelInputs:
     speaker_priors: list[SourcePrior]
     groups: list[tuple[str, str]]  # (source_type, side) sharing a bias offset
     speaker_group: np.ndarray  # (n_speakers,) index into groups, -1 for none
-    running: list[int]  # speakers whose bias drifts (running tallies)
+    running: list[int]  # speakers whose bias drifts (they have a running tally)
     running_first_knot: np.ndarray  # (n_running,) knot at or before its first claim
+    claim_running: np.ndarray  # (n_claims,) bool: a figure of a running tally
+    claim_observed: np.ndarray  # (n_claims,) bool: has a likelihood term of its own
+    increments: Increments  # a running tally's rises between consecutive figures
     claim_series: np.ndarray  # (n_claims,) index into plan.series
     claim_speaker: np.ndarray  # (n_claims,) int
     claim_first_day: np.ndarray  # (n_claims,) first day counted, grid offset
@@ -207,8 +232,8 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         kind[i] = code
     first = np.array([grid.day(max(c.period_start or start, start)) for c in claims])
     last = np.array([grid.day(c.as_of) for c in claims])
-    counts = np.bincount(claim_speaker, minlength=len(speakers))
-    running = [j for j in range(len(speakers)) if counts[j] >= priors.running_min_claims]
+    claim_running, observed, increments = _running_tallies(claims, kind, extra, start, priors)
+    running = sorted({int(j) for j in claim_speaker[claim_running]})
     knots = grid.knots
     running_first_knot = np.array(
         [np.searchsorted(knots, last[claim_speaker == j].min(), side="right") - 1 for j in running],
@@ -216,7 +241,6 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     )
     _warn_decreasing(claims, claim_speaker, running, speakers)
     noise = np.array([speaker_priors[j].noise_sigma for j in claim_speaker])
-    noise[np.isin(claim_speaker, running)] = priors.running_noise
     ratio_prior = [priors.ratios[name] for _, name in the_plan.ratios]
     inputs = ModelInputs(
         grid=grid,
@@ -228,6 +252,9 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         speaker_group=speaker_group,
         running=running,
         running_first_knot=running_first_knot,
+        claim_running=claim_running,
+        claim_observed=observed,
+        increments=increments,
         claim_series=np.array([the_plan.series.index(c.series) for c in claims]),
         claim_speaker=claim_speaker,
         claim_first_day=first,
@@ -248,6 +275,67 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     else:
         level = _default_level(claims, inputs)
     return replace(inputs, level_mu=level)
+
+
+def _running_tallies(
+    claims: ClaimSet, kind: np.ndarray, extra: np.ndarray, start: dt.date, priors: Priors
+) -> tuple[np.ndarray, np.ndarray, Increments]:
+    """Find running tallies and turn their figures into rises: (running, observed, rises).
+
+    A chain is one speaker's point figures for one series and window (``period_start``),
+    ordered by ``as_of`` (on one day, the latest publication first). A restatement, the
+    same day again, repeats its chain's figure and is not new evidence. A chain of at
+    least ``running_min_claims`` figures is a running tally: its first figure is
+    observed like any claim, and every later figure through its rise since the last
+    higher one. A flat or falling figure adds nothing; its days count in the next rise.
+    """
+    n = len(claims)
+    running = np.zeros(n, dtype=bool)
+    observed = np.ones(n, dtype=bool)
+    rises: list[tuple[int, int, int, float, int]] = []  # claim, first, last, log rise, prev
+    chains: dict[tuple[Any, ...], list[int]] = {}
+    for i, c in enumerate(claims):
+        if kind[i] == KIND_CODES["point"] and extra[i] == 0:
+            chains.setdefault((c.speaker, c.series, c.period_start), []).append(i)
+    for members in chains.values():
+        # reported is always set once a Claim is built (it defaults to as_of)
+        members.sort(
+            key=lambda i: (claims[i].as_of, -(claims[i].reported or claims[i].as_of).toordinal())
+        )
+        is_running = len(members) >= priors.running_min_claims
+        running[members] = is_running
+        kept = members[0]  # the figure the next rise is measured from
+        last_rise = -1
+        for i in members[1:]:
+            observed[i] = False
+            new, old = claims[i], claims[kept]
+            assert new.value is not None and old.value is not None
+            if new.as_of == old.as_of or not is_running:
+                if new.as_of != old.as_of:  # an ordinary claim on another day
+                    observed[i] = True
+                    kept = i
+                continue
+            if new.value > old.value:
+                first = (max(old.as_of, start - dt.timedelta(days=1)) - start).days + 1
+                last = (new.as_of - start).days
+                rises.append((i, first, last, math.log(new.value - old.value), last_rise))
+                last_rise = len(rises) - 1
+                kept = i
+    table = np.array(rises, dtype=float).reshape(-1, 5)
+    claim_idx, first_day, last_day, prev = (table[:, k].astype(int) for k in (0, 1, 2, 4))
+    # daily errors of sd running_noise that are AR(1) with memory running_memory days:
+    # a rise over more days is more precise, and consecutive rises share their errors
+    gap = last_day - last_day[np.maximum(prev, 0)]
+    increments = Increments(
+        claim=claim_idx,
+        first_day=first_day,
+        last_day=last_day,
+        log_value=table[:, 3],
+        sd=priors.running_noise / np.sqrt(last_day - first_day + 1),
+        rho=np.where(prev >= 0, np.exp(-gap / priors.running_memory), 0.0),
+        prev=prev,
+    )
+    return running, observed, increments
 
 
 def _warn_decreasing(
@@ -439,7 +527,22 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         scale = np.sqrt(inputs.claim_noise**2 + inputs.claim_extra_sigma**2)
 
         kind = inputs.claim_kind
-        point = np.flatnonzero(kind == KIND_CODES["point"])
+        point = np.flatnonzero((kind == KIND_CODES["point"]) & inputs.claim_observed)
+        inc = inputs.increments
+        if len(inc):
+            # a running tally's rises: Gaussian AR(1) errors around the curve's rise
+            rise = cumulative[base[inc.claim], inc.last_day + 1]
+            rise = rise - cumulative[base[inc.claim], inc.first_day]
+            # the rise of the series, plus the speaker's bias and drift on that day
+            offset = log_factor[series[inc.claim]] + (loc - log_count)[inc.claim]
+            loc_rise = pt.log(rise) + offset
+            u = (inc.log_value - loc_rise) / inc.sd
+            innovation = u - inc.rho * u[np.maximum(inc.prev, 0)]
+            pm.Potential(
+                "obs_rises",
+                pm.logp(pm.Normal.dist(0.0, np.sqrt(1 - inc.rho**2)), innovation).sum()
+                - np.log(inc.sd).sum(),
+            )
         if len(point):
             pm.StudentT(
                 "obs_point",

@@ -167,8 +167,9 @@ class Priors:
     ratios: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     link_categories: bool = True
     running_min_claims: int = 20
-    bias_drift: float = 0.03
-    running_noise: float = 0.02
+    bias_drift: float = 0.01
+    running_noise: float = 0.3
+    running_memory: float = 7.0
 
     def __post_init__(self) -> None:
         bad = [t for t in self.source_types if t not in SOURCE_TYPES]
@@ -177,7 +178,13 @@ class Priors:
         for name, value in (*self.source_types.items(), *self.sources.items()):
             if not isinstance(value, SourcePrior):
                 raise TypeError(f"prior for {name!r} must be a SourcePrior, got {type(value)}")
-        positive = ("level_sigma", "rate_volatility", "bias_drift", "running_noise")
+        positive = (
+            "level_sigma",
+            "rate_volatility",
+            "bias_drift",
+            "running_noise",
+            "running_memory",
+        )
         bad_values = [n for n in positive if not getattr(self, n) > 0]
         if bad_values:
             raise ValueError(f"{', '.join(bad_values)} must be > 0")
@@ -253,6 +260,7 @@ class Priors:
             "running_min_claims": self.running_min_claims,
             "bias_drift": self.bias_drift,
             "running_noise": self.running_noise,
+            "running_memory": self.running_memory,
         }
 
     @classmethod

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import casualty_models as cm
 from casualty_models.categories import UnlinkedCategoryWarning, plan
@@ -82,7 +83,7 @@ def _daily(source, n, start_day=0, source_type="enemy"):
     ]
 
 
-def test_running_tally_gets_drift_and_small_noise():
+def test_running_tally_is_observed_through_its_rises_with_ar1_errors():
     claims = cm.ClaimSet(
         [*_daily("Daily", 40, start_day=20), _claim(source="N", value=900, period_start=START)]
     )
@@ -91,11 +92,105 @@ def test_running_tally_gets_drift_and_small_noise():
     assert inp.running == [0]
     # the drift starts at the knot at or before its first claim (day 20 -> knot 2)
     assert inp.running_first_knot.tolist() == [2]
-    assert np.all(inp.claim_noise[:40] == pri.running_noise)
-    assert inp.claim_noise[40] == cm.DEFAULT_SOURCE_PRIORS["neutral"].noise_sigma
+    assert inp.claim_running.tolist() == [True] * 40 + [False]
+    # its first figure is a claim like any other; the next 39 enter as daily rises of 100
+    assert inp.claim_observed.tolist() == [True] + [False] * 39 + [True]
+    inc = inp.increments
+    assert len(inc) == 39 and inc.claim.tolist() == list(range(1, 40))
+    assert inc.first_day.tolist() == inc.last_day.tolist() == list(range(21, 60))
+    assert inc.log_value == pytest.approx(np.log(100.0))
+    assert inc.sd == pytest.approx(pri.running_noise)
+    assert inc.prev.tolist() == [-1, *range(38)]
+    assert inc.rho[0] == 0 and inc.rho[1:] == pytest.approx(math.exp(-1 / pri.running_memory))
     model = build_model(inp)
     assert "drift_z" in {v.name for v in model.free_RVs}
     assert list(model.coords["running"]) == ["Daily|a"]
+
+    # the rises' log-likelihood is the Gaussian AR(1) density of their standardised errors
+    rng = np.random.default_rng(5)
+    point = {
+        k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in model.initial_point().items()
+    }
+    outs = model.replace_rvs_by_values([model["claim_loc"], model["log_count"], model["log_rate"]])
+    loc, log_count, knots = model.compile_fn(outs, inputs=model.value_vars)(point)
+    cum = inp.grid.cumulative(knots)[0]
+    rise = cum[inc.last_day] - cum[inc.first_day - 1]
+    u = (inc.log_value - np.log(rise) - (loc - log_count)[inc.claim]) / inc.sd
+    innovation = u[1:] - inc.rho[1:] * u[:-1]
+    expected = (
+        stats.norm.logpdf(u[0])
+        + stats.norm.logpdf(innovation, scale=np.sqrt(1 - inc.rho[1:] ** 2)).sum()
+        - np.log(inc.sd).sum()
+    )
+    assert model.point_logps(point, round_vals=12)["obs_rises"] == pytest.approx(expected)
+
+
+def test_flat_and_falling_tally_figures_fold_into_the_next_rise():
+    values = [100.0 * (d + 1) for d in range(25)]
+    values[5] = values[4]  # flat on day 5
+    values[10] = 50.0  # a fall on day 10 (warned), measured from day 9's 1,000
+    claims = cm.ClaimSet(
+        [
+            _claim(source="D", source_type="enemy", value=v, as_of=START + dt.timedelta(days=d))
+            for d, v in enumerate(values)
+        ]
+    )
+    with pytest.warns(DecreasingTallyWarning):
+        inc = prepare(claims, start=START, end=END, priors=cm.Priors()).increments
+    # no rise ends on day 5 or day 10: days 5-6 and 10-11 are each one two-day rise
+    assert 5 not in inc.last_day and 10 not in inc.last_day
+    six, eleven = list(inc.last_day).index(6), list(inc.last_day).index(11)
+    assert inc.first_day[six] == 5 and inc.log_value[six] == pytest.approx(math.log(200))
+    assert inc.first_day[eleven] == 10 and inc.log_value[eleven] == pytest.approx(math.log(200))
+    assert inc.sd[six] == pytest.approx(cm.Priors().running_noise / math.sqrt(2))
+
+
+def test_a_running_tally_is_a_chain_of_one_series_and_window():
+    """20 claims from one speaker spread over categories and windows are not a tally."""
+    mixed = [
+        _claim(source="M", value=100.0 + d, as_of=START + dt.timedelta(days=d), category=cat)
+        for d in range(12)
+        for cat in ("killed", "wounded")
+    ]
+    inp = prepare(cm.ClaimSet(mixed), start=START, end=END, priors=cm.Priors())
+    assert inp.running == [] and not inp.claim_running.any()
+    assert len(inp.increments) == 0 and inp.claim_observed.all()
+
+
+def _logp_difference(original, restated):
+    """log p(restated) - log p(original) at random points of the (same) parameter space."""
+    models = [
+        build_model(prepare(cm.ClaimSet(c), start=START, end=END, priors=cm.Priors()))
+        for c in (original, restated)
+    ]
+    fns = [m.compile_logp() for m in models]
+    rng = np.random.default_rng(2)
+    out = []
+    for _ in range(5):
+        point = {
+            k: v + rng.normal(scale=0.5, size=np.shape(v))
+            for k, v in models[0].initial_point().items()
+        }
+        out.append(fns[1](point) - fns[0](point))
+    return np.array(out)
+
+
+def test_restating_a_source_claims_adds_no_information():
+    """Every claim published twice (a later ``reported`` date): the same posterior."""
+    claims = [
+        *_daily("Daily", 25),
+        _claim(source="N", value=900, period_start=START),
+        _claim(source="O", source_type="own", value=300, period_start=START),
+    ]
+    later = dt.date(2022, 7, 1)
+    again = [cm.Claim(**{**c.__dict__, "reported": later}) for c in claims]
+    # the log density changes by a constant, so the posterior is exactly the same
+    diff = _logp_difference(claims, claims + again)
+    assert np.ptp(diff) < 1e-8
+    # whereas a one-off source's figure for another day is new evidence
+    day = dt.date(2022, 3, 11)
+    next_day = cm.Claim(**{**claims[25].__dict__, "as_of": day, "reported": day})
+    assert np.ptp(_logp_difference(claims, [*claims, next_day])) > 1e-3
 
 
 def test_known_anchor_has_a_fixed_bias_and_no_parameter():
