@@ -90,13 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     val = sub.add_parser("validate", help="check a claims file and report every problem")
-    val.add_argument("claims", metavar="CLAIMS", help="claims file (.csv, .yaml or .yml)")
+    val.add_argument("claims", metavar="CLAIMS", nargs="+", help=CLAIMS_HELP)
 
     est = sub.add_parser(
         "estimate",
         help="fit the model and write estimate.json, summary.csv, plots, report.html, estimate.nc",
     )
-    est.add_argument("claims", metavar="CLAIMS", help="claims file (.csv, .yaml or .yml)")
+    est.add_argument("claims", metavar="CLAIMS", nargs="+", help=CLAIMS_HELP)
     est.add_argument(
         "--as-of",
         type=_date,
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest",
         help="refit on past dates with the claims published by then; writes backtest.csv/.png",
     )
-    bt.add_argument("claims", metavar="CLAIMS", help="claims file (.csv, .yaml or .yml)")
+    bt.add_argument("claims", metavar="CLAIMS", nargs="+", help=CLAIMS_HELP)
     bt.add_argument(
         "--dates",
         type=_date,
@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(bt, out_help="output folder (default: out/)")
     return parser
+
+
+CLAIMS_HELP = "claims files (.csv, .yaml or .yml); several files are fitted together"
 
 
 def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
@@ -188,23 +191,39 @@ class _Progress:
             print(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _read(path: str) -> ClaimSet | int:
-    """Read and validate claims; on failure print every problem and return exit code 1."""
+def _read(paths: list[str]) -> ClaimSet | int:
+    """Read and validate claim files; on failure print every problem and return 1.
+
+    Every file is checked before giving up, so one run lists the problems of all of
+    them; several files are then combined and checked across files (e.g. duplicates).
+    """
     from casualty_models.claims import ClaimsError, read_claims
 
-    try:
-        return read_claims(path)
-    except ClaimsError as err:
+    def report(err: ClaimsError, where: str) -> None:
         for problem in err.problems:
             _err(str(problem))
         n = len(err.problems)
-        _err(f"{path}: {n} problem{'s' if n != 1 else ''} found")
+        _err(f"{where}: {n} problem{'s' if n != 1 else ''} found")
+
+    sets, failed = [], False
+    for path in paths:
+        try:
+            sets.append(read_claims(path))
+        except ClaimsError as err:
+            report(err, path)
+            failed = True
+        except FileNotFoundError:
+            _err(f"error: claims file not found: {path}")
+            failed = True
+        except OSError as err:
+            _err(f"error: cannot read claims file {path}: {err.strerror or err}")
+            failed = True
+    if failed:
         return EXIT_BAD_INPUT
-    except FileNotFoundError:
-        _err(f"error: claims file not found: {path}")
-        return EXIT_BAD_INPUT
-    except OSError as err:
-        _err(f"error: cannot read claims file {path}: {err.strerror or err}")
+    try:
+        return sets[0].add(*sets[1:]) if len(sets) > 1 else sets[0]
+    except ClaimsError as err:
+        report(err, " + ".join(paths))
         return EXIT_BAD_INPUT
 
 

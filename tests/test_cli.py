@@ -72,6 +72,27 @@ def test_validate_lists_every_problem(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_validate_several_files_together_and_reports_every_files_problems(tmp_path, capsys):
+    lines = SEED_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("".join(lines[:3]), encoding="utf-8")
+    second.write_text(lines[0] + "".join(lines[3:]), encoding="utf-8")
+    assert main(["validate", str(first), str(second)]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("OK: 4 claims, 2 series, 4 speakers")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "Ministry B,gossip,russia,killed,2022-03-02,100,,\n", encoding="utf-8")
+    missing = tmp_path / "nope.csv"
+    assert main(["validate", str(bad), str(first), str(missing)]) == 1
+    _, err = capsys.readouterr()
+    assert f"{bad}, row 2, column 'source_type'" in err and f"not found: {missing}" in err
+    # the same claim in two files is a duplicate across the files
+    assert main(["validate", str(first), str(first)]) == 1
+    _, err = capsys.readouterr()
+    assert "duplicate" in err and f"{first} + {first}: 2 problems found" in err
+
+
 def test_validate_missing_file(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     assert main(["validate", str(missing)]) == 1

@@ -1,0 +1,163 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The whole war: every series, every source, and how the estimate moved
+#
+# The bundled claims cover the Russia–Ukraine war from February 2022 on: 233 published
+# figures from both governments, US, UK and other intelligence services, NATO,
+# named-person tallies and independent estimates (`seeds/russia_ukraine_war.csv`), and
+# the Ukrainian General Staff's daily running tally of Russian "personnel losses"
+# (`seeds/ua_general_staff_daily.csv`, 1,598 days). Every row carries its citation.
+#
+# This notebook fits all of it at once, reads the estimate per side and category,
+# looks at what the model learned about each source, replays how the estimate would
+# have looked on past dates, and adds the latest week of claims to an earlier fit.
+#
+# A full fit takes about two minutes on two cores. `CASUALTY_MODELS_FAST=1` (as CI
+# runs it) uses shorter chains: the numbers are then rougher, and the convergence
+# messages say so.
+
+# %%
+import os
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import casualty_models as cm
+
+FAST = bool(os.environ.get("CASUALTY_MODELS_FAST"))
+DRAWS = 300 if FAST else 1000
+START = "2022-02-24"  # the first day of the invasion: every cumulative count starts here
+pd.set_option("display.width", 160)
+pd.set_option("display.max_colwidth", 45)
+pd.set_option("display.float_format", "{:,.0f}".format)
+
+# %% [markdown]
+# ## The claims
+#
+# `category` is what the source said it counted: `killed`, `wounded`, `casualties`
+# (killed + wounded), `personnel_losses` (the General Staff's term, modelled like
+# casualties), `killed_and_missing`, `captured`. The model links them: wounded is
+# killed times a ratio with a prior median of 3, casualties is killed times (1 +
+# that ratio), so a casualty figure informs the killed curve too (see
+# `docs/model.md`).
+
+# %%
+war = cm.read_claims("../seeds/russia_ukraine_war.csv")
+daily = cm.read_claims("../seeds/ua_general_staff_daily.csv")
+claims = war.add(daily)
+frame = claims.to_frame()
+print(f"{len(war)} one-off claims + {len(daily)} daily figures = {len(claims)} claims")
+frame.pivot_table(
+    index=["side", "category"], columns="source_type", values="source", aggfunc="count"
+).fillna(0).astype(int)
+
+# %% [markdown]
+# ## Fit
+#
+# The General Staff's daily figures form a *running tally*: its first figure is a
+# claim like any other, and each later figure enters only through its rise since the
+# day before, with errors that are correlated from day to day and a bias that may
+# drift. Its 1,598 figures therefore shape the curve's ups and downs without letting
+# one source's repetition set the level.
+
+# %%
+with warnings.catch_warnings():
+    # a shorter CI run may miss the ESS target; the diagnostics below report it either way
+    warnings.simplefilter("ignore", cm.ConvergenceWarning)
+    est = cm.fit(claims, start=START, draws=DRAWS, tune=DRAWS, random_seed=1)
+print(est.diagnostics.message())
+est
+
+# %% [markdown]
+# ## The estimate per side and category, on the last claim's date
+#
+# Counts in people; 50% and 90% equal-tailed credible intervals.
+
+# %%
+est.headline()[["side", "category", "date", "median", "low_90", "high_90"]]
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
+est.plot.timeline(series=("russia", "killed"), ax=axes[0])
+est.plot.timeline(series=("ukraine", "killed"), ax=axes[1])
+plt.show()
+
+# %% [markdown]
+# ## What the model learned about each source
+#
+# `bias_factor` is the posterior median of what the source reports relative to the
+# truth (×2: twice the true count), next to its prior; `learned` near 0 means the
+# claims did not move the factor from its prior. Sorted from the most inflating to the
+# most understating.
+
+# %%
+sources = est.sources().sort_values("bias_factor", ascending=False)
+sources[["source", "side", "source_type", "n_claims", "bias_factor", "prior_median", "learned"]]
+
+# %%
+est.plot.sources()
+plt.show()
+
+# %% [markdown]
+# ## How the estimate moved: a backtest
+#
+# `backtest` refits on each date with only the claims published by then, in parallel
+# (a local process pool here; `executor=Client(...).get_executor()` for a dask
+# cluster). The plot shows each vintage's estimate of Russian killed at its date, and
+# the claims overlaid; hollow points were published after the first vintage.
+
+# %%
+vintages = ["2023-02-24", "2024-02-24", "2025-02-24"] if FAST else None
+vintages = vintages or ["2022-09-01", "2023-02-24", "2023-09-01", "2024-02-24", "2025-02-24"]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", cm.ConvergenceWarning)
+    history = cm.backtest(
+        claims, vintages, draws=DRAWS // 2 if FAST else DRAWS, tune=DRAWS, random_seed=1
+    )
+history.history[history.history["category"] == "killed"][
+    ["as_reported_on", "side", "median", "low_90", "high_90"]
+]
+
+# %%
+history.plot(series=("russia", "killed"))
+plt.show()
+
+# %% [markdown]
+# ## Next week's claims arrive
+#
+# Rerunning as claims arrive is the everyday use. Here the last week of the daily
+# tally plays the role of the new claims: fit what was published by 4 July 2026, then
+# add the week to 11 July and refit. `add` returns a new claim set; the first one and
+# its estimate are unchanged.
+
+# %%
+last_week = "2026-07-04"
+earlier = claims.filter(reported_by=last_week)
+new = [c for c in claims if c.reported > pd.Timestamp(last_week).date()]
+print(f"{len(earlier)} claims by {last_week}; {len(new)} published since")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", cm.ConvergenceWarning)
+    est_earlier = cm.fit(
+        earlier, start=START, as_of="2026-07-11", draws=DRAWS, tune=DRAWS, random_seed=1
+    )
+updated = earlier.add(new)
+assert set(updated) == set(claims)  # the same claims as the full fit
+pd.concat(
+    {
+        f"published by {last_week}": est_earlier.headline(),
+        "with the new week": est.headline(),
+    }
+).loc[:, ["side", "category", "median", "low_90", "high_90"]]
