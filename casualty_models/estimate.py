@@ -277,12 +277,14 @@ class Estimate:
     @cached_property
     def inputs(self) -> ModelInputs:
         """The model arrays, rebuilt deterministically from claims and settings."""
-        return prepare(
-            self.claims,
-            start=self.settings.start,
-            end=self.settings.end,
-            priors=self.settings.priors,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fit() has shown the input warnings once
+            return prepare(
+                self.claims,
+                start=self.settings.start,
+                end=self.settings.end,
+                priors=self.settings.priors,
+            )
 
     @cached_property
     def cumulative_draws(self) -> np.ndarray:
@@ -359,8 +361,22 @@ class Estimate:
         return memo[key].copy()
 
     def headline(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
-        """:meth:`summary` at the ``as_of`` date only: one row per series."""
-        return self.summary(dates=[self.settings.as_of], level=level)
+        """:meth:`summary` at the ``as_of`` date only: one row per series.
+
+        ``last_claim`` is the latest ``as_of`` of any claim on the series' curve (its
+        linked categories included): after it the curve is extrapolated by its prior
+        alone, and the interval widens with every day.
+        """
+        out = self.summary(dates=[self.settings.as_of], level=level)
+        inp = self.inputs
+        base = np.array(inp.plan.series_base)
+        last = np.full(len(inp.plan.bases), -1)
+        np.maximum.at(last, base[inp.claim_series], inp.claim_last_day)
+        by_series = {
+            s: pd.Timestamp(inp.grid.dates[last[b]]) for s, b in zip(inp.series, base, strict=True)
+        }
+        out["last_claim"] = [by_series[(r.side, r.category)] for r in out.itertuples()]
+        return out
 
     def _day_index(self, date: Any) -> int:
         d = _parse_date(date)

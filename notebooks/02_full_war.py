@@ -42,7 +42,6 @@ DRAWS = 300 if FAST else 1000
 START = "2022-02-24"  # the first day of the invasion: every cumulative count starts here
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 45)
-pd.set_option("display.float_format", "{:,.0f}".format)
 
 # %% [markdown]
 # ## The claims
@@ -84,10 +83,17 @@ est
 # %% [markdown]
 # ## The estimate per side and category, on the last claim's date
 #
-# Counts in people; 50% and 90% equal-tailed credible intervals.
+# Counts in people, with 90% equal-tailed credible intervals. `last_claim` is the latest
+# claim on the series' curve: after it the curve runs on its prior alone. The captured
+# series show what that means. Their last claims date from 2022, and four years of
+# extrapolation give intervals spanning three orders of magnitude, which is the model
+# saying it does not know. Read those rows as "no information", not as estimates.
 
 # %%
-est.headline()[["side", "category", "date", "median", "low_90", "high_90"]]
+head = est.headline()
+counts = ["median", "low_90", "high_90"]
+head[counts] = head[counts].round(-2)
+head[["side", "category", "last_claim", *counts]]
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
@@ -105,7 +111,8 @@ plt.show()
 
 # %%
 sources = est.sources().sort_values("bias_factor", ascending=False)
-sources[["source", "side", "source_type", "n_claims", "bias_factor", "prior_median", "learned"]]
+columns = ["source", "side", "source_type", "n_claims", "bias_factor", "prior_median", "learned"]
+sources[columns].round(2)
 
 # %%
 est.plot.sources()
@@ -127,9 +134,8 @@ with warnings.catch_warnings():
     history = cm.backtest(
         claims, vintages, draws=DRAWS // 2 if FAST else DRAWS, tune=DRAWS, random_seed=1
     )
-history.history[history.history["category"] == "killed"][
-    ["as_reported_on", "side", "median", "low_90", "high_90"]
-]
+killed = history.history[history.history["category"] == "killed"]
+killed[["as_reported_on", "side", "n_claims", "median", "low_90", "high_90"]].round(-2)
 
 # %%
 history.plot(series=("russia", "killed"))
@@ -155,9 +161,9 @@ with warnings.catch_warnings():
     )
 updated = earlier.add(new)
 assert set(updated) == set(claims)  # the same claims as the full fit
-pd.concat(
-    {
-        f"published by {last_week}": est_earlier.headline(),
-        "with the new week": est.headline(),
-    }
-).loc[:, ["side", "category", "median", "low_90", "high_90"]]
+compare = pd.concat(
+    {f"published by {last_week}": est_earlier.headline(), "with the new week": est.headline()}
+)
+compare[compare["category"].isin(["killed", "personnel_losses"])][
+    ["side", "category", *counts]
+].round(-2)

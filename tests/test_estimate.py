@@ -9,6 +9,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import casualty_models as cm
@@ -59,6 +60,9 @@ def test_seed_estimate_sits_between_the_partisan_claims(seed_estimate):
     assert russia.low_90 > 498 and russia.high_90 < 12_000
     # the Pentagon's 2,000–4,000 range overlaps the 90% interval
     assert russia.low_90 < 4000 and russia.high_90 > 2000
+    # the latest claims: 11 March about Russia, 2 March (Russian MoD) about Ukraine
+    assert russia.last_claim == pd.Timestamp("2022-03-11")
+    assert head.loc["ukraine"].last_claim == pd.Timestamp("2022-03-02")
 
 
 def test_sources_direction_and_prior_columns(seed_estimate):
@@ -145,6 +149,23 @@ def test_same_seed_same_numbers_different_seed_different_numbers(seed_claims):
     np.testing.assert_array_equal(a.idata.posterior["bias"], b.idata.posterior["bias"])
     assert a.summary().equals(b.summary())
     assert not a.summary().equals(c.summary())
+
+
+def test_nutpie_sampler_agrees_with_pymc_and_is_reproducible(seed_claims, seed_estimate):
+    """The sampler the large models use: same posterior as PyMC's, same numbers per seed."""
+    a = cm.fit(seed_claims, sampler="nutpie", random_seed=3)
+    b = cm.fit(seed_claims, sampler="nutpie", random_seed=3, cores=1)
+    assert a.idata.sample_stats.attrs["sampler"] == "nutpie"
+    assert seed_estimate.idata.sample_stats.attrs["sampler"] == "pymc"  # small: PyMC
+    assert a.diagnostics.ok, a.diagnostics.message()
+    np.testing.assert_array_equal(a.idata.posterior["bias"], b.idata.posterior["bias"])
+    # two converged samplers agree within Monte Carlo error: with ESS >= 400 a median's
+    # standard error is under 0.07 posterior sd, so 0.25 sd is a loose 3.5-sigma bound
+    log_a = np.log(a.cumulative_draws[..., -1]).reshape(-1, a.cumulative_draws.shape[2])
+    ref = seed_estimate.cumulative_draws[..., -1]
+    log_ref = np.log(ref).reshape(-1, ref.shape[2])
+    shift = np.abs(np.median(log_a, axis=0) - np.median(log_ref, axis=0))
+    assert np.all(shift < 0.25 * log_ref.std(axis=0)), shift / log_ref.std(axis=0)
 
 
 def test_unconverged_fit_warns_with_remedies(seed_claims):

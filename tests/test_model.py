@@ -209,6 +209,8 @@ def test_fit_rejects_bad_arguments_before_sampling(seed_claims):
         cm.fit(seed_claims, priors={"own": 1})
     with pytest.raises(ValueError, match="random_seed"):
         cm.fit(seed_claims, random_seed=-1)
+    with pytest.raises(ValueError, match="sampler must be one of auto, pymc, nutpie"):
+        cm.fit(seed_claims, sampler="stan")
     with pytest.raises(ValueError, match="before start"):
         cm.fit(seed_claims, as_of="2022-01-01")
     no_start = cm.ClaimSet([_claim(value=10)])
