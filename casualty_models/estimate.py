@@ -375,7 +375,10 @@ class Estimate:
         by_series = {
             s: pd.Timestamp(inp.grid.dates[last[b]]) for s, b in zip(inp.series, base, strict=True)
         }
-        out["last_claim"] = [by_series[(r.side, r.category)] for r in out.itertuples()]
+        out["last_claim"] = [
+            by_series[(str(side), str(cat))]
+            for side, cat in zip(out["side"], out["category"], strict=True)
+        ]
         return out
 
     def _day_index(self, date: Any) -> int:
