@@ -3,7 +3,7 @@
 Fits nine synthetic claim sets, 30/365/1500 days × 50/500/5000 claims, each generated
 with a fixed seed by the library's own simulator (``casualty_models.simulate``), with
 ``casualty_models.fit(claims, start=..., random_seed=1)`` at its default settings
-(2 chains × 1,000 draws after 1,000 tuning steps). Each configuration runs in a fresh
+(2 chains × 1,500 draws after 1,000 tuning steps). Each configuration runs in a fresh
 subprocess with a time limit, so one slow or failing fit cannot take down the others.
 
 Per configuration it records the fit's wall time, the number of free parameters, the

@@ -162,7 +162,7 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         "--draws",
         type=_int_at_least(1),
         metavar="N",
-        help="posterior draws per chain (default: 1000)",
+        help="posterior draws per chain (default: 1500)",
     )
     cmd.add_argument(
         "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 1000)"

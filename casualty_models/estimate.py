@@ -44,10 +44,10 @@ class FitSettings:
     end: dt.date
     as_of: dt.date
     as_reported_on: dt.date | None = None
-    draws: int = 1000
+    draws: int = 1500
     tune: int = 1000
     chains: int = 2
-    target_accept: float = 0.9
+    target_accept: float = 0.8
     random_seed: int = 0
     priors: Priors = field(default_factory=Priors)
     sampler: str = "auto"
@@ -81,11 +81,11 @@ def fit(
     start: dt.date | str | None = None,
     as_reported_on: dt.date | str | None = None,
     priors: Priors | None = None,
-    draws: int = 1000,
+    draws: int = 1500,
     tune: int = 1000,
     chains: int = 2,
     cores: int | None = None,
-    target_accept: float = 0.9,
+    target_accept: float = 0.8,
     random_seed: int | None = None,
     sampler: str = "auto",
     progressbar: bool = False,
