@@ -65,7 +65,9 @@ class Diagnostics:
         if not self.r_hat_max <= R_HAT_MAX:
             out.append(
                 f"run longer: tune={2 * max(self.draws, 1000)} and "
-                f"draws={2 * self.draws}, or more chains"
+                f"draws={2 * self.draws}, or more chains; chains that settle apart can "
+                "also be a failed mass-matrix adaptation: try the other sampler, "
+                "fit(..., sampler='nutpie') or sampler='pymc'"
             )
         if not (self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN):
             out.append(f"more draws: ESS scales with draws, try draws={_draws_for(self)}")

@@ -307,20 +307,19 @@ def _running_tallies(
         kept = members[0]  # the figure the next rise is measured from
         last_rise = -1
         for i in members[1:]:
-            observed[i] = False
             new, old = claims[i], claims[kept]
-            assert new.value is not None and old.value is not None
-            if new.as_of == old.as_of or not is_running:
-                if new.as_of != old.as_of:  # an ordinary claim on another day
-                    observed[i] = True
-                    kept = i
-                continue
-            if new.value > old.value:
-                first = (max(old.as_of, start - dt.timedelta(days=1)) - start).days + 1
-                last = (new.as_of - start).days
-                rises.append((i, first, last, math.log(new.value - old.value), last_rise))
-                last_rise = len(rises) - 1
+            if new.as_of == old.as_of:  # a restatement
+                observed[i] = False
+            elif not is_running:
                 kept = i
+            else:
+                observed[i] = False
+                assert new.value is not None and old.value is not None
+                if new.value > old.value:
+                    first, last = (old.as_of - start).days + 1, (new.as_of - start).days
+                    rises.append((i, first, last, math.log(new.value - old.value), last_rise))
+                    last_rise = len(rises) - 1
+                    kept = i
     table = np.array(rises, dtype=float).reshape(-1, 5)
     claim_idx, first_day, last_day, prev = (table[:, k].astype(int) for k in (0, 1, 2, 4))
     # daily errors of sd running_noise that are AR(1) with memory running_memory days:
