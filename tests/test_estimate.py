@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import json
 import math
 import warnings
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.mcmc
 
 def test_seed_estimate_converges_at_default_settings(seed_estimate):
     d = seed_estimate.diagnostics
-    assert seed_estimate.settings.draws == 1000 and seed_estimate.settings.chains == 2
+    defaults = inspect.signature(cm.fit).parameters
+    assert seed_estimate.settings.draws == defaults["draws"].default
+    assert seed_estimate.settings.chains == defaults["chains"].default == 2
     assert d.divergences == 0
     assert d.r_hat_max <= 1.01
     assert d.ess_bulk_min >= 400 and d.ess_tail_min >= 400
@@ -85,7 +88,8 @@ def test_claims_check_columns_and_probabilities(seed_estimate):
     assert check.claimed.tolist() == ["12,000", "2,000–4,000", "498", "2,870"]
     # a figure far outside what the model expects is flagged
     pred = seed_estimate.predictive_draws()
-    assert pred.shape == (2000, 4)
+    settings = seed_estimate.settings
+    assert pred.shape == (settings.chains * settings.draws, 4)
 
 
 def test_estimate_is_immutable_and_claims_untouched(seed_claims, seed_estimate):
