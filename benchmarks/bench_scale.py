@@ -641,7 +641,7 @@ def results_section(rows: dict[str, dict]) -> list[str]:
         f"call of `model.compile_dlogp()` at the initial point (mean of {GRAD_CALLS}); "
         "tree depth and leapfrog steps are means over all post-tuning draws; the step "
         "size is each chain's final one. *sampler* is the one `fit()` chose: PyMC with a "
-        "dense mass matrix below 150 parameters, nutpie with a low-rank one above "
+        "dense mass matrix below 100 parameters, nutpie with a low-rank one above "
         "(sampling time is recorded for PyMC only).",
         "",
         "| days × claims | params | sampler | fit | sampling | gradient (ms) "

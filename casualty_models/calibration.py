@@ -378,6 +378,8 @@ class FitConfig:
     tune: int = 350
     chains: int = 2
     target_accept: float = 0.9
+    # the committed SBC and misspecification runs used PyMC's NUTS; keep them repeatable
+    sampler: str = "pymc"
     n_rank_draws: int = 100
     level_mu: float = SBC_LEVEL_MU
     design: tuple[tuple[str, Any], ...] = ()  # keyword arguments of draw_design
@@ -492,6 +494,7 @@ def fit_and_evaluate(
                 cores=1,
                 target_accept=config.target_accept,
                 random_seed=random_seed,
+                sampler=config.sampler,
             )
         d = est.diagnostics
         record.update(
