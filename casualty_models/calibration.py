@@ -23,7 +23,14 @@ simulator; so the simulator here copies the model exactly (see docs/model.md):
   count would carry information about it that the model ignores, and the posterior would
   no longer be the exact one.
 
-Speakers have fewer than ``running_min_claims`` claims, so none is a running tally.
+Optionally (``draw_design(running_figures=...)``) each side also has one running tally:
+a speaker whose 20+ point figures of the cumulative count are simulated as the model reads
+them. Its bias drifts as a random walk from the knot before its first figure (step sd
+``bias_drift * sqrt(knot gap)``); its first figure is an ordinary claim; each later
+figure is the previous one plus a rise ``true rise x exp(bias + drift) x exp(e)``, where
+``e = running_noise / sqrt(days) x u`` and ``u`` is a stationary Gaussian AR(1) with
+correlation ``exp(-gap / running_memory)`` to the previous rise. Otherwise speakers have
+fewer than ``running_min_claims`` claims, so none is a running tally.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +70,7 @@ class Speaker:
     source: str
     side: str
     source_type: str
+    running: bool = False  # its claims form one running tally
 
     @property
     def key(self) -> str:
@@ -114,6 +122,13 @@ class Truth:
     log_ratio: dict[str, float]  # side -> log wounded-per-killed ratio
     bias: np.ndarray  # (n_speakers,) log factor
     group: dict[tuple[str, str], float] = field(default_factory=dict)  # standardised g
+    drift: dict[int, np.ndarray] = field(default_factory=dict)  # running speaker -> knots
+
+    def log_bias(self, speaker: int, day: int, knots: np.ndarray) -> float:
+        """A speaker's log bias on ``day``: its fixed bias plus any drift."""
+        drift = self.drift.get(speaker)
+        offset = 0.0 if drift is None else float(np.interp(day, knots, drift))
+        return float(self.bias[speaker]) + offset
 
     def window_count(self, side: str, category: str, first: int, last: int) -> float:
         cum = self.cumulative[side]
@@ -151,6 +166,7 @@ def draw_design(
     p_casualties: float = 0.5,
     kind_probs: Mapping[str, float] | None = None,
     p_window: float = 0.15,
+    running_figures: tuple[int, int] | None = None,
 ) -> Design:
     """A random structure: 1-2 sides, every source type, mixed claim kinds.
 
@@ -159,7 +175,10 @@ def draw_design(
     days. With probability ``p_casualties`` a side also has "casualties" claims
     (killed + wounded, so the wounded ratio is exercised). A fraction ``p_window`` of
     claims count a recent window (``period_start`` after the start) instead of the
-    cumulative total. Every side has at least one point claim.
+    cumulative total. Every side has at least one point claim. With ``running_figures``
+    (inclusive bounds, at least ``running_min_claims``), each side also has a running
+    tally of that many cumulative point figures on distinct days, from a speaker of a
+    random type.
     """
     kind_probs = dict(kind_probs or {"point": 0.4, "range": 0.3, "one-sided": 0.3})
     kinds, probs = list(kind_probs), np.array(list(kind_probs.values()), dtype=float)
@@ -184,6 +203,14 @@ def draw_design(
                     category = "casualties" if casualties and rng.random() < 0.35 else "killed"
                     kind = kinds[int(rng.choice(len(kinds), p=probs))]
                     side_specs.append(ClaimSpec(j, category, first, int(last), kind))
+        if running_figures is not None:
+            source_type = SBC_TYPES[int(rng.integers(len(SBC_TYPES)))]
+            speakers.append(Speaker("running1", side, source_type, running=True))
+            j = len(speakers) - 1
+            m = int(rng.integers(running_figures[0], running_figures[1] + 1))
+            category = "casualties" if casualties and rng.random() < 0.35 else "killed"
+            lasts = np.sort(rng.choice(np.arange(3, days), size=m, replace=False))
+            side_specs.extend(ClaimSpec(j, category, 0, int(last), "point") for last in lasts)
         if not any(s.kind == "point" for s in side_specs):
             s = side_specs[0]
             side_specs[0] = ClaimSpec(s.speaker, s.category, s.first_day, s.last_day, "point")
@@ -243,7 +270,26 @@ def draw_truth(design: Design, priors: Priors, rng: np.random.Generator) -> Trut
         cumulative[side] = grid.cumulative(knots[side])
         log_ratio[side] = math.log(median) + sd * float(rng.standard_normal())
     bias, groups = draw_biases(design.speakers, priors, rng)
-    return Truth(knots, cumulative, log_ratio, bias, groups)
+    return Truth(knots, cumulative, log_ratio, bias, groups, draw_drift(design, grid, priors, rng))
+
+
+def draw_drift(
+    design: Design, grid: Grid, priors: Priors, rng: np.random.Generator
+) -> dict[int, np.ndarray]:
+    """Knot values of each running tally's bias drift, exactly as the model's prior:
+    0 up to the knot at or before its first figure, then a random walk with step sd
+    ``bias_drift * sqrt(knot gap)``."""
+    knots = grid.knots
+    drift = {}
+    for j, sp in enumerate(design.speakers):
+        if not sp.running:
+            continue
+        first = min(c.last_day for c in design.claims if c.speaker == j)
+        first_knot = int(np.searchsorted(knots, first, side="right")) - 1
+        steps = priors.bias_drift * np.sqrt(np.diff(knots)) * rng.standard_normal(len(knots) - 1)
+        steps[:first_knot] = 0.0
+        drift[j] = np.concatenate([[0.0], np.cumsum(steps)])
+    return drift
 
 
 # ---------------------------------------------------------------------------- claims
@@ -289,12 +335,15 @@ def draw_claims(
     """
     n = len(design.claims)
     log_y = np.zeros(n)
+    knots = design.grid(priors).knots
     for i, c in enumerate(design.claims):
         sp = design.speakers[c.speaker]
         p = priors.for_speaker(sp.source, sp.side, sp.source_type)
         count = truth.window_count(sp.side, c.category, c.first_day, c.last_day)
         noise = p.noise_sigma * float(rng.standard_t(NOISE_NU))
-        log_y[i] = math.log(count) + truth.bias[c.speaker] + noise
+        log_y[i] = math.log(count) + truth.log_bias(c.speaker, c.last_day, knots) + noise
+    for j in truth.drift:
+        _running_figures(design, truth, priors, j, log_y, rng)
 
     def guess(i: int) -> float:
         c = design.claims[i]
@@ -347,6 +396,32 @@ def draw_claims(
     return ClaimSet(claims, origin="<calibration>"), np.exp(log_y)
 
 
+def _running_figures(
+    design: Design,
+    truth: Truth,
+    priors: Priors,
+    j: int,
+    log_y: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """Overwrite the later figures of running tally ``j`` in ``log_y``: each is the
+    previous figure plus a rise with AR(1) log-normal errors (see the module docstring);
+    the first keeps its ordinary-claim figure."""
+    knots = design.grid(priors).knots
+    chain = sorted((c.last_day, i) for i, c in enumerate(design.claims) if c.speaker == j)
+    side = design.speakers[j].side
+    u = 0.0
+    for k in range(1, len(chain)):
+        (prev_day, prev), (day, i) = chain[k - 1], chain[k]
+        c = design.claims[i]
+        sd = priors.running_noise / math.sqrt(day - prev_day)
+        rho = math.exp(-(day - prev_day) / priors.running_memory) if k > 1 else 0.0
+        u = rho * u + math.sqrt(1.0 - rho**2) * float(rng.standard_normal())
+        rise = truth.window_count(side, c.category, prev_day + 1, day)
+        log_rise = math.log(rise) + truth.log_bias(j, day, knots) + sd * u
+        log_y[i] = float(np.logaddexp(log_y[prev], log_rise))
+
+
 def simulate(
     seed: int | Sequence[int],
     priors: Priors,
@@ -364,7 +439,7 @@ def simulate(
         bias = truth.bias.copy()
         for j, b in bias_override.items():
             bias[j] = b
-        truth = Truth(truth.log_rate_knots, truth.cumulative, truth.log_ratio, bias, truth.group)
+        truth = replace(truth, bias=bias)
     claims, figures = draw_claims(design, truth, priors, rng)
     return Simulation(design, truth, claims, figures)
 
@@ -428,7 +503,8 @@ def _unit(
 
 
 def evaluate(est: Any, sim: Simulation, n_rank_draws: int) -> list[dict[str, Any]]:
-    """Ranks and coverage of the counts at the last day, every bias and every ratio."""
+    """Ranks and coverage of the counts at the last day, every bias (and running tally's
+    final drift) and every ratio."""
     units = []
     inputs = est.inputs
     cum = np.log(est.cumulative_draws)  # (chain, draw, series, day), log scale
@@ -443,7 +519,16 @@ def evaluate(est: Any, sim: Simulation, n_rank_draws: int) -> list[dict[str, Any
     keys = [str(k) for k in post["bias"].coords["speaker"].values]
     for j, sp in enumerate(sim.design.speakers):
         d = bias[:, :, keys.index(sp.key)]
-        units.append(_unit(f"bias[{sp.source_type}]", sp.key, sim.truth.bias[j], d, n_rank_draws))
+        name = "bias[running]" if sp.running else f"bias[{sp.source_type}]"
+        units.append(_unit(name, sp.key, sim.truth.bias[j], d, n_rank_draws))
+    if sim.truth.drift:
+        # a running tally's drift by the last day, where it matters most for the count
+        drift = post["bias_drift"]
+        names = [str(k) for k in drift.coords["running"].values]
+        for j, values in sim.truth.drift.items():
+            key = sim.design.speakers[j].key
+            d = np.asarray(drift)[:, :, names.index(key), -1]
+            units.append(_unit("drift[running]", key, values[-1], d, n_rank_draws))
     if "ratio" in post:
         ratio = np.log(np.asarray(post["ratio"]))
         names = [str(k) for k in post["ratio"].coords["ratio_name"].values]
@@ -662,6 +747,8 @@ QUANTITY_ORDER = (
     "count[casualties]",
     "ratio",
     *(f"bias[{t}]" for t in SBC_TYPES),
+    "bias[running]",
+    "drift[running]",
 )
 
 

@@ -7,6 +7,10 @@ posterior draws. Run from the repository root::
 
     python -m validation.sbc --n-sims 500 --out docs/validation
     python -m validation.sbc --n-sims 500 --out docs/validation --dask
+    python -m validation.sbc --running --n-sims 200 --out docs/validation
+
+``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
+:func:`casualty_models.calibration.draw_design`); its files are named ``sbc_running_*``.
 
 Raw results are appended to ``<out>/sbc_raw.jsonl`` as each fit finishes, so a stopped
 run loses nothing: run the same command again and it resumes where it stopped. The
@@ -43,7 +47,7 @@ from casualty_models.calibration import (
     units_frame,
 )
 
-RAW = "sbc_raw.jsonl"
+RUNNING_FIGURES = (20, 30)
 TRUST = Path(__file__).resolve().parents[1] / "docs" / "trust.md"
 
 
@@ -68,8 +72,10 @@ def summarize(
     out: Path,
     wall: float | None = None,
     trust: Path | None = None,
+    prefix: str = "sbc",
 ) -> str:
-    """Write the summary files (and the table block of ``trust``); return a printable table.
+    """Write the summary files ``<prefix>_*`` (and the ``prefix`` table block of
+    ``trust``); return a printable table.
 
     ``wall`` (the run's wall time) is kept from an earlier summary when not given.
     """
@@ -78,11 +84,11 @@ def summarize(
         return "no finished fits yet"
     units = units_frame(ok)
     cov = coverage_table(units)
-    cov.to_csv(out / "sbc_coverage.csv", index=False, float_format="%.4f")
+    cov.to_csv(out / f"{prefix}_coverage.csv", index=False, float_format="%.4f")
     uni = uniformity_table(units)
-    uni.to_csv(out / "sbc_uniformity.csv", index=False, float_format="%.4g")
-    plot_rank_histograms(units, out / "sbc_ranks.png")
-    plot_coverage(cov, out / "sbc_coverage.png")
+    uni.to_csv(out / f"{prefix}_uniformity.csv", index=False, float_format="%.4g")
+    plot_rank_histograms(units, out / f"{prefix}_ranks.png")
+    plot_coverage(cov, out / f"{prefix}_coverage.png")
     div = np.array([r["divergences"] for r in ok])
     ess = np.array([r["ess_bulk_min"] for r in ok])
     secs = np.array([r["seconds"] for r in ok])
@@ -106,7 +112,7 @@ def summarize(
     ess_units = units.groupby("quantity")["ess_bulk"]
     run["unit_ess_bulk_median"] = {str(q): float(v) for q, v in ess_units.median().items()}
     run["unit_ess_bulk_p05"] = {str(q): float(v) for q, v in ess_units.quantile(0.05).items()}
-    previous = out / "sbc_run.json"
+    previous = out / f"{prefix}_run.json"
     if wall is None and previous.exists():
         run["wall_seconds"] = json.loads(previous.read_text()).get("wall_seconds")
     previous.write_text(json.dumps(run, indent=2) + "\n")
@@ -115,7 +121,7 @@ def summarize(
     table["band_99"] = [f"{100 * lo:.1f}–{100 * hi:.1f}%" for lo, hi in bands]
     table["in_band"] = [lo <= c <= hi for (lo, hi), c in zip(bands, table["coverage"], strict=True)]
     if trust is not None:
-        replace_block(trust, "sbc", markdown(table))
+        replace_block(trust, prefix.replace("_", "-"), markdown(table))
     return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
 
@@ -133,15 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--summarize", action="store_true", help="only rewrite the summaries")
     ap.add_argument("--trust", type=Path, default=TRUST, help="Markdown page to update")
     ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
+    ap.add_argument("--running", action="store_true", help="add a running tally per side")
     args = ap.parse_args(argv)
     trust = None if args.no_trust else args.trust
 
-    config = FitConfig(draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws)
+    design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
+    config = FitConfig(
+        draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws, design=design
+    )
+    prefix = "sbc_running" if args.running else "sbc"
     args.out.mkdir(parents=True, exist_ok=True)
-    raw_path = args.out / RAW
+    raw_path = args.out / f"{prefix}_raw.jsonl"
     records = read_records(raw_path, config, base_seed=args.seed)
     if args.summarize:
-        print(summarize(records, args.out, trust=trust))
+        print(summarize(records, args.out, trust=trust, prefix=prefix))
         return 0
     done = {r["index"] for r in records}
     todo = [i for i in range(args.n_sims) if i not in done]
@@ -176,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             if k % args.summary_every == 0:
-                summarize(records, args.out, elapsed)
+                summarize(records, args.out, elapsed, prefix=prefix)
     wall = time.perf_counter() - t0
-    print(summarize(records, args.out, wall, trust))
+    print(summarize(records, args.out, wall, trust, prefix))
     print(f"wall time {wall / 60:.1f} min", flush=True)
     return 0
 
