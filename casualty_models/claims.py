@@ -316,17 +316,29 @@ def _parse_record(
     return Claim(**typed), []
 
 
-def _set_problems(claims: Sequence[Claim], rows: Sequence[int | str], origin: str) -> list[Problem]:
-    """Checks across rows: duplicates, conflicting figures, one type per speaker."""
+Place = tuple[str, int | str]
+"""Where a claim was read: (origin, row)."""
+
+
+def _ref(other: Place, origin: str) -> str:
+    """How a problem in ``origin`` refers to another row: "row 5" or "a.csv row 5"."""
+    return f"row {other[1]}" if other[0] == origin else f"{other[0]} row {other[1]}"
+
+
+def _set_problems(claims: Sequence[Claim], places: Sequence[Place]) -> list[Problem]:
+    """Checks across rows (of one input or several): duplicates, conflicting figures,
+    one type per speaker. Each problem names the later row and refers to the earlier."""
     out: list[Problem] = []
-    seen: dict[Claim, int | str] = {}
-    figure: dict[tuple[Any, ...], tuple[Claim, int | str]] = {}
-    speaker_type: dict[tuple[str, str], tuple[str, int | str]] = {}
-    for claim, row in zip(claims, rows, strict=True):
+    seen: dict[Claim, Place] = {}
+    figure: dict[tuple[Any, ...], tuple[Claim, Place]] = {}
+    speaker_type: dict[tuple[str, str], tuple[str, Place]] = {}
+    for claim, place in zip(claims, places, strict=True):
+        origin, row = place
+
         if claim in seen:
-            out.append(Problem(origin, row, None, f"duplicate of row {seen[claim]}"))
+            out.append(Problem(origin, row, None, f"duplicate of {_ref(seen[claim], origin)}"))
             continue
-        seen[claim] = row
+        seen[claim] = place
         key = (
             claim.source,
             claim.side,
@@ -341,38 +353,38 @@ def _set_problems(claims: Sequence[Claim], rows: Sequence[int | str], origin: st
                     origin,
                     row,
                     None,
-                    f"repeats row {figure[key][1]}: same source, side, category, dates and "
-                    f"figure ({claim.describe()}), differing only in source_type, citation, "
-                    "url or notes; keep one",
+                    f"repeats {_ref(figure[key][1], origin)}: same source, side, category, "
+                    f"dates and figure ({claim.describe()}), differing only in source_type, "
+                    "citation, url or notes; keep one",
                 )
             )
         elif key in figure:
-            other, other_row = figure[key]
+            other, other_place = figure[key]
             out.append(
                 Problem(
                     origin,
                     row,
                     "value",
-                    f"conflicts with row {other_row}: same source, side, category and dates "
-                    f"but {claim.describe()} vs {other.describe()}; keep one, or give the "
-                    "revision its own 'reported' date",
+                    f"conflicts with {_ref(other_place, origin)}: same source, side, category "
+                    f"and dates but {claim.describe()} vs {other.describe()}; keep one, or give "
+                    "the revision its own 'reported' date",
                 )
             )
         else:
-            figure[key] = (claim, row)
+            figure[key] = (claim, place)
         if claim.speaker in speaker_type and speaker_type[claim.speaker][0] != claim.source_type:
-            first_type, first_row = speaker_type[claim.speaker]
+            first_type, first_place = speaker_type[claim.speaker]
             out.append(
                 Problem(
                     origin,
                     row,
                     "source_type",
                     f"{claim.source!r} about {claim.side!r} is {claim.source_type!r} here but "
-                    f"{first_type!r} in row {first_row}; one speaker has one source_type "
-                    "(give a different kind of figure its own source name)",
+                    f"{first_type!r} in {_ref(first_place, origin)}; one speaker has one "
+                    "source_type (give a different kind of figure its own source name)",
                 )
             )
-        speaker_type.setdefault(claim.speaker, (claim.source_type, row))
+        speaker_type.setdefault(claim.speaker, (claim.source_type, place))
     return out
 
 
@@ -383,24 +395,34 @@ class ClaimSet(Sequence[Claim]):
     change the set (``add``, ``filter``) return a new set.
     """
 
-    __slots__ = ("_claims", "_origin")
+    __slots__ = ("_claims", "_origin", "_places")
 
     def __init__(self, claims: Iterable[Claim] = (), *, origin: str = "<claims>"):
         items = tuple(claims)
         bad = [i for i, c in enumerate(items, 1) if not isinstance(c, Claim)]
         if bad:
             raise TypeError(f"ClaimSet takes Claim objects; items {bad} are not")
-        problems = _set_problems(items, list(range(1, len(items) + 1)), origin)
+        places = tuple((origin, i) for i in range(1, len(items) + 1))
+        problems = _set_problems(items, places)
         if problems:
             raise ClaimsError(problems)
         self._claims = items
         self._origin = origin
+        self._places: tuple[Place, ...] = places
 
     @classmethod
-    def _trusted(cls, claims: tuple[Claim, ...], origin: str) -> ClaimSet:
+    def _trusted(
+        cls, claims: tuple[Claim, ...], origin: str, places: Sequence[Place] | None = None
+    ) -> ClaimSet:
         new = cls.__new__(cls)
         new._claims = claims
         new._origin = origin
+        # where each claim was read, so checks across sets can name file and row
+        new._places = (
+            tuple(places)
+            if places is not None
+            else tuple((origin, i + 1) for i in range(len(claims)))
+        )
         return new
 
     @property
@@ -417,7 +439,7 @@ class ClaimSet(Sequence[Claim]):
     def __getitem__(self, i: slice) -> ClaimSet: ...
     def __getitem__(self, i: int | slice) -> Claim | ClaimSet:
         if isinstance(i, slice):
-            return ClaimSet._trusted(self._claims[i], self._origin)
+            return ClaimSet._trusted(self._claims[i], self._origin, self._places[i])
         return self._claims[i]
 
     def __iter__(self) -> Iterator[Claim]:
@@ -457,11 +479,30 @@ class ClaimSet(Sequence[Claim]):
         return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
     def add(self, *claims: Claim | Iterable[Claim]) -> ClaimSet:
-        """A new set with ``claims`` (Claim objects or other sets) appended; revalidated."""
-        extra: list[Claim] = []
+        """A new set with ``claims`` (Claim objects or other sets) appended; revalidated.
+
+        Problems name the file and row each claim was read from; the new set's origin
+        joins the origins of the sets added (``a.csv + b.csv``).
+        """
+        items, places, origins = list(self._claims), list(self._places), [self._origin]
+        loose = 0
         for c in claims:
-            extra.extend([c] if isinstance(c, Claim) else c)
-        return ClaimSet((*self._claims, *extra), origin=self._origin)
+            if isinstance(c, ClaimSet):
+                items.extend(c)
+                places.extend(c._places)
+                origins.append(c.origin)
+            else:
+                for one in [c] if isinstance(c, Claim) else c:
+                    if not isinstance(one, Claim):
+                        raise TypeError(f"ClaimSet.add takes Claim objects or sets, not {one!r}")
+                    loose += 1
+                    items.append(one)
+                    places.append(("added claims", loose))
+        problems = _set_problems(items, places)
+        if problems:
+            raise ClaimsError(problems)
+        origin = " + ".join(dict.fromkeys(origins))
+        return ClaimSet._trusted(tuple(items), origin, places)
 
     def filter(
         self,
@@ -488,9 +529,9 @@ class ClaimSet(Sequence[Claim]):
         lo = None if start is None else _parse_date(start)
         hi = None if end is None else _parse_date(end)
         rep = None if reported_by is None else _parse_date(reported_by)
-        kept = tuple(
-            c
-            for c in self._claims
+        kept = [
+            (c, place)
+            for c, place in zip(self._claims, self._places, strict=True)
             if _pick(c.side, side)
             and _pick(c.category, category)
             and _pick(c.source, source)
@@ -498,8 +539,10 @@ class ClaimSet(Sequence[Claim]):
             and (lo is None or c.as_of >= lo)
             and (hi is None or c.as_of <= hi)
             and (rep is None or (c.reported is not None and c.reported <= rep))
+        ]
+        return ClaimSet._trusted(
+            tuple(c for c, _ in kept), self._origin, [place for _, place in kept]
         )
-        return ClaimSet._trusted(kept, self._origin)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per claim, columns as in :data:`COLUMNS`; dates as ``datetime64``."""
@@ -562,10 +605,11 @@ def records_to_claims(
         if claim is not None:
             claims.append(claim)
             good_rows.append(row)
-    problems.extend(_set_problems(claims, good_rows, origin))
+    places = [(origin, row) for row in good_rows]
+    problems.extend(_set_problems(claims, places))
     if problems:
         raise ClaimsError(problems)
-    return ClaimSet._trusted(tuple(claims), origin)
+    return ClaimSet._trusted(tuple(claims), origin, places)
 
 
 def _header_problems(columns: Sequence[Any], origin: str) -> list[Problem]:

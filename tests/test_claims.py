@@ -403,10 +403,18 @@ def test_add_accepts_sets_and_revalidates(seed: cm.ClaimSet) -> None:
         )
         == 6
     )
-    with pytest.raises(cm.ClaimsError, match="duplicate of row 1"):
+    # problems name where each claim was read: the seed file's line, the added claim
+    with pytest.raises(cm.ClaimsError, match=f"added claims, row 1: duplicate of {SEED_CSV} row 2"):
         seed.add(seed[0])
-    with pytest.raises(cm.ClaimsError, match="conflicts with row 3"):
+    with pytest.raises(cm.ClaimsError, match=f"conflicts with {SEED_CSV} row 4"):
         seed.add(dataclasses.replace(seed[2], value=500.0))
+    with pytest.raises(cm.ClaimsError, match=f"<mine>, row 1: duplicate of {SEED_CSV} row 3"):
+        seed.add(cm.ClaimSet([seed[1]], origin="<mine>"))
+    assert seed.add(other).origin == f"{SEED_CSV} + <claims>"
+    # a filtered set keeps the file rows of its claims
+    later = seed.filter(side="ukraine")
+    with pytest.raises(cm.ClaimsError, match=f"duplicate of {SEED_CSV} row "):
+        later.add(later[0])
     with pytest.raises(cm.ClaimsError, match="one speaker has one source_type"):
         seed.add(claim(category="wounded", source_type="neutral", value=1597.0))
     with pytest.raises(TypeError):

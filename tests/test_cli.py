@@ -87,10 +87,13 @@ def test_validate_several_files_together_and_reports_every_files_problems(tmp_pa
     assert main(["validate", str(bad), str(first), str(missing)]) == 1
     _, err = capsys.readouterr()
     assert f"{bad}, row 2, column 'source_type'" in err and f"not found: {missing}" in err
-    # the same claim in two files is a duplicate across the files
-    assert main(["validate", str(first), str(first)]) == 1
+    # the same claim in two files is a duplicate across the files, named by file and row
+    copy = tmp_path / "copy.csv"
+    copy.write_text(lines[0] + lines[2], encoding="utf-8")
+    assert main(["validate", str(first), str(copy)]) == 1
     _, err = capsys.readouterr()
-    assert "duplicate" in err and f"{first} + {first}: 2 problems found" in err
+    assert f"{copy}, row 2: duplicate of {first} row 3" in err
+    assert f"{first} + {copy}: 1 problem found" in err
 
 
 def test_validate_missing_file(tmp_path, capsys):
