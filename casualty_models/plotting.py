@@ -1239,9 +1239,10 @@ def plot_backtest(
     ``backtest`` is a :class:`~casualty_models.backtest.Backtest`. Each vintage is drawn
     at its date: median, 50% and ``level`` intervals (the history holds the default
     level; other levels raise). Cumulative point claims of the series are overlaid at
-    their ``as_of``, hollow when published after the first vintage — what the first
-    estimate could not know. ``series`` picks one (side, category) or
-    "side|category" (default: the first).
+    their ``as_of`` (points as diamonds, ranges as bars, "at least"/"at most" figures as
+    arrows), hollow when published after the first vintage — what the first estimate
+    could not know. ``series`` picks one (side, category) or "side|category" (default:
+    the first).
     """
     _check_level(level)
     pct = _pct(level)
@@ -1283,33 +1284,62 @@ def plot_backtest(
     ax.plot(dates, rows["median"], "o-", color=MODEL_COLOR, label="median, as estimated then")
     first = dates.min()
     lo, hi = float(rows[f"low_{pct}"].min()), float(rows[f"high_{pct}"].max())
+    kinds: list[str] = []
+    any_later = False
     for claim in backtest.claims:
-        if claim.series != wanted or claim.kind != "point" or claim.value is None:
+        if claim.series != wanted:
             continue
         if claim.period_start is not None and claim.period_start > backtest.start:
             continue  # a window count, not a level of the cumulative curve
         later = pd.Timestamp(claim.reported) > first
+        any_later = any_later or later
         color = _color(claim.source_type)
-        ax.plot(
-            [np.datetime64(claim.as_of)],
-            [claim.value],
-            marker="D",
-            linestyle="none",
-            markersize=5,
-            markeredgecolor=color,
-            markerfacecolor="none" if later else color,
-        )
-        lo, hi = min(lo, claim.value), max(hi, claim.value)
+        when = np.datetime64(claim.as_of, "D")
+        style: dict[str, Any] = {"mec": color, "mfc": "none" if later else color}
+        kinds.append(claim.kind)
+        if claim.kind == "point":
+            assert claim.value is not None
+            ax.plot([when], [claim.value], marker="D", linestyle="none", markersize=5, **style)
+            figures = [claim.value]
+        elif claim.kind == "range":
+            assert claim.low is not None and claim.high is not None
+            ax.plot(
+                [when, when], [claim.low, claim.high], color=color, lw=1.5, ls=":" if later else "-"
+            )
+            figures = [claim.low, claim.high]
+        else:
+            bound = claim.low if claim.kind == "floor" else claim.high
+            assert bound is not None
+            ax.plot([when], [bound], marker="_", linestyle="none", markersize=9, mew=2, **style)
+            _bound_arrow(ax, when, bound, "up" if claim.kind == "floor" else "down", color)
+            figures = [bound]
+        lo, hi = min(lo, *figures), max(hi, *figures)
     _log_people_axis(ax, lo * 0.8, hi * 1.25, axis="y")
     ax.set_xlabel("date the estimate was made (claims published by then)")
     ax.set_ylabel(f"{wanted[0]} {wanted[1]}, people")
     ax.set_title(f"How the estimate of {wanted[0]} {wanted[1]} moved as claims arrived")
     handles, labels = ax.get_legend_handles_labels()
     types = sorted({c.source_type for c in backtest.claims if c.series == wanted})
-    type_handles = _type_handles(types)
+    from matplotlib.lines import Line2D
+
+    grey = "#555555"
+    figure = [(Line2D([], [], marker="D", ls="none", color=grey, ms=5), "claimed figure")]
+    hollow = [
+        (
+            Line2D([], [], marker="D", ls="none", mec=grey, mfc="none", ms=5),
+            "published after the first estimate",
+        )
+    ]
+    extra = (
+        (figure if "point" in kinds else [])
+        + _kind_handles([k for k in kinds if k != "point"], vertical=True)
+        + (hollow if any_later else [])
+        + _type_handles(types)
+    )
     ax.legend(
-        handles + [h for h, _ in type_handles],
-        labels + [lab for _, lab in type_handles],
+        handles + [h for h, _ in extra],
+        labels + [lab for _, lab in extra],
+        handler_map={_BoundHandle: _BoundHandler()},
         fontsize=8,
         loc="upper left",
         frameon=False,
