@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-from-pyproject
 NOTEBOOKS := notebooks
 NB_OUT := build/notebooks
 
-.PHONY: help venv demo test lint bench notebook clean distclean
+.PHONY: help venv demo test lint bench bench-scale bench-war validation notebook clean distclean
 
 help:
 	@echo "make venv      create $(VENV) (python3.11, else python3) and install -e '.[dev]'"
@@ -18,6 +18,8 @@ help:
 	@echo "make test      run the tests (pytest -q)"
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks.md"
+	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
+	@echo "make validation  SBC and misspecification studies (hours); writes docs/validation/, docs/trust.md"
 	@echo "make notebook  execute notebooks/ with CASUALTY_MODELS_FAST=1 into $(NB_OUT)/"
 	@echo "make clean     remove outputs and caches (distclean also removes $(VENV))"
 
@@ -47,6 +49,13 @@ lint: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_seed.py
 bench-scale: venv ; $(BIN)/python benchmarks/bench_scale.py $(ARGS)
+bench-war: venv ; $(BIN)/python benchmarks/bench_full_war.py $(ARGS)
+
+# the calibration studies of docs/trust.md (hours on 2 cores; each resumes where it stopped)
+validation: venv
+	$(BIN)/python -m validation.sbc --n-sims 500 --out docs/validation
+	$(BIN)/python -m validation.sbc --running --n-sims 200 --out docs/validation
+	$(BIN)/python -m validation.misspecification --n-sims 50 --out docs/validation
 
 # Executes every notebook in $(NOTEBOOKS)/ (a jupytext .py, or an .ipynb without a .py
 # twin) with nbclient, in the notebook's own folder so its relative paths work, and saves
