@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from casualty_models.claims import ClaimSet, _parse_date, read_claims, records_to_claims
+from casualty_models.claims import ClaimSet, parse_date, read_claims, records_to_claims
 from casualty_models.sources import DEFAULT_LEVEL
 
 
@@ -82,7 +82,7 @@ def backtest(
     from casualty_models.estimate import fit  # noqa: F401  (fail fast on a bad install)
 
     claims = read_claims(claims)
-    vintages = sorted({_parse_date(d) for d in dates})
+    vintages = sorted({parse_date(d) for d in dates})
     if not vintages:
         raise ValueError("backtest needs at least one date")
     first = min(c.reported for c in claims if c.reported is not None)
@@ -94,7 +94,7 @@ def backtest(
         if not starts:
             raise ValueError("backtest needs start='YYYY-MM-DD' (or period_start on claims)")
         fit_kwargs["start"] = min(starts)
-    start = _parse_date(fit_kwargs["start"])
+    start = parse_date(fit_kwargs["start"])
     fit_kwargs.setdefault("cores", 1)
     records = claims.to_records()
     own = executor is None

@@ -123,7 +123,7 @@ class Claim:
             if x is None:
                 continue
             try:
-                parsed = _parse_date(x) if col in _DATE_COLUMNS else _parse_number(x)
+                parsed = parse_date(x) if col in _DATE_COLUMNS else _parse_number(x)
             except ValueError as err:
                 problems.append(Problem("Claim", None, col, str(err)))
                 continue
@@ -234,7 +234,9 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     return out
 
 
-def _parse_date(x: Any) -> dt.date:
+def parse_date(x: Any) -> dt.date:
+    """A calendar date from a ``date``, a midnight ``datetime``/``Timestamp`` or
+    ``"YYYY-MM-DD"`` text; anything else (a time of day, ``2022-02-30``) is a ValueError."""
     if isinstance(x, pd.Timestamp):
         if x != x.normalize():
             raise ValueError(f"{x} has a time of day; give a date")
@@ -298,7 +300,7 @@ def _parse_record(
             continue
         try:
             if col in _DATE_COLUMNS:
-                typed[col] = _parse_date(x)
+                typed[col] = parse_date(x)
             elif col in _NUMBER_COLUMNS:
                 typed[col] = _parse_number(x)
             else:
@@ -526,9 +528,9 @@ class ClaimSet(Sequence[Claim]):
                 return True
             return value == wanted if isinstance(wanted, str) else value in set(wanted)
 
-        lo = None if start is None else _parse_date(start)
-        hi = None if end is None else _parse_date(end)
-        rep = None if reported_by is None else _parse_date(reported_by)
+        lo = None if start is None else parse_date(start)
+        hi = None if end is None else parse_date(end)
+        rep = None if reported_by is None else parse_date(reported_by)
         kept = [
             (c, place)
             for c, place in zip(self._claims, self._places, strict=True)
@@ -690,7 +692,7 @@ def _row_key(p: Problem) -> tuple[int, str]:
 
 def _yaml_loader() -> Any:
     """``yaml.SafeLoader`` that leaves dates as text, so a bad one (``2022-02-30``) is
-    reported for its row and column by :func:`_parse_date` rather than by the parser."""
+    reported for its row and column by :func:`parse_date` rather than by the parser."""
     import yaml
 
     class _Loader(yaml.SafeLoader):

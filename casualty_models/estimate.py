@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from casualty_models._version import __version__
-from casualty_models.claims import ClaimSet, _parse_date, read_claims
+from casualty_models.claims import ClaimSet, parse_date, read_claims
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics
 from casualty_models.model import NOISE_NU, ModelInputs, prepare
 from casualty_models.sources import DEFAULT_LEVEL, SUMMARY_LEVELS, Priors
@@ -130,7 +130,7 @@ def fit(
 
     starts = [c.period_start for c in claims if c.period_start is not None]
     if start is not None:
-        start_date = _parse_date(start)
+        start_date = parse_date(start)
     elif starts:
         start_date = min(starts)
     else:
@@ -140,13 +140,13 @@ def fit(
         )
     vintage = None
     if as_reported_on is not None:
-        vintage = _parse_date(as_reported_on)
+        vintage = parse_date(as_reported_on)
         claims = claims.filter(reported_by=vintage)
         if len(claims) == 0:
             raise ValueError(f"no claims were published by {vintage} (as_reported_on)")
     last_claim = max(c.as_of for c in claims)
     default_as_of = last_claim if vintage is None else max(vintage, last_claim)
-    as_of_date = default_as_of if as_of is None else _parse_date(as_of)
+    as_of_date = default_as_of if as_of is None else parse_date(as_of)
     if as_of_date < start_date:
         raise ValueError(f"as_of {as_of_date} is before start {start_date}")
     settings = FitSettings(
@@ -383,7 +383,7 @@ class Estimate:
         return out
 
     def _day_index(self, date: Any) -> int:
-        d = _parse_date(date)
+        d = parse_date(date)
         grid = self.inputs.grid
         if not grid.start <= d <= grid.end:
             raise ValueError(f"date {d} is outside the fitted grid {grid.start}..{grid.end}")
