@@ -37,6 +37,8 @@ ANCHOR_TYPES: tuple[str, ...] = ("neutral", "tally", "independent", "known")
 """Source types that anchor the biases (see docs/model.md, "What identifies the biases")."""
 LEARNED_LITTLE = 0.2
 """Below this ``learned`` value a source's bias factor is called "essentially its prior"."""
+EXTRAPOLATION_DAYS = 7
+"""A headline date more than this many days after a curve's last claim is called out."""
 PLOT_FILES: tuple[str, ...] = ("claims.png", "timeline.png", "sources.png")
 _PNG_DPI = 120
 _MAX_CLAIM_ROWS = 60  # plot_claims' default max_rows
@@ -138,6 +140,13 @@ def _series_paragraph(
         f"{_about(row['median'])} ({pct}% credible interval {_about(row[f'low_{pct}'])}–"
         f"{_about(row[f'high_{pct}'])})."
     ]
+    gap = (estimate.settings.as_of - row["last_claim"].date()).days
+    if gap > EXTRAPOLATION_DAYS:
+        text.append(
+            f"The latest claim on this curve is from {row['last_claim'].date()}, {gap} days "
+            "earlier: after it the count is extrapolated by the prior's random walk alone, "
+            "and the interval widens with every day."
+        )
     mine = [(i, c) for i, c in enumerate(estimate.claims) if c.series == (side, category)]
     cumulative = [(i, c) for i, c in mine if c.period_start in (None, start)]
     if cumulative:

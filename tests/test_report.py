@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pandas as pd
 import pytest
 
 import casualty_models as cm
@@ -169,6 +170,19 @@ def test_markdown_report(seed_estimate):
     assert len(rows) == len(seed_estimate.claims)
     assert all(len(re.split(r"(?<!\\)\|", line)) == n_cols for line in rows)
     assert "identified only by the priors" in md
+
+
+@pytest.mark.mcmc
+def test_report_says_when_a_curve_is_extrapolated(seed_estimate):
+    # the seed's only Ukrainian claim is of 2 March; the headline date is 11 March
+    head = seed_estimate.headline().set_index("side")
+    assert head.loc["ukraine", "last_claim"] == pd.Timestamp("2022-03-02")
+    md = report.report_markdown(seed_estimate)
+    said = "The latest claim on this curve is from 2022-03-02, 9 days earlier"
+    assert md.count(said) == 1
+    assert md.count("The latest claim on this curve") == 1  # not for Russia's curve
+    ukraine = next(line for line in md.splitlines() if said in line)
+    assert "ukraine killed" in ukraine
 
 
 # ------------------------------------------------------------------------- save_plots
