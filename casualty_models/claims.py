@@ -336,7 +336,6 @@ def _set_problems(claims: Sequence[Claim], places: Sequence[Place]) -> list[Prob
     speaker_type: dict[tuple[str, str], tuple[str, Place]] = {}
     for claim, place in zip(claims, places, strict=True):
         origin, row = place
-
         if claim in seen:
             out.append(Problem(origin, row, None, f"duplicate of {_ref(seen[claim], origin)}"))
             continue
