@@ -396,6 +396,41 @@ def test_summaries_of_calibrated_ranks():
     assert float(uniformity_table(units).iloc[0]["p_value"]) < 1e-10
 
 
+def test_study_summaries_are_written_under_the_study_prefix(tmp_path):
+    """validation.sbc --running writes sbc_running_* files and its own trust-page block."""
+    from validation.sbc import summarize
+
+    units = _units(60, np.random.default_rng(5), members=1)
+    units["ess_bulk"] = 300.0
+    records = [
+        {
+            "index": int(i),
+            "base_seed": 1,
+            "config": {"draws": 10},
+            "divergences": 0,
+            "ess_bulk_min": 300.0,
+            "ess_tail_min": 200.0,
+            "r_hat_max": 1.0,
+            "seconds": 1.0,
+            "units": g.drop(columns=["index", "divergences"])
+            .assign(quantity="bias[running]")
+            .to_dict(orient="records"),
+        }
+        for i, g in units.groupby("index")
+    ]
+    trust = tmp_path / "trust.md"
+    trust.write_text("x\n<!-- sbc:start -->\nold\n<!-- sbc:end -->\ny\n")
+    table = summarize(records, tmp_path, wall=12.0, trust=trust, prefix="sbc_running")
+    assert "bias[running]" in table
+    for name in ("coverage.csv", "uniformity.csv", "ranks.png", "coverage.png", "run.json"):
+        assert (tmp_path / f"sbc_running_{name}").exists()
+        assert not (tmp_path / f"sbc_{name}").exists()
+    text = trust.read_text()
+    assert "<!-- sbc:start -->\nold\n<!-- sbc:end -->" in text  # the main study untouched
+    block = text.split("<!-- sbc-running:start -->")[1].split("<!-- sbc-running:end -->")[0]
+    assert "| `bias[running]` | 90% |" in block
+
+
 def test_binomial_band_matches_the_brief():
     lo, hi = binomial_band(0.9, 500)
     assert 0.86 < lo < 0.87 and 0.93 < hi < 0.94
