@@ -200,7 +200,9 @@ class _BoundHandler:
         return arrow
 
 
-def _kind_handles(kinds: Sequence[str], *, vertical: bool = False) -> list[tuple[Any, str]]:
+def _kind_handles(
+    kinds: Sequence[str], *, vertical: bool = False, point_marker: str = "o"
+) -> list[tuple[Any, str]]:
     """Legend (handle, label) pairs for the claim kinds present."""
     from matplotlib.lines import Line2D
 
@@ -208,7 +210,10 @@ def _kind_handles(kinds: Sequence[str], *, vertical: bool = False) -> list[tuple
     out: list[tuple[Any, str]] = []
     if "point" in kinds:
         out.append(
-            (Line2D([], [], marker="o", ls="none", color=grey, mec="white", ms=8), "claimed figure")
+            (
+                Line2D([], [], marker=point_marker, ls="none", color=grey, mec="white", ms=8),
+                "claimed figure",
+            )
         )
     if "range" in kinds:
         if vertical:
@@ -1322,18 +1327,10 @@ def plot_backtest(
     types = sorted({c.source_type for c in backtest.claims if c.series == wanted})
     from matplotlib.lines import Line2D
 
-    grey = "#555555"
-    figure = [(Line2D([], [], marker="D", ls="none", color=grey, ms=5), "claimed figure")]
-    hollow = [
-        (
-            Line2D([], [], marker="D", ls="none", mec=grey, mfc="none", ms=5),
-            "published after the first estimate",
-        )
-    ]
+    hollow = Line2D([], [], marker="D", ls="none", mec="#555555", mfc="none", ms=6)
     extra = (
-        (figure if "point" in kinds else [])
-        + _kind_handles([k for k in kinds if k != "point"], vertical=True)
-        + (hollow if any_later else [])
+        _kind_handles(kinds, vertical=True, point_marker="D")
+        + ([(hollow, "published after the first estimate")] if any_later else [])
         + _type_handles(types)
     )
     ax.legend(
