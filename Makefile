@@ -54,7 +54,7 @@ bench-war: venv ; $(BIN)/python benchmarks/bench_full_war.py $(ARGS)
 # the calibration studies of docs/trust.md (hours on 2 cores; each resumes where it stopped)
 validation: venv
 	$(BIN)/python -m validation.sbc --n-sims 500 --out docs/validation
-	$(BIN)/python -m validation.sbc --running --n-sims 200 --out docs/validation
+	$(BIN)/python -m validation.sbc --running --n-sims 300 --out docs/validation
 	$(BIN)/python -m validation.misspecification --n-sims 50 --out docs/validation
 
 # Executes every notebook in $(NOTEBOOKS)/ (a jupytext .py, or an .ipynb without a .py

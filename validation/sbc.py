@@ -7,7 +7,7 @@ posterior draws. Run from the repository root::
 
     python -m validation.sbc --n-sims 500 --out docs/validation
     python -m validation.sbc --n-sims 500 --out docs/validation --dask
-    python -m validation.sbc --running --n-sims 200 --out docs/validation
+    python -m validation.sbc --running --n-sims 300 --out docs/validation
 
 ``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
 :func:`casualty_models.calibration.draw_design`); its files are named ``sbc_running_*``.
