@@ -343,7 +343,7 @@ def draw_claims(
         noise = p.noise_sigma * float(rng.standard_t(NOISE_NU))
         log_y[i] = math.log(count) + truth.log_bias(c.speaker, c.last_day, knots) + noise
     for j in truth.drift:
-        _running_figures(design, truth, priors, j, log_y, rng)
+        _running_figures(design, truth, priors, knots, j, log_y, rng)
 
     def guess(i: int) -> float:
         c = design.claims[i]
@@ -400,6 +400,7 @@ def _running_figures(
     design: Design,
     truth: Truth,
     priors: Priors,
+    knots: np.ndarray,
     j: int,
     log_y: np.ndarray,
     rng: np.random.Generator,
@@ -407,7 +408,6 @@ def _running_figures(
     """Overwrite the later figures of running tally ``j`` in ``log_y``: each is the
     previous figure plus a rise with AR(1) log-normal errors (see the module docstring);
     the first keeps its ordinary-claim figure."""
-    knots = design.grid(priors).knots
     chain = sorted((c.last_day, i) for i, c in enumerate(design.claims) if c.speaker == j)
     side = design.speakers[j].side
     u = 0.0

@@ -322,6 +322,11 @@ Place = tuple[str, int | str]
 """Where a claim was read: (origin, row)."""
 
 
+def _numbered(origin: str, n: int) -> tuple[Place, ...]:
+    """Places of ``n`` claims numbered 1.. in ``origin`` (claims not read from rows)."""
+    return tuple((origin, i) for i in range(1, n + 1))
+
+
 def _ref(other: Place, origin: str) -> str:
     """How a problem in ``origin`` refers to another row: "row 5" or "a.csv row 5"."""
     return f"row {other[1]}" if other[0] == origin else f"{other[0]} row {other[1]}"
@@ -403,7 +408,7 @@ class ClaimSet(Sequence[Claim]):
         bad = [i for i, c in enumerate(items, 1) if not isinstance(c, Claim)]
         if bad:
             raise TypeError(f"ClaimSet takes Claim objects; items {bad} are not")
-        places = tuple((origin, i) for i in range(1, len(items) + 1))
+        places = _numbered(origin, len(items))
         problems = _set_problems(items, places)
         if problems:
             raise ClaimsError(problems)
@@ -419,11 +424,7 @@ class ClaimSet(Sequence[Claim]):
         new._claims = claims
         new._origin = origin
         # where each claim was read, so checks across sets can name file and row
-        new._places = (
-            tuple(places)
-            if places is not None
-            else tuple((origin, i + 1) for i in range(len(claims)))
-        )
+        new._places = tuple(places) if places is not None else _numbered(origin, len(claims))
         return new
 
     @property

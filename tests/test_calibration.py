@@ -300,11 +300,10 @@ def test_simulated_running_tally_reproduces_the_model_graph():
         k = inputs.running_first_knot[inputs.running.index(keys.index(design.speakers[j].key))]
         assert np.all(drift[: k + 1] == 0) and np.all(drift[k + 1 :] != 0)
     (loc,) = _graph_at_truth(sim, inputs, ["claim_loc"])
-    ordinary = [s.speaker for s in design.claims]
     expected = [
         math.log(sim.truth.window_count(c.side, c.category, s.first_day, s.last_day))
-        + sim.truth.log_bias(j, s.last_day, knots)
-        for c, s, j in zip(sim.claims, design.claims, ordinary, strict=True)
+        + sim.truth.log_bias(s.speaker, s.last_day, knots)
+        for c, s in zip(sim.claims, design.claims, strict=True)
     ]
     assert np.allclose(loc, expected, rtol=0, atol=1e-9)
 
