@@ -18,6 +18,7 @@ from casualty_models.claims import (
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics
 from casualty_models.estimate import Estimate, FitSettings, fit
 from casualty_models.io import load
+from casualty_models.readers import ReaderNote
 from casualty_models.sources import (
     DEFAULT_LEVEL,
     DEFAULT_SOURCE_PRIORS,
@@ -39,6 +40,7 @@ __all__ = [
     "Estimate",
     "FitSettings",
     "Priors",
+    "ReaderNote",
     "SourcePrior",
     "__version__",
     "backtest",

@@ -432,6 +432,11 @@ class ClaimSet(Sequence[Claim]):
         """Where the claims came from (a file name, ``<DataFrame>``, ...)."""
         return self._origin
 
+    def where(self, i: int) -> str:
+        """Where claim ``i`` (0-based) was read, e.g. ``"war.csv, row 12"``."""
+        origin, row = self._places[i]
+        return f"{origin}, row {row}"
+
     def __len__(self) -> int:
         return len(self._claims)
 
@@ -759,12 +764,24 @@ def _read_frame(frame: pd.DataFrame) -> ClaimSet:
     return records_to_claims(records, origin, [str(i) for i in frame.index])
 
 
-def read_claims(source: str | os.PathLike[str] | pd.DataFrame | ClaimSet) -> ClaimSet:
+def read_claims(
+    source: str | os.PathLike[str] | pd.DataFrame | ClaimSet, *, format: str | None = None
+) -> ClaimSet:
     """Read and validate claims from a CSV or YAML file, a DataFrame or a ClaimSet.
 
     The file type follows the suffix (``.csv``; ``.yaml``/``.yml``). Raises
     :class:`ClaimsError` listing every problem (file, row, column, reason) at once.
+
+    ``format`` names a file laid out as published elsewhere, read by
+    :mod:`casualty_models.readers` (``"radford2023"``: the PNAS replication data of
+    Radford et al. 2023); that reader warns a ``ReaderNote`` with what it did. An
+    unknown ``format`` raises ValueError listing the known ones.
     """
+    if format is not None:
+        # imported here: readers builds on this module
+        from casualty_models.readers import read_formatted
+
+        return read_formatted(source, format)
     if isinstance(source, ClaimSet):
         return source
     if isinstance(source, pd.DataFrame):
