@@ -55,7 +55,7 @@ import os
 import statistics
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,13 +203,13 @@ def summary(claims: ClaimSet, report: pd.DataFrame) -> str:
     aside = report.loc[report["action"] == "set aside (same day)", "row"].tolist()
     if aside:
         lines.append(
-            f"Same-day figures set aside: {len(aside):,} (rows {_rows_text(aside)}); "
+            f"Same-day figures set aside: {len(aside):,} ({_rows_text(aside)}); "
             "each is listed in the notes of the claim kept for its day."
         )
     dupes = report.loc[report["action"] == "duplicate", "row"].tolist()
     if dupes:
         lines.append(
-            f"Exact duplicates merged: {len(dupes):,} rows (rows {_rows_text(dupes)}); "
+            f"Exact duplicates merged: {len(dupes):,} ({_rows_text(dupes)}); "
             "the kept claim's notes name all its rows."
         )
     return "\n".join(lines)
@@ -461,10 +461,12 @@ def _points(members: list[_Row], by_day: dict[int, set[float]]) -> _Outcome:
             for x in figures
         ]
         centre = statistics.median(near)
-        kept = min(by_figure, key=lambda x: (abs(math.log(x) - centre), x))
+        # rounded so that figures equally far from the centre (100 and 400 about 200)
+        # tie exactly despite float error, and the lower wins
+        kept = min(by_figure, key=lambda x: (round(abs(math.log(x) - centre), 9), x))
     kept_rows = by_figure[kept]
     if len(kept_rows) > 1:
-        notes.append(f"the same figure is in rows {_rows_text(kept_rows)}")
+        notes.append(f"the same figure is in {_rows_text(kept_rows)}")
     others = [(x, lines) for x, lines in by_figure.items() if x != kept]
     if others:
         notes.append(
@@ -512,7 +514,7 @@ def _bounds(members: list[_Row], origin: str) -> tuple[_Outcome | None, list[Pro
     for lines in (low_rows, high_rows):
         actions.update(dict.fromkeys(lines[1:], "duplicate"))
         if len(lines) > 1:
-            notes.append(f"the same bound is in rows {_rows_text(lines)}")
+            notes.append(f"the same bound is in {_rows_text(lines)}")
     looser = [(f"at least {_fmt(x)}", lines) for x, lines in floors.items() if x != low]
     looser += [(f"at most {_fmt(x)}", lines) for x, lines in ceilings.items() if x != high]
     if looser:
@@ -579,14 +581,12 @@ def _figures_text(items: Iterable[tuple[float, list[int]]]) -> str:
 
 
 def _labelled_text(items: Iterable[tuple[str, list[int]]]) -> str:
-    return ", ".join(
-        f"{label} (row{'s' if len(lines) > 1 else ''} {_rows_text(lines)})"
-        for label, lines in items
-    )
+    return ", ".join(f"{label} ({_rows_text(lines)})" for label, lines in items)
 
 
-def _rows_text(lines: Iterable[int]) -> str:
-    return ", ".join(str(n) for n in lines)
+def _rows_text(lines: Sequence[int]) -> str:
+    """``"row 5"`` or ``"rows 5, 9"``."""
+    return ("row " if len(lines) == 1 else "rows ") + ", ".join(str(n) for n in lines)
 
 
 FORMATS: dict[str, Callable[[Path], tuple[ClaimSet, pd.DataFrame]]] = {
