@@ -251,8 +251,8 @@ def _note(claims: ClaimSet, report: pd.DataFrame, *, stacklevel: int) -> None:
 def _read_radford2023(path: Path) -> tuple[ClaimSet, pd.DataFrame]:
     origin = str(path)
     lines, header, cells_by_line, problems = _raw_rows(path, origin)
-    if problems:
-        raise ClaimsError(problems)
+    if any(not isinstance(p.row, int) for p in problems):
+        raise ClaimsError(problems)  # the file or its header: no row can be read
     rows: list[_Row] = []
     categories: dict[int, str] = {}
     for line, cells in zip(lines, cells_by_line, strict=True):

@@ -443,8 +443,9 @@ def test_an_unknown_column_is_named_in_the_header(tmp_path):
 
 
 def test_a_short_row_an_empty_file_and_a_header_alone(tmp_path):
-    (p,) = problems_of(write(tmp_path, [raw(10, 500), raw(11, 500)[:4]]))
-    assert (p.row, p.message) == (3, "has 4 fields but the header has 10")
+    short, bad = problems_of(write(tmp_path, [raw(10, 500), raw(11, 500)[:4], raw(12, 0)]))
+    assert (short.row, short.message) == (3, "has 4 fields but the header has 10")
+    assert (bad.row, bad.column) == (4, "loss_count")  # reported with it
     (p,) = problems_of(write(tmp_path, []))
     assert p.message == "no rows: the file has only a header"
     empty = tmp_path / "empty.csv"
