@@ -9,20 +9,32 @@ import numpy as np
 
 R_HAT_MAX = 1.01
 ESS_MIN = 400
+MODEL_CHECK_LEVEL = 0.99
+"""A claim is implausible when it lies outside its posterior predictive interval at this
+level (a point), or the event it states has less than 1 − this probability."""
+MODEL_CHECK_MAX_SHARE = 0.1
+"""The model check fails when more than this share of the claims used is implausible:
+about 1% would be under the model (fewer, as each claim is part of the fit)."""
 
 
 class ConvergenceWarning(UserWarning):
     """The sampler did not converge well enough to trust the intervals as printed."""
 
 
+class ModelCheckWarning(UserWarning):
+    """The fitted model cannot explain the claims: many lie far outside its predictions."""
+
+
 @dataclass(frozen=True)
 class Diagnostics:
-    """Worst-case convergence numbers over every reported quantity.
+    """Worst-case convergence numbers over every reported quantity, and the model check.
 
     ``r_hat_max`` is the largest rank-normalised split R-hat, ``ess_bulk_min`` and
     ``ess_tail_min`` the smallest effective sample sizes, ``divergences`` the number of
     divergent transitions after tuning; ``worst`` names the quantity with the largest
-    R-hat.
+    R-hat. The model check: of ``claims_checked`` claims used by the fit,
+    ``claims_implausible`` lie outside their :data:`MODEL_CHECK_LEVEL` posterior
+    predictive interval; ``worst_claims`` describes the most surprising ones.
     """
 
     r_hat_max: float
@@ -33,13 +45,27 @@ class Diagnostics:
     chains: int
     draws: int
     worst: str
+    claims_checked: int = 0
+    claims_implausible: int = 0
+    worst_claims: tuple[str, ...] = ()
+
+    @property
+    def converged(self) -> bool:
+        """The sampler's checks: R-hat, bulk and tail ESS, divergences."""
+        return not self.sampler_problems()
+
+    @property
+    def model_ok(self) -> bool:
+        """The model check: few enough claims outside their predictive intervals."""
+        return self.claims_implausible <= MODEL_CHECK_MAX_SHARE * self.claims_checked
 
     @property
     def ok(self) -> bool:
-        return not self.problems()
+        """Both: the sampler converged and the model explains the claims."""
+        return self.converged and self.model_ok
 
-    def problems(self) -> list[str]:
-        """Plain-language list of failed checks (empty when all pass)."""
+    def sampler_problems(self) -> list[str]:
+        """Plain-language list of failed convergence checks (empty when all pass)."""
         out = []
         if np.isnan(self.r_hat_max):
             out.append(f"R-hat undefined for {self.worst} (needs 2 or more chains)")
@@ -52,6 +78,22 @@ class Diagnostics:
         if self.divergences:
             out.append(f"{self.divergences} divergent transitions")
         return out
+
+    def model_problems(self) -> list[str]:
+        """The failed model check in words (empty when it passes)."""
+        if self.model_ok:
+            return []
+        share = self.claims_implausible / self.claims_checked
+        return [
+            f"model check failed: {self.claims_implausible} of {self.claims_checked} claims "
+            f"({share:.0%}) lie outside their {MODEL_CHECK_LEVEL:.0%} posterior predictive "
+            f"interval (at most {MODEL_CHECK_MAX_SHARE:.0%} allowed); the estimate does not "
+            "explain the claims it was given. Most surprising: " + "; ".join(self.worst_claims)
+        ]
+
+    def problems(self) -> list[str]:
+        """Plain-language list of every failed check (empty when all pass)."""
+        return self.sampler_problems() + self.model_problems()
 
     def remedies(self) -> list[str]:
         """Concrete next steps for the failed checks."""
@@ -70,11 +112,19 @@ class Diagnostics:
                 "fit(..., sampler='nutpie') or sampler='pymc'"
             )
         if not (self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN):
-            out.append(f"more draws: ESS scales with draws, try draws={_draws_for(self)}")
+            out.append(f"more draws: ESS scales with draws, try draws={draws_needed(self)}")
         if self.tree_depth_hits:
             out.append(
                 "many transitions hit the maximum tree depth: the posterior is "
                 "badly scaled; check for sources with contradictory claims"
+            )
+        if not self.model_ok:
+            out.append(
+                "read est.claims_check() (surprising claims first): fix typos and figures "
+                "filed under the wrong category or side, give a source that mixes outlets "
+                "one name per outlet, and check that each source_type (own, enemy, "
+                "neutral, ...) is right; if the claims are right, the bias priors are not "
+                "(cm.Priors, or the sensitivity table of --trust)"
             )
         return out
 
@@ -82,14 +132,15 @@ class Diagnostics:
         return (
             "; ".join(self.problems()) + ". Remedies: " + "; ".join(self.remedies())
             if self.problems()
-            else "all convergence checks passed"
+            else "all convergence and model checks passed"
         )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _draws_for(d: Diagnostics) -> int:
+def draws_needed(d: Diagnostics) -> int:
+    """Draws per chain that should lift the smallest ESS above the bar, with a margin."""
     ess = min(d.ess_bulk_min, d.ess_tail_min)
     factor = ESS_MIN / ess if ess > 0 else 4.0
     return int(np.ceil(min(max(factor * 1.2, 1.5), 10.0) * d.draws / 100) * 100)

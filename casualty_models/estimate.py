@@ -5,20 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import secrets
+import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from casualty_models._version import __version__
 from casualty_models.claims import ClaimSet, parse_date, read_claims
-from casualty_models.diagnostics import ConvergenceWarning, Diagnostics
-from casualty_models.model import NOISE_NU, ModelInputs, prepare
+from casualty_models.diagnostics import (
+    MODEL_CHECK_LEVEL,
+    R_HAT_MAX,
+    ConvergenceWarning,
+    Diagnostics,
+    ModelCheckWarning,
+    draws_needed,
+)
+from casualty_models.model import KIND_CODES, NOISE_NU, ModelInputs, prepare
 from casualty_models.sources import DEFAULT_LEVEL, SUMMARY_LEVELS, Priors
 
 if TYPE_CHECKING:
@@ -52,6 +62,7 @@ class FitSettings:
     random_seed: int = 0
     priors: Priors = field(default_factory=Priors)
     sampler: str = "auto"
+    max_attempts: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -89,6 +100,7 @@ def fit(
     target_accept: float = 0.8,
     random_seed: int | None = None,
     sampler: str = "auto",
+    max_attempts: int = 3,
     progressbar: bool = False,
 ) -> Estimate:
     """Fit the model to ``claims`` and return a new :class:`Estimate`.
@@ -104,6 +116,13 @@ def fit(
     ``min(chains, 2)``) does not change the numbers, only the wall time. ``sampler``:
     "pymc" (NUTS, dense mass matrix), "nutpie" (NUTS, low-rank mass matrix) or "auto"
     (PyMC below :data:`NUTPIE_MIN_PARAMS` parameters, else nutpie).
+
+    When the sampler's checks fail (R-hat, ESS, divergences), ``fit`` continues on its
+    own, up to ``max_attempts`` runs in all (1: never): more draws when only the ESS is
+    short, else longer tuning, a higher ``target_accept`` after divergences, and then
+    the other sampler; the best run is kept and every run is listed in
+    :attr:`Estimate.attempts`. The continuation is seeded from ``random_seed``, so a fit
+    stays exactly repeatable. Each run costs at most about twice the first.
     """
     claims = read_claims(claims)
     if len(claims) == 0:
@@ -111,8 +130,14 @@ def fit(
     priors = Priors() if priors is None else priors
     if not isinstance(priors, Priors):
         raise TypeError(f"priors must be a casualty_models.Priors, got {type(priors).__name__}")
-    draws, tune, chains = (
-        _positive_int(n, v) for n, v in (("draws", draws), ("tune", tune), ("chains", chains))
+    draws, tune, chains, max_attempts = (
+        _positive_int(n, v)
+        for n, v in (
+            ("draws", draws),
+            ("tune", tune),
+            ("chains", chains),
+            ("max_attempts", max_attempts),
+        )
     )
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
@@ -161,27 +186,129 @@ def fit(
         random_seed=int(random_seed),
         priors=priors,
         sampler=sampler,
+        max_attempts=max_attempts,
     )
     inputs = prepare(claims, start=settings.start, end=settings.end, priors=priors)
-    idata = _sample(inputs, settings, cores=cores, progressbar=progressbar)
-    est = Estimate(claims=claims, settings=settings, idata=idata)
-    if not est.diagnostics.ok:
-        warnings.warn(est.diagnostics.message(), ConvergenceWarning, stacklevel=2)
+    est = _sample_until_converged(claims, inputs, settings, cores=cores, progressbar=progressbar)
+    d = est.diagnostics
+    if not d.converged:
+        tried = "; ".join(f"{a['reason']} ({a['sampler']})" for a in est.attempts)
+        warnings.warn(
+            "; ".join(d.sampler_problems())
+            + f". Runs tried: {tried}. Remedies: "
+            + "; ".join(r for r in d.remedies() if "claims_check() (surprising" not in r),
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if not d.model_ok:
+        warnings.warn(
+            "; ".join(d.model_problems()) + ". Remedy: " + d.remedies()[-1],
+            ModelCheckWarning,
+            stacklevel=2,
+        )
     return est
 
 
-def _sample(
-    inputs: ModelInputs, settings: FitSettings, *, cores: int, progressbar: bool
-) -> az.InferenceData:
-    from casualty_models._backend import pymc
+@dataclass(frozen=True)
+class Attempt:
+    """One sampler run of :func:`fit`: its settings, and why it was run."""
+
+    sampler: str
+    draws: int
+    tune: int
+    target_accept: float
+    random_seed: int
+    reason: str = "first run"
+
+
+def _next_attempt(prev: Attempt, d: Diagnostics, k: int, settings: FitSettings) -> Attempt:
+    """The ``k``-th continuation (1, 2, ...) after a run whose sampler checks failed.
+
+    Short ESS alone: the same run with the draws the ESS asks for (at most 4x).
+    Otherwise (R-hat, divergences): twice the tuning and draws and, after divergences,
+    a higher target_accept; from the second continuation on, the other sampler too.
+    Every run costs at most about twice the first, so a fit is at most 5x the work of
+    its first run with the default three attempts.
+    """
+    seed = int(np.random.SeedSequence([settings.random_seed, k]).generate_state(1)[0] >> 1)
+    if d.divergences == 0 and d.r_hat_max <= R_HAT_MAX:
+        draws = min(max(draws_needed(d), prev.draws), 4 * settings.draws)
+        return replace(prev, draws=draws, random_seed=seed, reason="ESS below 400: more draws")
+    other = {"pymc": "nutpie", "nutpie": "pymc"}[prev.sampler] if k >= 2 else prev.sampler
+    target = max(prev.target_accept, 0.95) if d.divergences else prev.target_accept
+    why = "divergent transitions" if d.divergences else f"R-hat {d.r_hat_max:.3f}"
+    return Attempt(
+        sampler=other,
+        draws=2 * settings.draws,
+        tune=2 * settings.tune,
+        target_accept=target,
+        random_seed=seed,
+        reason=f"{why}: longer tuning"
+        + (", higher target_accept" if target > prev.target_accept else "")
+        + (f", sampler {other}" if other != prev.sampler else ""),
+    )
+
+
+def _sample_until_converged(
+    claims: ClaimSet, inputs: ModelInputs, settings: FitSettings, *, cores: int, progressbar: bool
+) -> Estimate:
+    """Sample; while the sampler checks fail, continue (at most ``settings.max_attempts``
+    runs, see :func:`_next_attempt`); return the best run, with every run recorded in
+    ``idata.sample_stats.attrs["attempts"]`` (JSON)."""
     from casualty_models.model import build_model
 
-    pm = pymc()
     model = build_model(inputs)
-    n_params = sum(np.size(v) for v in model.initial_point().values())
     sampler = settings.sampler
     if sampler == "auto":
+        n_params = sum(np.size(v) for v in model.initial_point().values())
         sampler = "nutpie" if n_params >= NUTPIE_MIN_PARAMS else "pymc"
+    attempt = Attempt(
+        sampler, settings.draws, settings.tune, settings.target_accept, settings.random_seed
+    )
+    compiled: dict[str, Any] = {}  # nutpie's compiled model, reused by later runs
+    runs: list[tuple[Estimate, dict[str, Any]]] = []
+    for k in range(settings.max_attempts):
+        if k:
+            attempt = _next_attempt(attempt, runs[-1][0].diagnostics, k, settings)
+        began = time.perf_counter()
+        idata = _run(model, attempt, settings.chains, cores, progressbar, compiled)
+        est = Estimate(claims=claims, settings=settings, idata=idata)
+        d = est.diagnostics
+        record = {
+            **asdict(attempt),
+            "seconds": round(time.perf_counter() - began, 1),
+            "r_hat_max": d.r_hat_max,
+            "ess_bulk_min": d.ess_bulk_min,
+            "ess_tail_min": d.ess_tail_min,
+            "divergences": d.divergences,
+            "converged": d.converged,
+        }
+        runs.append((est, record))
+        if d.converged:
+            break
+    best, _ = min(runs, key=lambda run: _badness(run[0].diagnostics))
+    best.idata.sample_stats.attrs["attempts"] = json.dumps([r for _, r in runs], default=float)
+    return best
+
+
+def _badness(d: Diagnostics) -> tuple[Any, ...]:
+    """Orders runs: converged first, then fewer divergences, lower R-hat, higher ESS."""
+    r_hat = d.r_hat_max if np.isfinite(d.r_hat_max) else np.inf
+    return (not d.converged, d.divergences > 0, r_hat, -min(d.ess_bulk_min, d.ess_tail_min))
+
+
+def _run(
+    model: Any,
+    attempt: Attempt,
+    chains: int,
+    cores: int,
+    progressbar: bool,
+    compiled: dict[str, Any],
+) -> az.InferenceData:
+    """One sampler run; keeps only what results need."""
+    from casualty_models._backend import pymc
+
+    pm = pymc()
     logger = logging.getLogger("pymc")
     level = logger.level
     if not progressbar:  # PyMC announces each stage at INFO; quiet unless asked
@@ -190,25 +317,25 @@ def _sample(
         with warnings.catch_warnings():
             # PyMC's own convergence messages are replaced by ours (Diagnostics)
             warnings.filterwarnings("ignore", module="pymc")
-            if sampler == "nutpie":
-                idata = _sample_nutpie(model, settings, cores=cores, progressbar=progressbar)
+            if attempt.sampler == "nutpie":
+                idata = _sample_nutpie(model, attempt, chains, cores, progressbar, compiled)
             else:
                 idata = pm.sample(
                     model=model,
-                    draws=settings.draws,
-                    tune=settings.tune,
-                    chains=settings.chains,
+                    draws=attempt.draws,
+                    tune=attempt.tune,
+                    chains=chains,
                     cores=cores,
                     init="jitter+adapt_full",
-                    target_accept=settings.target_accept,
+                    target_accept=attempt.target_accept,
                     max_treedepth=MAX_TREE_DEPTH,
-                    random_seed=settings.random_seed,
+                    random_seed=attempt.random_seed,
                     progressbar=progressbar,
                     compute_convergence_checks=False,
                 )
     finally:
         logger.setLevel(level)
-    idata.sample_stats.attrs["sampler"] = sampler
+    idata.sample_stats.attrs["sampler"] = attempt.sampler
     # keep only what results need: the latent curve, biases and claim-level counts
     keep = ["log_rate", "log_factor", "ratio", "bias", "bias_drift", "log_count", "claim_loc"]
     idata.posterior = idata.posterior[[v for v in keep if v in idata.posterior]]
@@ -216,23 +343,29 @@ def _sample(
 
 
 def _sample_nutpie(
-    model: Any, settings: FitSettings, *, cores: int, progressbar: bool
+    model: Any,
+    attempt: Attempt,
+    chains: int,
+    cores: int,
+    progressbar: bool,
+    compiled: dict[str, Any],
 ) -> az.InferenceData:
     """Sample with nutpie and name its statistics as PyMC does."""
     import nutpie
 
-    compiled = nutpie.compile_pymc_model(model)
+    if "nutpie" not in compiled:
+        compiled["nutpie"] = nutpie.compile_pymc_model(model)
     idata = nutpie.sample(
-        compiled,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
+        compiled["nutpie"],
+        draws=attempt.draws,
+        tune=attempt.tune,
+        chains=chains,
         cores=cores,
-        seed=settings.random_seed,
+        seed=attempt.random_seed,
         save_warmup=False,
         progress_bar=progressbar,
         low_rank_modified_mass_matrix=True,
-        target_accept=settings.target_accept,
+        target_accept=attempt.target_accept,
         maxdepth=MAX_TREE_DEPTH,
     )
     idata.sample_stats = idata.sample_stats.rename({"depth": "tree_depth", "logp": "lp"})
@@ -251,6 +384,31 @@ def _quantiles(draws: np.ndarray, levels: Iterable[float]) -> dict[str, np.ndarr
 
 def _pct(level: float) -> str:
     return f"{100 * level:g}"
+
+
+def _interval_names(level: float) -> list[str]:
+    """Interval bound columns in the order summaries give them: low_50, high_50, ..."""
+    return [f"{end}_{_pct(lv)}" for lv in _levels(level) for end in ("low", "high")]
+
+
+def _prior_with_drift(
+    prior: Any, drift_var: float, level: float
+) -> tuple[float, float, float, float]:
+    """(low, median, high) of a speaker's prior bias factor with an independent normal
+    log drift of variance ``drift_var`` added, and the prior sd of the log factor."""
+    if drift_var == 0:
+        return (*prior.factor_interval(level), prior.log_sd)
+    tail = (1 - level) / 2
+    if prior.bias_upper is None:  # normal plus normal
+        sd = math.sqrt(prior.log_sd**2 + drift_var)
+        lo, med, hi = stats.norm.ppf([tail, 0.5, 1 - tail], prior.bias_mu, sd)
+        return (math.exp(lo), math.exp(med), math.exp(hi), sd)
+    # a capped bias plus a drift has no closed form: a fixed-seed Monte Carlo
+    rng = np.random.default_rng(0)
+    draws = prior.log_dist().rvs(size=40_000, random_state=rng)
+    draws = draws + math.sqrt(drift_var) * rng.standard_normal(draws.size)
+    lo, med, hi = np.quantile(draws, [tail, 0.5, 1 - tail])
+    return (math.exp(lo), math.exp(med), math.exp(hi), float(draws.std()))
 
 
 def _levels(level: float) -> tuple[float, ...]:
@@ -319,7 +477,29 @@ class Estimate:
         quantities = {"log_cumulative": cum, "bias": post["bias"], "log_count": post["log_count"]}
         if "ratio" in post:
             quantities["ratio"] = post["ratio"]
-        return compute(quantities, self.idata.sample_stats, MAX_TREE_DEPTH)
+        sampler = compute(quantities, self.idata.sample_stats, MAX_TREE_DEPTH)
+        # the model check covers the claims the fit used (not spikes and restatements)
+        used = np.flatnonzero(self.inputs.claim_used)
+        p = self._predictive_p[used]
+        worst = used[np.argsort(p, kind="stable")[:3]]
+        return replace(
+            sampler,
+            claims_checked=len(used),
+            claims_implausible=int((p < 1 - MODEL_CHECK_LEVEL).sum()),
+            worst_claims=tuple(
+                f"{self.claims[int(i)].source} {self.claims[int(i)].describe()} "
+                f"({self.claims[int(i)].side} {self.claims[int(i)].category}, "
+                f"{self.claims[int(i)].as_of}; {self.claims.where(int(i))})"
+                for i in worst
+            ),
+        )
+
+    @property
+    def attempts(self) -> list[dict[str, Any]]:
+        """Every sampler run :func:`fit` made, in order: settings, reason, diagnostics,
+        seconds; the estimate holds the best of them."""
+        text = self.idata.sample_stats.attrs.get("attempts")
+        return json.loads(text) if text else []
 
     # ------------------------------------------------------------------------ results
     def summary(
@@ -390,25 +570,62 @@ class Estimate:
         return grid.day(d)
 
     def sources(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
-        """Bias factor of each speaker (source about one side), posterior and prior.
+        """Bias factor of each speaker (source about one side) at ``as_of``, posterior and
+        prior.
 
         ``bias_factor`` is the posterior median of claim / truth (×3.1 means the speaker
-        reports 3.1 times the true count); ``learned`` is 1 − posterior sd / prior sd of
-        the log factor: near 0 means the claims taught the model nothing about this
-        source and its factor is the prior's.
+        reports 3.1 times the true count) on the ``as_of`` date: for a running tally, its
+        bias plus its drift to that day (``drift_factor``, the drift alone; 1 for other
+        speakers; see :meth:`drift` for its path). The prior columns include the drift's
+        prior to that day. ``learned`` is 1 − posterior sd / prior sd of the log factor:
+        near 0 means the claims taught the model nothing about this source and its factor
+        is the prior's.
         """
         return self._memo(("sources", level), lambda: self._sources(level))
 
+    def _drift_at(self, day: int) -> np.ndarray:
+        """Posterior log drift of every speaker on grid day ``day``: (sample, speaker)."""
+        inp = self.inputs
+        post = self.idata.posterior
+        out = np.zeros((post.sizes["chain"] * post.sizes["draw"], len(inp.speakers)))
+        if inp.running:
+            left, right, frac = inp.grid.interpolation()
+            knots = self._flat(np.asarray(self.idata.posterior["bias_drift"]))
+            at = knots[..., left[day]] * (1 - frac[day]) + knots[..., right[day]] * frac[day]
+            out[:, inp.running] = at
+        return out
+
+    def _drift_prior_var(self, day: int) -> np.ndarray:
+        """Prior variance of every speaker's log drift on grid day ``day``: (speaker,)."""
+        inp = self.inputs
+        out = np.zeros(len(inp.speakers))
+        knots = inp.grid.knots
+        left, right, frac = inp.grid.interpolation()
+        l_, r_ = left[day], right[day]
+        for row, j in enumerate(inp.running):
+            k0 = inp.running_first_knot[row]
+            if r_ <= k0:
+                continue  # before the tally's first knot the drift is fixed at 0
+            var_left = knots[l_] - knots[k0] if l_ > k0 else 0.0
+            out[j] = inp.priors.bias_drift**2 * (
+                var_left + frac[day] ** 2 * (knots[r_] - knots[l_])
+            )
+        return out
+
     def _sources(self, level: float) -> pd.DataFrame:
-        post = self._flat(np.asarray(self.idata.posterior["bias"]))  # (sample, speaker)
+        day = self.inputs.grid.day(self.settings.as_of)
+        drift = self._drift_at(day)
+        post = self._flat(np.asarray(self.idata.posterior["bias"])) + drift  # (sample, speaker)
         q = _quantiles(np.exp(post), _levels(level))
+        drift_median = np.median(np.exp(drift), axis=0)
+        drift_var = self._drift_prior_var(day)
         rows = []
         for j, ((source, side), source_type) in enumerate(
             zip(self.inputs.speakers, self.inputs.speaker_types, strict=True)
         ):
-            prior = self.inputs.speaker_priors[j]
-            p_lo, p_med, p_hi = prior.factor_interval(level)
-            prior_sd = prior.log_sd
+            p_lo, p_med, p_hi, prior_sd = _prior_with_drift(
+                self.inputs.speaker_priors[j], drift_var[j], level
+            )
             rows.append(
                 {
                     "source": source,
@@ -417,6 +634,7 @@ class Estimate:
                     "n_claims": int(np.sum(self.inputs.claim_speaker == j)),
                     "bias_factor": float(q["median"][j]),
                     **{k: float(v[j]) for k, v in q.items() if k.startswith(("low_", "high_"))},
+                    "drift_factor": float(drift_median[j]),
                     f"prior_low_{_pct(level)}": p_lo,
                     "prior_median": p_med,
                     f"prior_high_{_pct(level)}": p_hi,
@@ -424,6 +642,34 @@ class Estimate:
                 }
             )
         return pd.DataFrame(rows)
+
+    def drift(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """Posterior path of each running tally's drift factor, at the knots.
+
+        One row per (source, side, date); ``median`` and the interval bounds are of
+        exp(drift): the factor by which the tally's bias on that date differs from its
+        bias at its first figure (1 before it). Empty when no speaker has a running
+        tally. The drift is linear between knots.
+        """
+        return self._memo(("drift", level), lambda: self._drift(level))
+
+    def _drift(self, level: float) -> pd.DataFrame:
+        inp = self.inputs
+        columns = ["source", "side", "date", "median", *_interval_names(level)]
+        if not inp.running:
+            return pd.DataFrame(columns=columns)
+        knots = self._flat(np.asarray(self.idata.posterior["bias_drift"]))  # (s, run, knot)
+        q = _quantiles(np.exp(knots), _levels(level))
+        dates = pd.to_datetime(inp.grid.dates[inp.grid.knots])
+        frames = []
+        for row, j in enumerate(inp.running):
+            source, side = inp.speakers[j]
+            frame = pd.DataFrame({"source": source, "side": side, "date": dates})
+            frame["median"] = q["median"][row]
+            for name in _interval_names(level):
+                frame[name] = q[name][row]
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)[columns]
 
     def predictive_draws(self, *, random_seed: int | None = None) -> np.ndarray:
         """Posterior predictive log-figures each claim's speaker would state: (sample, claim).
@@ -444,25 +690,30 @@ class Estimate:
         extreme as a point claim (two-sided), or of the stated event for a range, floor
         or ceiling; ``surprising`` flags p < 1 − ``level``. The claim itself is part of
         the fit, so this understates surprise (see leave-one-source-out for the strict
-        version).
+        version). ``role`` says how the claim entered the fit: ``claim``, ``tally rise``
+        (a running tally's figure, read through its rise), ``spike (left out)`` or
+        ``restatement`` (published again later; only the latest publication counts).
         """
         return self._memo(("claims_check", level), lambda: self._claims_check(level))
 
-    def _claims_check(self, level: float) -> pd.DataFrame:
+    @cached_property
+    def _predictive_p(self) -> np.ndarray:
+        """(n_claims,) posterior predictive p-value of each claim (see claims_check)."""
         pred = self.predictive_draws()
         inp = self.inputs
-        q = _quantiles(np.exp(pred), _levels(level))
+        point = inp.claim_kind == KIND_CODES["point"]  # a point, or a range with a prob
+        y = np.where(point, inp.claim_log_value, 0.0)
+        two_sided = 2 * np.minimum((pred <= y).mean(axis=0), (pred >= y).mean(axis=0))
+        inside = ((pred >= inp.claim_log_low) & (pred <= inp.claim_log_high)).mean(axis=0)
+        return np.minimum(np.where(point, two_sided, inside), 1.0)
+
+    def _claims_check(self, level: float) -> pd.DataFrame:
+        inp = self.inputs
+        q = _quantiles(np.exp(self.predictive_draws()), _levels(level))
+        p = self._predictive_p
+        role = inp.claim_role
         rows = []
         for i, c in enumerate(self.claims):
-            draws = pred[:, i]
-            if inp.claim_kind[i] == 0:  # a point, or a range with a stated probability
-                y = inp.claim_log_value[i]
-                p = 2 * min(np.mean(draws <= y), np.mean(draws >= y))
-            else:
-                p = float(
-                    np.mean((draws >= inp.claim_log_low[i]) & (draws <= inp.claim_log_high[i]))
-                )
-            p = float(min(p, 1.0))
             rows.append(
                 {
                     "claim": i,
@@ -476,14 +727,15 @@ class Estimate:
                     "value": c.value,
                     "low": c.low,
                     "high": c.high,
+                    "role": role[i],
                     "predicted_median": float(q["median"][i]),
                     **{
                         f"predicted_{k}": float(v[i])
                         for k, v in q.items()
                         if k.startswith(("low_", "high_"))
                     },
-                    "p_value": p,
-                    "surprising": p < 1 - level,
+                    "p_value": float(p[i]),
+                    "surprising": bool(p[i] < 1 - level),
                 }
             )
         return pd.DataFrame(rows)

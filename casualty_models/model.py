@@ -28,11 +28,10 @@ from scipy import stats
 
 from casualty_models.categories import Plan, plan
 from casualty_models.claims import ClaimSet
-from casualty_models.sources import Priors, SourcePrior
+from casualty_models.sources import CAP_SHARPNESS, Priors, SourcePrior
+from casualty_models.tallies import DecreasingTallyWarning, Increments, read_tallies
 
-
-class DecreasingTallyWarning(UserWarning):
-    """A running tally's cumulative figures fall over time, which the truth cannot."""
+__all__ = ["DecreasingTallyWarning", "EarlyStartWarning", "ModelInputs", "build_model", "prepare"]
 
 
 class EarlyStartWarning(UserWarning):
@@ -95,28 +94,6 @@ class Grid:
 
 
 @dataclass(frozen=True)
-class Increments:
-    """A running tally's rise from one figure to the next: one observation each.
-
-    ``claim`` is the later figure (index into the claims); the rise counts the days
-    ``first_day .. last_day`` (grid offsets). ``sd`` is the log-scale noise of the rise
-    and ``rho`` the correlation of its standardised error with the previous rise of the
-    same tally (``prev``, -1 for none).
-    """
-
-    claim: np.ndarray
-    first_day: np.ndarray
-    last_day: np.ndarray
-    log_value: np.ndarray
-    sd: np.ndarray
-    rho: np.ndarray
-    prev: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.claim)
-
-
-@dataclass(frozen=True)
 class ModelInputs:
     """Arrays the graph is built from, one entry per claim / speaker / series / curve."""
 
@@ -131,7 +108,11 @@ class ModelInputs:
     running_first_knot: np.ndarray  # (n_running,) knot at or before its first claim
     claim_running: np.ndarray  # (n_claims,) bool: a figure of a running tally
     claim_observed: np.ndarray  # (n_claims,) bool: has a likelihood term of its own
+    claim_spike: np.ndarray  # (n_claims,) bool: a running tally's spike, left out
+    claim_restated: np.ndarray  # (n_claims,) bool: published again later, not evidence
     increments: Increments  # a running tally's rises between consecutive figures
+    coarse: tuple[tuple[str, str, str], ...]  # chains read one by one (source, side, cat)
+    anchor_knot: np.ndarray  # (n_bases,) knot where each curve's level is set
     claim_series: np.ndarray  # (n_claims,) index into plan.series
     claim_speaker: np.ndarray  # (n_claims,) int
     claim_first_day: np.ndarray  # (n_claims,) first day counted, grid offset
@@ -151,6 +132,20 @@ class ModelInputs:
     def series(self) -> list[tuple[str, str]]:
         """Reported series, (side, category)."""
         return self.plan.series
+
+    @property
+    def claim_role(self) -> np.ndarray:
+        """(n_claims,) how each claim enters the likelihood, in words."""
+        role = np.full(len(self.claim_kind), "claim", dtype=object)
+        role[self.claim_running & ~self.claim_observed] = "tally rise"
+        role[self.claim_spike] = "spike (left out)"
+        role[self.claim_restated] = "restatement"
+        return role
+
+    @property
+    def claim_used(self) -> np.ndarray:
+        """(n_claims,) bool: the claim informs the fit (directly or through a rise)."""
+        return ~(self.claim_spike | self.claim_restated)
 
     def series_log_factor_prior(self) -> np.ndarray:
         """log of each series' factor over its curve at the ratio prior medians."""
@@ -232,14 +227,17 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         kind[i] = code
     first = np.array([grid.day(max(c.period_start or start, start)) for c in claims])
     last = np.array([grid.day(c.as_of) for c in claims])
-    claim_running, observed, increments = _running_tallies(claims, kind, extra, start, priors)
-    running = sorted({int(j) for j in claim_speaker[claim_running]})
+    tallies = read_tallies(claims, (kind == KIND_CODES["point"]) & (extra == 0), start, priors)
+    running = sorted({int(j) for j in claim_speaker[tallies.running]})
     knots = grid.knots
     running_first_knot = np.array(
-        [np.searchsorted(knots, last[claim_speaker == j].min(), side="right") - 1 for j in running],
+        [
+            np.searchsorted(knots, last[(claim_speaker == j) & tallies.running].min(), "right") - 1
+            for j in running
+        ],
         dtype=int,
     )
-    _warn_decreasing(claims, claim_speaker, running, speakers)
+    claim_series = np.array([the_plan.series.index(c.series) for c in claims])
     noise = np.array([speaker_priors[j].noise_sigma for j in claim_speaker])
     ratio_prior = [priors.ratios[name] for _, name in the_plan.ratios]
     inputs = ModelInputs(
@@ -252,10 +250,16 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         speaker_group=speaker_group,
         running=running,
         running_first_knot=running_first_knot,
-        claim_running=claim_running,
-        claim_observed=observed,
-        increments=increments,
-        claim_series=np.array([the_plan.series.index(c.series) for c in claims]),
+        claim_running=tallies.running,
+        claim_observed=tallies.observed,
+        claim_spike=tallies.spike,
+        claim_restated=tallies.restated,
+        increments=tallies.increments,
+        coarse=tallies.coarse,
+        anchor_knot=anchor_knots(
+            grid, np.array(the_plan.series_base)[claim_series], last, len(the_plan.bases)
+        ),
+        claim_series=claim_series,
         claim_speaker=claim_speaker,
         claim_first_day=first,
         claim_last_day=last,
@@ -277,102 +281,18 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     return replace(inputs, level_mu=level)
 
 
-def _running_tallies(
-    claims: ClaimSet, kind: np.ndarray, extra: np.ndarray, start: dt.date, priors: Priors
-) -> tuple[np.ndarray, np.ndarray, Increments]:
-    """Find running tallies and turn their figures into rises: (running, observed, rises).
+def anchor_knots(
+    grid: Grid, claim_base: np.ndarray, claim_last_day: np.ndarray, n_bases: int
+) -> np.ndarray:
+    """(n_bases,) the knot nearest each curve's last claim: where its level is set.
 
-    A chain is one speaker's point figures for one series and window (``period_start``),
-    ordered by ``as_of`` (on one day, the latest publication first). A restatement, the
-    same day again, repeats its chain's figure and is not new evidence. A chain of at
-    least ``running_min_claims`` figures is a running tally: its first figure is
-    observed like any claim, and every later figure through its rise since the last
-    higher one. A flat or falling figure adds nothing; its days count in the next rise.
+    The random walk runs both ways from there, so the level parameter is the rate where
+    the data are, not a rate at the grid start that only the sum of every later step
+    ties to them (claims only at the end of a long window made that a long ridge).
     """
-    n = len(claims)
-    running = np.zeros(n, dtype=bool)
-    observed = np.ones(n, dtype=bool)
-    rises: list[tuple[int, int, int, float, int]] = []  # claim, first, last, log rise, prev
-    chains: dict[tuple[Any, ...], list[int]] = {}
-    for i, c in enumerate(claims):
-        if kind[i] == KIND_CODES["point"] and extra[i] == 0:
-            chains.setdefault((c.speaker, c.series, c.period_start), []).append(i)
-    for members in chains.values():
-        # reported is always set once a Claim is built (it defaults to as_of)
-        members.sort(
-            key=lambda i: (claims[i].as_of, -(claims[i].reported or claims[i].as_of).toordinal())
-        )
-        is_running = len(members) >= priors.running_min_claims
-        running[members] = is_running
-        kept = members[0]  # the figure the next rise is measured from
-        last_rise = -1
-        for i in members[1:]:
-            new, old = claims[i], claims[kept]
-            if new.as_of == old.as_of:  # a restatement
-                observed[i] = False
-            elif not is_running:
-                kept = i
-            else:
-                observed[i] = False
-                assert new.value is not None and old.value is not None
-                if new.value > old.value:
-                    first, last = (old.as_of - start).days + 1, (new.as_of - start).days
-                    rises.append((i, first, last, math.log(new.value - old.value), last_rise))
-                    last_rise = len(rises) - 1
-                    kept = i
-    table = np.array(rises, dtype=float).reshape(-1, 5)
-    claim_idx, first_day, last_day, prev = (table[:, k].astype(int) for k in (0, 1, 2, 4))
-    # daily errors of sd running_noise that are AR(1) with memory running_memory days:
-    # a rise over more days is more precise, and consecutive rises share their errors
-    gap = last_day - last_day[np.maximum(prev, 0)]
-    increments = Increments(
-        claim=claim_idx,
-        first_day=first_day,
-        last_day=last_day,
-        log_value=table[:, 3],
-        sd=priors.running_noise / np.sqrt(last_day - first_day + 1),
-        rho=np.where(prev >= 0, np.exp(-gap / priors.running_memory), 0.0),
-        prev=prev,
-    )
-    return running, observed, increments
-
-
-def _warn_decreasing(
-    claims: ClaimSet,
-    claim_speaker: np.ndarray,
-    running: list[int],
-    speakers: list[tuple[str, str]],
-) -> None:
-    """Warn when a running tally's cumulative point figures fall over time.
-
-    One-off estimates are often revised down, and their independent noise allows it; a
-    running tally's figures share a slowly drifting bias and tiny noise, so a fall is a
-    data problem (a typo, or a changed definition) the user should see.
-    """
-    falls = []
-    for j in running:
-        runs: dict[tuple[str, Any], list[tuple[dt.date, float]]] = {}
-        for i in np.flatnonzero(claim_speaker == j):
-            c = claims[int(i)]
-            if c.kind == "point" and c.value is not None:
-                runs.setdefault((c.category, c.period_start), []).append((c.as_of, c.value))
-        for (category, _), run in runs.items():
-            run.sort()
-            peak_date, peak = run[0]
-            for as_of, value in run[1:]:
-                if value < peak:
-                    falls.append(
-                        f"{speakers[j][0]} {category} {peak:,.0f} on {peak_date} -> "
-                        f"{value:,.0f} on {as_of}"
-                    )
-                else:
-                    peak_date, peak = as_of, value
-    if falls:
-        warnings.warn(
-            f"running tallies decrease, which a cumulative count cannot: {'; '.join(falls)}",
-            DecreasingTallyWarning,
-            stacklevel=4,
-        )
+    last = np.zeros(n_bases, dtype=int)
+    np.maximum.at(last, claim_base, claim_last_day)
+    return np.abs(grid.knots[None, :] - last[:, None]).argmin(axis=1)
 
 
 def _default_level(claims: ClaimSet, inputs: ModelInputs) -> np.ndarray:
@@ -410,6 +330,50 @@ def t4_logcdf(z):  # pytensor tensor -> tensor
     return pt.switch(z <= 0, lower_tail, pt.log1mexp(lower_tail))
 
 
+RISE_T_SCALE = math.sqrt((NOISE_NU - 2) / NOISE_NU)
+"""Scale of a Student-t(4) with unit variance: rise errors keep sd ``running_noise``."""
+
+
+def rise_scale(mean: Any, level_before: Any, level_after: Any, inc: Increments, priors: Priors):
+    """sd of each rise in people: the rate error (relative, shrinking with the days) and
+    a level error of each of its two figures (relative to its level, never shrinking).
+
+    Works on numpy arrays and on PyTensor tensors alike (``mean`` and the levels are
+    the expected rise and the expected figures, in people).
+    """
+    rate = (mean * inc.rate_sd) ** 2
+    level = priors.running_level_noise**2 * (level_before**2 + level_after**2)
+    return (rate + level) ** 0.5
+
+
+def rises_logp(inputs: ModelInputs, cumulative: Any, log_factor: Any, loc: Any, log_count: Any):
+    """Log-likelihood of a running tally's rises (a PyTensor scalar).
+
+    Each rise ``R`` (people, any sign) is its expected rise ``mean`` — the curve's rise
+    over its days times the speaker's bias and drift on its last day — plus ``scale``
+    times a standardised error ``u`` (:func:`rise_scale`). The errors of consecutive rises
+    are AR(1), ``u_k = rho_k u_(k-1) + sqrt(1 - rho_k^2) e_k``, with heavy-tailed
+    innovations ``e`` (Student-t, 4 degrees of freedom, unit variance): one wild rise
+    costs little, unlike a Gaussian error, where it could overturn the whole curve.
+    """
+    import pytensor.tensor as pt
+
+    inc, priors = inputs.increments, inputs.priors
+    series = inputs.claim_series
+    base = np.array(inputs.plan.series_base)[series]
+    rise = cumulative[base[inc.claim], inc.last_day + 1]
+    rise = rise - cumulative[base[inc.claim], inc.first_day]
+    # the rise of the series, times the speaker's bias and drift on that day
+    mean = rise * pt.exp(log_factor[series[inc.claim]] + (loc - log_count)[inc.claim])
+    scale = rise_scale(mean, pt.exp(loc[inc.prev_claim]), pt.exp(loc[inc.claim]), inc, priors)
+    u = (inc.value - mean) / scale
+    root = np.sqrt(1 - inc.rho**2)
+    innovation = (u - inc.rho * u[np.maximum(inc.prev, 0)]) / (root * RISE_T_SCALE)
+    # log density of e = innovation * RISE_T_SCALE, and of the rise through u and scale
+    log_t4 = math.log(3 / 8) - 2.5 * pt.log1p(innovation**2 / NOISE_NU)
+    return (log_t4 - pt.log(scale)).sum() - np.log(root * RISE_T_SCALE).sum()
+
+
 def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
     """The PyMC model for ``inputs``. Nothing is sampled here."""
     import pytensor.tensor as pt
@@ -433,13 +397,16 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
     left, right, frac = grid.interpolation()
     step_sd = np.sqrt(np.diff(knots))
 
-    def walk(name: str, rows: int, scale: float | np.ndarray) -> Any:
-        """Random walk at the knots, 0 at the first knot: (rows, n_knots)."""
+    def walk(name: str, rows: int, scale: float | np.ndarray, anchor: np.ndarray) -> Any:
+        """Random walk at the knots, 0 at knot ``anchor[row]``: (rows, n_knots)."""
         if n_knots == 1:
             return pt.zeros((rows, 1))
         z = pm.Normal(name, 0.0, 1.0, shape=(rows, n_knots - 1))
         steps = z * step_sd * scale
-        return pt.concatenate([pt.zeros((rows, 1)), pt.cumsum(steps, axis=1)], axis=1)
+        path = pt.concatenate([pt.zeros((rows, 1)), pt.cumsum(steps, axis=1)], axis=1)
+        if not anchor.any():
+            return path
+        return path - path[np.arange(rows), anchor][:, None]
 
     def at_days(values: Any, days: np.ndarray) -> Any:
         """Knot values (rows, n_knots) interpolated to ``days`` -> (rows, len(days))."""
@@ -451,7 +418,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         level = inputs.level_mu + priors.level_sigma * level_z
         log_rate = pm.Deterministic(
             "log_rate",
-            level[:, None] + walk("steps_z", n_bases, priors.rate_volatility),
+            level[:, None] + walk("steps_z", n_bases, priors.rate_volatility, inputs.anchor_knot),
             dims=("curve", "knot"),
         )
         log_daily = at_days(log_rate, np.arange(grid.n_days))
@@ -478,7 +445,8 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         log_factor = pm.Deterministic("log_factor", log_factor, dims="series")
 
         # --- speaker biases, non-centred: type mean + group offset + own deviation;
-        # capped speakers (tallies) use a truncated z, anchors have no parameter
+        # capped speakers (tallies) bend smoothly under their cap (SoftCappedNormal),
+        # anchors have no parameter
         mu = np.array([p.bias_mu for p in inputs.speaker_priors])
         sd = np.array([p.bias_sigma for p in inputs.speaker_priors])
         no_own = sd == 0  # anchors (and speakers with only a group offset)
@@ -490,9 +458,12 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             z = pt.set_subtensor(z[np.flatnonzero(free)], z_free)
         if capped.any():
             idx_c = np.flatnonzero(capped)
-            upper = np.array([(inputs.speaker_priors[i].bias_upper - mu[i]) / sd[i] for i in idx_c])
-            z_cap = pm.TruncatedNormal("bias_z_capped", 0.0, 1.0, upper=upper, shape=len(idx_c))
-            z = pt.set_subtensor(z[idx_c], z_cap)
+            upper = np.array([inputs.speaker_priors[i].bias_upper for i in idx_c])
+            k = CAP_SHARPNESS / sd[idx_c]
+            x = mu[idx_c] + sd[idx_c] * pm.Normal("bias_z_capped", 0.0, 1.0, shape=len(idx_c))
+            capped_bias = upper - pt.softplus(k * (upper - x)) / k
+            # written as the z that gives this bias, so every speaker shares one formula
+            z = pt.set_subtensor(z[idx_c], (capped_bias - mu[idx_c]) / sd[idx_c])
         shift = pt.zeros(len(mu))
         if inputs.groups:
             group_z = pm.Normal("group_z", 0.0, 1.0, dims="group")
@@ -514,7 +485,8 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             # running tallies: a bias that drifts from the knot before their first claim
             before = np.arange(n_knots - 1)[None, :] < inputs.running_first_knot[:, None]
             mask = np.where(before, 0.0, 1.0)
-            drift = walk("drift_z", len(inputs.running), priors.bias_drift * mask)
+            no_anchor = np.zeros(len(inputs.running), dtype=int)
+            drift = walk("drift_z", len(inputs.running), priors.bias_drift * mask, no_anchor)
             drift = pm.Deterministic("bias_drift", drift, dims=("running", "knot"))
             row = np.full(len(inputs.speakers), -1)
             row[inputs.running] = np.arange(len(inputs.running))
@@ -529,19 +501,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         point = np.flatnonzero((kind == KIND_CODES["point"]) & inputs.claim_observed)
         inc = inputs.increments
         if len(inc):
-            # a running tally's rises: Gaussian AR(1) errors around the curve's rise
-            rise = cumulative[base[inc.claim], inc.last_day + 1]
-            rise = rise - cumulative[base[inc.claim], inc.first_day]
-            # the rise of the series, plus the speaker's bias and drift on that day
-            offset = log_factor[series[inc.claim]] + (loc - log_count)[inc.claim]
-            loc_rise = pt.log(rise) + offset
-            u = (inc.log_value - loc_rise) / inc.sd
-            innovation = u - inc.rho * u[np.maximum(inc.prev, 0)]
-            pm.Potential(
-                "obs_rises",
-                pm.logp(pm.Normal.dist(0.0, np.sqrt(1 - inc.rho**2)), innovation).sum()
-                - np.log(inc.sd).sum(),
-            )
+            pm.Potential("obs_rises", rises_logp(inputs, cumulative, log_factor, loc, log_count))
         if len(point):
             pm.StudentT(
                 "obs_point",

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from scipy import stats
 
 from casualty_models.categories import DEFAULT_RATIO_PRIORS
@@ -25,6 +26,64 @@ SUMMARY_LEVELS: tuple[float, ...] = (0.5, DEFAULT_LEVEL)
 """Interval levels reported side by side in summaries."""
 
 
+CAP_SHARPNESS = 2.0
+"""Sharpness of a capped bias's bend, per prior sd: at 2 the default tally prior's 90%
+interval (×0.18–×0.91) is close to that of a normal truncated at the cap (×0.18–×0.89)."""
+
+
+@dataclass(frozen=True)
+class SoftCappedNormal:
+    """``upper - softplus(k (upper - x)) / k`` with ``x ~ Normal(mu, sigma)``,
+    ``k = CAP_SHARPNESS / sigma``: a log bias that never reaches ``upper``.
+
+    The map from ``x`` is increasing, so quantiles map through it exactly. Offers the
+    methods of a frozen scipy distribution that the package uses.
+    """
+
+    mu: float
+    sigma: float
+    upper: float
+
+    @property
+    def k(self) -> float:
+        return CAP_SHARPNESS / self.sigma
+
+    def transform(self, x: Any) -> Any:
+        """The capped value of the normal ``x`` (numpy)."""
+        return self.upper - np.logaddexp(0.0, self.k * (self.upper - np.asarray(x))) / self.k
+
+    def _inverse(self, b: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(x, log dx/db) for capped values ``b`` < upper."""
+        kd = self.k * (self.upper - np.asarray(b, dtype=float))
+        log_1m = np.log(-np.expm1(-kd))  # log(1 - e^-kd), stable for small and large kd
+        return self.upper - (kd + log_1m) / self.k, -log_1m
+
+    def logpdf(self, b: Any) -> np.ndarray:
+        b = np.asarray(b, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x, log_jac = self._inverse(np.minimum(b, self.upper - 1e-300))
+            out = stats.norm.logpdf(x, self.mu, self.sigma) + log_jac
+        return np.where(b < self.upper, out, -np.inf)
+
+    def ppf(self, q: Any) -> Any:
+        return self.transform(stats.norm.ppf(q, self.mu, self.sigma))
+
+    def median(self) -> float:
+        return float(self.transform(self.mu))
+
+    def rvs(self, size: Any = None, random_state: Any = None) -> Any:
+        x = stats.norm.rvs(self.mu, self.sigma, size=size, random_state=random_state)
+        return self.transform(x)
+
+    def std(self) -> float:
+        """By quadrature over the normal (exact to ~1e-10)."""
+        nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+        values = self.transform(self.mu + self.sigma * nodes)
+        weights = weights / weights.sum()
+        mean = float(weights @ values)
+        return float(np.sqrt(weights @ (values - mean) ** 2))
+
+
 @dataclass(frozen=True)
 class SourcePrior:
     """Prior for one speaker's bias and the noise of each of its claims.
@@ -34,8 +93,11 @@ class SourcePrior:
     about the same side (all neutral governments about Russian losses, say): sources
     that share intelligence or incentives share errors, so averaging many of them does
     not average their common bias away. The own deviation is Normal(0, ``bias_sigma``),
-    truncated so the total stays below ``bias_upper`` when given (``0.0``: the source can
-    only undercount, as a documented tally; only with ``group_sigma == 0``). Each claim
+    softly capped so the total stays below ``bias_upper`` when given (``0.0``: the source
+    can only undercount, as a documented tally; only with ``group_sigma == 0``): the
+    capped bias is ``upper - softplus(k (upper - x)) / k`` of the normal ``x``, with
+    ``k = CAP_SHARPNESS / bias_sigma``, which follows ``x`` well below the cap and bends
+    smoothly under it (a hard truncation gives the sampler a long thin tail). Each claim
     then deviates from ``true × exp(bias)`` by Student-t noise with scale
     ``noise_sigma`` (fixed: it cannot be learned from a handful of claims).
     """
@@ -88,13 +150,13 @@ class SourcePrior:
         return self.bias_sigma == 0 and self.group_sigma == 0
 
     def log_dist(self) -> Any:
-        """The prior of one speaker's log bias factor as a frozen scipy distribution."""
+        """The prior of one speaker's log bias factor: a frozen scipy distribution, or a
+        :class:`SoftCappedNormal` (same methods) for a capped bias."""
         if self.fixed:
             raise ValueError("a fixed bias (bias_sigma=0) has no distribution")
         if self.bias_upper is None:
             return stats.norm(self.bias_mu, math.hypot(self.bias_sigma, self.group_sigma))
-        b = (self.bias_upper - self.bias_mu) / self.bias_sigma
-        return stats.truncnorm(-math.inf, b, loc=self.bias_mu, scale=self.bias_sigma)
+        return SoftCappedNormal(self.bias_mu, self.bias_sigma, self.bias_upper)
 
     @property
     def log_sd(self) -> float:
@@ -151,11 +213,15 @@ class Priors:
     that link categories (see :mod:`casualty_models.categories`); ``link_categories``
     turns the linking off (every category its own curve).
 
-    A **running tally** is a speaker with at least ``running_min_claims`` claims (a
-    daily or weekly series). Its bias may drift over time as a random walk with
-    ``bias_drift`` log units per square-root day, and its per-claim noise is only
-    ``running_noise``: its errors are persistent, so hundreds of its figures count as
-    roughly one witness per stretch of time, not hundreds of independent ones.
+    A **running tally** is one speaker's figures of one series on at least
+    ``running_min_claims`` dates (a daily or weekly series; see
+    :mod:`casualty_models.tallies`). Its bias may drift over time as a random walk with
+    ``bias_drift`` log units per square-root day. Its later figures enter through their
+    rises, with a relative error of ``running_noise`` for a one-day rise (less over more
+    days, AR(1)-correlated with memory ``running_memory`` days) plus ``running_level_noise``
+    of the level for each of the two figures: its errors are persistent, so hundreds of
+    its figures count as roughly one witness per stretch of time. A figure more than
+    ``spike_factor`` times above (or below) both its neighbours is a spike, left out.
     """
 
     source_types: Mapping[str, SourcePrior] = field(default_factory=dict)
@@ -170,6 +236,8 @@ class Priors:
     bias_drift: float = 0.01
     running_noise: float = 0.3
     running_memory: float = 7.0
+    running_level_noise: float = 0.002
+    spike_factor: float = 1.25
 
     def __post_init__(self) -> None:
         bad = [t for t in self.source_types if t not in SOURCE_TYPES]
@@ -184,10 +252,13 @@ class Priors:
             "bias_drift",
             "running_noise",
             "running_memory",
+            "running_level_noise",
         )
         bad_values = [n for n in positive if not getattr(self, n) > 0]
         if bad_values:
             raise ValueError(f"{', '.join(bad_values)} must be > 0")
+        if not self.spike_factor > 1:
+            raise ValueError(f"spike_factor must be > 1, got {self.spike_factor}")
         if not (isinstance(self.running_min_claims, int) and self.running_min_claims >= 2):
             raise ValueError(
                 f"running_min_claims must be an integer >= 2, got {self.running_min_claims!r}"
@@ -261,6 +332,8 @@ class Priors:
             "bias_drift": self.bias_drift,
             "running_noise": self.running_noise,
             "running_memory": self.running_memory,
+            "running_level_noise": self.running_level_noise,
+            "spike_factor": self.spike_factor,
         }
 
     @classmethod

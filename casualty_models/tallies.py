@@ -1,0 +1,259 @@
+"""Running tallies: which figures form one, which of them are wild, and the rises observed.
+
+A *chain* is one speaker's point figures (no stated interval) for one series and one
+window (``period_start``), in ``as_of`` order. On a day given twice, only the latest
+publication counts (a restatement repeats its chain's figure and is not new evidence).
+A chain of at least ``Priors.running_min_claims`` dates is read in three steps:
+
+1. **Spikes.** A figure more than ``Priors.spike_factor`` times above the straight
+   line between its neighbours and above the next figure (an isolated jump the next
+   figure undoes: a figure that belongs months later, a 10x typo), or as far below it
+   and below the previous figure (a one-day drop the next figure recovers from), is a
+   spike. Spikes are found one at a time, most extreme first, each
+   judged against the figures that are left, so a run of two wild figures is found
+   too. The first figure is a spike only if it stands above the next *two*; the last
+   one cannot be judged until the next figure arrives. A spike is reported (file and
+   row) and left out of the likelihood: it is never the reference of a rise.
+2. **Coarse sources.** If, besides its spikes, the chain still falls often, or has
+   many spikes — more than ``max(2, coarse_share x dates)`` spikes and falls together
+   — it is not one running count but a label mixing outlets. It is then read as
+   ordinary claims (each figure its own observation with the speaker's constant bias
+   and heavy-tailed noise), with a warning that names it.
+3. **Rises.** Otherwise it is a running tally: its first figure is an ordinary claim,
+   and every later figure enters through its rise since the previous figure kept (in
+   people; a fall is a negative rise). See :mod:`casualty_models.model` for their
+   likelihood.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from casualty_models.claims import ClaimSet
+from casualty_models.sources import Priors
+
+
+class DecreasingTallyWarning(UserWarning):
+    """A running tally's cumulative figures fall over time, which the truth cannot."""
+
+
+class SpikeWarning(UserWarning):
+    """Isolated wild figures in a running tally were left out of the fit."""
+
+
+class CoarseSourceWarning(UserWarning):
+    """A speaker's many figures do not behave as one running count; read one by one."""
+
+
+COARSE_SHARE = 0.1
+"""A chain with more spikes and falls than this share of its dates (and more than 2)
+is read as separate claims, not as a running tally."""
+
+
+@dataclass(frozen=True)
+class Increments:
+    """A running tally's rises from one figure to the next: one observation each.
+
+    ``claim`` is the later figure and ``prev_claim`` the earlier (indices into the
+    claims); the rise counts the days ``first_day .. last_day`` (grid offsets) and is
+    ``value`` people (negative for a fall). ``rate_sd`` is the relative sd of the rise
+    from the source's day-to-day noise (``running_noise / sqrt(days)``) and ``rho`` the
+    correlation of its standardised error with the previous rise of the same tally
+    (``prev``, -1 for none).
+    """
+
+    claim: np.ndarray
+    prev_claim: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+    value: np.ndarray
+    rate_sd: np.ndarray
+    rho: np.ndarray
+    prev: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.claim)
+
+
+@dataclass(frozen=True)
+class TallyReading:
+    """How each claim enters the model: ``(n_claims,)`` arrays and the rises.
+
+    ``running``: a figure of a running tally; ``observed``: has a likelihood term of its
+    own (a running tally's first figure, and every ordinary claim); ``spike``: left out
+    as a spike; ``restated``: an earlier publication of a figure given again later.
+    """
+
+    running: np.ndarray
+    observed: np.ndarray
+    spike: np.ndarray
+    restated: np.ndarray
+    increments: Increments
+    coarse: tuple[tuple[str, str, str], ...]  # (source, side, category) read one by one
+
+
+def find_spikes(days: np.ndarray, values: np.ndarray, factor: float) -> np.ndarray:
+    """Indices of isolated spikes in a chain's figures (in date order), ascending.
+
+    A figure is compared with the straight line between its neighbours (by date): a
+    spike up stands more than ``factor`` times above that line and above the next
+    figure (which a cumulative count cannot); a spike down stands more than ``factor``
+    times below it and below the previous figure. The first figure is a spike if it
+    stands ``factor`` times above both of the next two.
+    """
+    days = np.asarray(days, dtype=float)
+    values = np.asarray(values, dtype=float)
+    keep = list(range(len(values)))
+    threshold = math.log(factor)
+    spikes = []
+    while len(keep) >= 3:
+        t, y = days[keep], values[keep]
+        score = np.full(len(y), -np.inf)
+        mid = np.arange(1, len(y) - 1)
+        w = (t[mid] - t[mid - 1]) / (t[mid + 1] - t[mid - 1])
+        line = np.log((1 - w) * y[mid - 1] + w * y[mid + 1])
+        up = np.where(y[mid] > y[mid + 1], np.log(y[mid]) - line, -np.inf)
+        down = np.where(y[mid] < y[mid - 1], line - np.log(y[mid]), -np.inf)
+        score[mid] = np.maximum(up, down)
+        score[0] = math.log(y[0]) - math.log(max(y[1], y[2]))
+        worst = int(np.argmax(score))
+        if score[worst] <= threshold:
+            break
+        spikes.append(keep.pop(worst))
+    return np.array(sorted(spikes), dtype=int)
+
+
+def read_tallies(
+    claims: ClaimSet, plain_point: np.ndarray, start: dt.date, priors: Priors
+) -> TallyReading:
+    """Find the running tallies among ``claims`` and turn their figures into rises.
+
+    ``plain_point`` (n_claims,) marks point figures without a stated interval, the only
+    ones a chain holds. Warns (:class:`SpikeWarning`, :class:`CoarseSourceWarning`,
+    :class:`DecreasingTallyWarning`) naming file and row.
+    """
+    n = len(claims)
+    running = np.zeros(n, dtype=bool)
+    observed = np.ones(n, dtype=bool)
+    spike = np.zeros(n, dtype=bool)
+    restated = np.zeros(n, dtype=bool)
+    rises: list[tuple[int, int, int, int, float, int]] = []  # b, a, first, last, rise, prev
+    coarse: list[tuple[str, str, str]] = []
+    coarse_notes, spike_notes, fall_notes = [], [], []
+    chains: dict[tuple[Any, ...], list[int]] = {}
+    for i, c in enumerate(claims):
+        if plain_point[i]:
+            chains.setdefault((c.speaker, c.series, c.period_start), []).append(i)
+    for members in chains.values():
+        # reported is always set once a Claim is built (it defaults to as_of)
+        members.sort(
+            key=lambda i: (claims[i].as_of, -(claims[i].reported or claims[i].as_of).toordinal())
+        )
+        dated = [members[0]]
+        for i in members[1:]:
+            if claims[i].as_of == claims[dated[-1]].as_of:
+                restated[i] = True
+                observed[i] = False
+            else:
+                dated.append(i)
+        if len(dated) < priors.running_min_claims:
+            continue
+        values = np.array([claims[i].value for i in dated], dtype=float)
+        days = np.array([(claims[i].as_of - start).days for i in dated])
+        wild = find_spikes(days, values, priors.spike_factor)
+        left_out = set(wild.tolist())
+        kept = [i for k, i in enumerate(dated) if k not in left_out]
+        kept_values = np.array([claims[i].value for i in kept], dtype=float)
+        falls = np.flatnonzero(np.diff(kept_values) < 0)
+        first = claims[dated[0]]
+        who = f"{first.source!r} about {first.side} {first.category}"
+        if len(wild) + len(falls) > max(2, COARSE_SHARE * len(dated)):
+            coarse.append((first.source, first.side, first.category))
+            coarse_notes.append(
+                f"{who} ({len(dated)} dates, {claims.where(dated[0])}): "
+                f"{len(wild)} spikes and {len(falls)} falls"
+            )
+            continue
+        running[members] = True
+        for k in wild:
+            i = dated[k]
+            spike[i] = True
+            observed[i] = False
+            spike_notes.append(
+                f"{claims.where(i)}: {who} {_people(values[k])} on {claims[i].as_of}"
+            )
+        for k in falls:
+            high, low = claims[kept[k]], claims[kept[k + 1]]
+            fall_notes.append(
+                f"{high.source} {high.category} {_people(high.value)} on {high.as_of} -> "
+                f"{_people(low.value)} on {low.as_of} ({claims.where(kept[k + 1])})"
+            )
+        last_rise = -1
+        for a, b in itertools.pairwise(kept):
+            observed[b] = False
+            old, new = claims[a], claims[b]
+            assert new.value is not None and old.value is not None
+            first_day, last_day = (old.as_of - start).days + 1, (new.as_of - start).days
+            rises.append((b, a, first_day, last_day, new.value - old.value, last_rise))
+            last_rise = len(rises) - 1
+    if spike_notes:
+        warnings.warn(
+            f"{len(spike_notes)} isolated spikes in running tallies were left out of the fit "
+            "(each stands far above or below the figures either side of it); see "
+            "claims_check(): " + "; ".join(spike_notes),
+            SpikeWarning,
+            stacklevel=4,
+        )
+    if coarse_notes:
+        warnings.warn(
+            "read as separate claims, not as running tallies, because their figures jump "
+            "and fall too often for one running count (a label mixing several outlets?): "
+            + "; ".join(coarse_notes),
+            CoarseSourceWarning,
+            stacklevel=4,
+        )
+    if fall_notes:
+        warnings.warn(
+            f"running tallies decrease, which a cumulative count cannot: {'; '.join(fall_notes)}",
+            DecreasingTallyWarning,
+            stacklevel=4,
+        )
+    return TallyReading(
+        running=running,
+        observed=observed,
+        spike=spike,
+        restated=restated,
+        increments=_increments(rises, priors),
+        coarse=tuple(coarse),
+    )
+
+
+def _increments(rises: list[tuple[int, int, int, int, float, int]], priors: Priors) -> Increments:
+    table = np.array(rises, dtype=float).reshape(-1, 6)
+    claim, prev_claim, first_day, last_day, prev = (
+        table[:, k].astype(int) for k in (0, 1, 2, 3, 5)
+    )
+    # daily errors with sd running_noise that are AR(1) with memory running_memory days:
+    # a rise over more days is relatively more precise, and consecutive rises share errors
+    gap = last_day - last_day[np.maximum(prev, 0)]
+    return Increments(
+        claim=claim,
+        prev_claim=prev_claim,
+        first_day=first_day,
+        last_day=last_day,
+        value=table[:, 4],
+        rate_sd=priors.running_noise / np.sqrt(last_day - first_day + 1),
+        rho=np.where(prev >= 0, np.exp(-gap / priors.running_memory), 0.0),
+        prev=prev,
+    )
+
+
+def _people(x: float | None) -> str:
+    return f"{x:,.0f}" if x is not None else "?"
