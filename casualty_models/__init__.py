@@ -15,7 +15,7 @@ from casualty_models.claims import (
     ClaimSet,
     read_claims,
 )
-from casualty_models.diagnostics import ConvergenceWarning, Diagnostics
+from casualty_models.diagnostics import ConvergenceWarning, Diagnostics, ModelCheckWarning
 from casualty_models.estimate import Estimate, FitSettings, fit
 from casualty_models.io import load
 from casualty_models.readers import ReaderNote
@@ -25,6 +25,7 @@ from casualty_models.sources import (
     Priors,
     SourcePrior,
 )
+from casualty_models.tallies import CoarseSourceWarning, DecreasingTallyWarning, SpikeWarning
 
 __all__ = [
     "COLUMNS",
@@ -35,13 +36,17 @@ __all__ = [
     "Claim",
     "ClaimSet",
     "ClaimsError",
+    "CoarseSourceWarning",
     "ConvergenceWarning",
+    "DecreasingTallyWarning",
     "Diagnostics",
     "Estimate",
     "FitSettings",
+    "ModelCheckWarning",
     "Priors",
     "ReaderNote",
     "SourcePrior",
+    "SpikeWarning",
     "__version__",
     "backtest",
     "fit",

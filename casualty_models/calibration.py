@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import stats
 
 from casualty_models.claims import Claim, ClaimSet
-from casualty_models.model import NOISE_NU, Grid
+from casualty_models.model import NOISE_NU, RISE_T_SCALE, Grid, anchor_knots, rise_scale
 from casualty_models.sources import Priors
 
 START = dt.date(2020, 1, 1)
@@ -219,14 +219,18 @@ def draw_design(
 
 
 # ---------------------------------------------------------------------------- truth
-def draw_log_rate(grid: Grid, priors: Priors, rng: np.random.Generator) -> np.ndarray:
-    """Knot values of the log daily rate, exactly as the model's prior."""
+def draw_log_rate(
+    grid: Grid, priors: Priors, rng: np.random.Generator, anchor: int = 0
+) -> np.ndarray:
+    """Knot values of the log daily rate, exactly as the model's prior: the level at knot
+    ``anchor`` (see :func:`casualty_models.model.anchor_knots`), a random walk both ways."""
     if priors.level_mu is None:
         raise ValueError("calibration needs a fixed prior centre: Priors(level_mu=...)")
     knots = grid.knots
     level = priors.level_mu + priors.level_sigma * rng.standard_normal()
     steps = priors.rate_volatility * np.sqrt(np.diff(knots)) * rng.standard_normal(len(knots) - 1)
-    return level + np.concatenate([[0.0], np.cumsum(steps)])
+    path = np.concatenate([[0.0], np.cumsum(steps)])
+    return level + path - path[anchor]
 
 
 def draw_biases(
@@ -236,8 +240,8 @@ def draw_biases(
 
     ``bias = bias_mu + group_sigma * g[type, side] + bias_sigma * u``; ``g`` is shared by
     all speakers of one type about one side (for types whose ``group_sigma`` > 0), ``u``
-    is standard normal, truncated above at ``(bias_upper - bias_mu) / bias_sigma`` for
-    capped types.
+    is standard normal, and a capped type's bias bends under its cap as the model's
+    (:class:`casualty_models.sources.SoftCappedNormal`).
     """
     groups: dict[tuple[str, str], float] = {}
     out = np.zeros(len(speakers))
@@ -249,14 +253,10 @@ def draw_biases(
             if key not in groups:
                 groups[key] = float(rng.standard_normal())
             shift = p.group_sigma * groups[key]
-        u = 0.0
-        if p.bias_sigma > 0:
-            if p.bias_upper is not None:
-                upper = (p.bias_upper - p.bias_mu) / p.bias_sigma
-                u = float(stats.truncnorm.rvs(-np.inf, upper, random_state=rng))
-            else:
-                u = float(rng.standard_normal())
+        u = float(rng.standard_normal()) if p.bias_sigma > 0 else 0.0
         out[j] = p.bias_mu + shift + p.bias_sigma * u
+        if p.bias_upper is not None and p.bias_sigma > 0:
+            out[j] = float(p.log_dist().transform(out[j]))
     return out, groups
 
 
@@ -266,7 +266,11 @@ def draw_truth(design: Design, priors: Priors, rng: np.random.Generator) -> Trut
     knots, cumulative, log_ratio = {}, {}, {}
     median, sd = priors.ratios["wounded"]
     for side in design.sides:
-        knots[side] = draw_log_rate(grid, priors, rng)
+        lasts = np.array(
+            [c.last_day for c in design.claims if design.speakers[c.speaker].side == side]
+        )
+        anchor = int(anchor_knots(grid, np.zeros(len(lasts), dtype=int), lasts, 1)[0])
+        knots[side] = draw_log_rate(grid, priors, rng, anchor)
         cumulative[side] = grid.cumulative(knots[side])
         log_ratio[side] = math.log(median) + sd * float(rng.standard_normal())
     bias, groups = draw_biases(design.speakers, priors, rng)
@@ -406,20 +410,27 @@ def _running_figures(
     rng: np.random.Generator,
 ) -> None:
     """Overwrite the later figures of running tally ``j`` in ``log_y``: each is the
-    previous figure plus a rise with AR(1) log-normal errors (see the module docstring);
-    the first keeps its ordinary-claim figure."""
+    previous figure plus a rise drawn from the model's rise likelihood (see the module
+    docstring); the first keeps its ordinary-claim figure."""
     chain = sorted((c.last_day, i) for i, c in enumerate(design.claims) if c.speaker == j)
     side = design.speakers[j].side
+
     u = 0.0
     for k in range(1, len(chain)):
         (prev_day, prev), (day, i) = chain[k - 1], chain[k]
         c = design.claims[i]
-        sd = priors.running_noise / math.sqrt(day - prev_day)
-        rho = math.exp(-(day - prev_day) / priors.running_memory) if k > 1 else 0.0
-        u = rho * u + math.sqrt(1.0 - rho**2) * float(rng.standard_normal())
         rise = truth.window_count(side, c.category, prev_day + 1, day)
-        log_rise = math.log(rise) + truth.log_bias(j, day, knots) + sd * u
-        log_y[i] = float(np.logaddexp(log_y[prev], log_rise))
+        mean = rise * math.exp(truth.log_bias(j, day, knots))
+        rate_sd = priors.running_noise / math.sqrt(day - prev_day)
+        level = math.exp(log_y[prev])
+        scale = rise_scale(mean, level, rate_sd, priors.running_level_noise)
+        rho = math.exp(-(day - prev_day) / priors.running_memory) if k > 1 else 0.0
+        e = RISE_T_SCALE * float(rng.standard_t(NOISE_NU))
+        u = rho * u + math.sqrt(1.0 - rho**2) * e
+        figure = level + mean + scale * u
+        if figure <= 0:  # would need an error of dozens of sds: not a figure anyone gives
+            raise ValueError(f"simulated running tally fell below zero (claim {i})")
+        log_y[i] = math.log(figure)
 
 
 def simulate(

@@ -824,7 +824,14 @@ class Estimate:
                 "ess_bulk_min": d.ess_bulk_min,
                 "ess_tail_min": d.ess_tail_min,
                 "divergences": d.divergences,
+                "converged": d.converged,
+                "claims_checked": d.claims_checked,
+                "claims_implausible": d.claims_implausible,
+                "worst_claims": list(d.worst_claims),
+                "model_ok": d.model_ok,
                 "ok": d.ok,
+                "problems": d.problems(),
+                "attempts": self.attempts,
             },
         }
 

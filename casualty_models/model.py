@@ -334,16 +334,16 @@ RISE_T_SCALE = math.sqrt((NOISE_NU - 2) / NOISE_NU)
 """Scale of a Student-t(4) with unit variance: rise errors keep sd ``running_noise``."""
 
 
-def rise_scale(mean: Any, level_before: Any, level_after: Any, inc: Increments, priors: Priors):
-    """sd of each rise in people: the rate error (relative, shrinking with the days) and
-    a level error of each of its two figures (relative to its level, never shrinking).
+def rise_scale(mean: Any, level: Any, rate_sd: Any, level_noise: float) -> Any:
+    """sd of a rise in people: a rate error (``rate_sd`` of the expected rise ``mean``,
+    shrinking with the days it covers) and a level error of each of its two figures
+    (``level_noise`` of ``level``, the earlier figure as published, never shrinking).
 
-    Works on numpy arrays and on PyTensor tensors alike (``mean`` and the levels are
-    the expected rise and the expected figures, in people).
+    The level is the published figure, not the model's expectation of it: a scale that
+    grew with the expected level would reward the model for expecting the tally to be
+    small. Works on numpy arrays and on PyTensor tensors alike.
     """
-    rate = (mean * inc.rate_sd) ** 2
-    level = priors.running_level_noise**2 * (level_before**2 + level_after**2)
-    return (rate + level) ** 0.5
+    return ((mean * rate_sd) ** 2 + 2 * (level_noise * level) ** 2) ** 0.5
 
 
 def rises_logp(inputs: ModelInputs, cumulative: Any, log_factor: Any, loc: Any, log_count: Any):
@@ -365,7 +365,7 @@ def rises_logp(inputs: ModelInputs, cumulative: Any, log_factor: Any, loc: Any, 
     rise = rise - cumulative[base[inc.claim], inc.first_day]
     # the rise of the series, times the speaker's bias and drift on that day
     mean = rise * pt.exp(log_factor[series[inc.claim]] + (loc - log_count)[inc.claim])
-    scale = rise_scale(mean, pt.exp(loc[inc.prev_claim]), pt.exp(loc[inc.claim]), inc, priors)
+    scale = rise_scale(mean, inc.level, inc.rate_sd, priors.running_level_noise)
     u = (inc.value - mean) / scale
     root = np.sqrt(1 - inc.rho**2)
     innovation = (u - inc.rho * u[np.maximum(inc.prev, 0)]) / (root * RISE_T_SCALE)

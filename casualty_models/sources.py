@@ -75,13 +75,19 @@ class SoftCappedNormal:
         x = stats.norm.rvs(self.mu, self.sigma, size=size, random_state=random_state)
         return self.transform(x)
 
-    def std(self) -> float:
-        """By quadrature over the normal (exact to ~1e-10)."""
+    def _moments(self) -> tuple[float, float]:
+        """(mean, sd) by Gauss-Hermite quadrature over the normal (exact to ~1e-10)."""
         nodes, weights = np.polynomial.hermite_e.hermegauss(80)
         values = self.transform(self.mu + self.sigma * nodes)
         weights = weights / weights.sum()
         mean = float(weights @ values)
-        return float(np.sqrt(weights @ (values - mean) ** 2))
+        return mean, float(np.sqrt(weights @ (values - mean) ** 2))
+
+    def mean(self) -> float:
+        return self._moments()[0]
+
+    def std(self) -> float:
+        return self._moments()[1]
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,9 @@ class Increments:
 
     ``claim`` is the later figure and ``prev_claim`` the earlier (indices into the
     claims); the rise counts the days ``first_day .. last_day`` (grid offsets) and is
-    ``value`` people (negative for a fall). ``rate_sd`` is the relative sd of the rise
-    from the source's day-to-day noise (``running_noise / sqrt(days)``) and ``rho`` the
+    ``value`` people (negative for a fall), from the earlier figure's ``level``.
+    ``rate_sd`` is the relative sd of the rise from the source's day-to-day noise
+    (``running_noise / sqrt(days)``) and ``rho`` the
     correlation of its standardised error with the previous rise of the same tally
     (``prev``, -1 for none).
     """
@@ -74,6 +75,7 @@ class Increments:
     first_day: np.ndarray
     last_day: np.ndarray
     value: np.ndarray
+    level: np.ndarray
     rate_sd: np.ndarray
     rho: np.ndarray
     prev: np.ndarray
@@ -144,7 +146,8 @@ def read_tallies(
     observed = np.ones(n, dtype=bool)
     spike = np.zeros(n, dtype=bool)
     restated = np.zeros(n, dtype=bool)
-    rises: list[tuple[int, int, int, int, float, int]] = []  # b, a, first, last, rise, prev
+    # later claim, earlier claim, first day, last day, rise, earlier figure, previous rise
+    rises: list[tuple[int, int, int, int, float, float, int]] = []
     coarse: list[tuple[str, str, str]] = []
     coarse_notes, spike_notes, fall_notes = [], [], []
     chains: dict[tuple[Any, ...], list[int]] = {}
@@ -201,7 +204,7 @@ def read_tallies(
             old, new = claims[a], claims[b]
             assert new.value is not None and old.value is not None
             first_day, last_day = (old.as_of - start).days + 1, (new.as_of - start).days
-            rises.append((b, a, first_day, last_day, new.value - old.value, last_rise))
+            rises.append((b, a, first_day, last_day, new.value - old.value, old.value, last_rise))
             last_rise = len(rises) - 1
     if spike_notes:
         warnings.warn(
@@ -235,10 +238,12 @@ def read_tallies(
     )
 
 
-def _increments(rises: list[tuple[int, int, int, int, float, int]], priors: Priors) -> Increments:
-    table = np.array(rises, dtype=float).reshape(-1, 6)
+def _increments(
+    rises: list[tuple[int, int, int, int, float, float, int]], priors: Priors
+) -> Increments:
+    table = np.array(rises, dtype=float).reshape(-1, 7)
     claim, prev_claim, first_day, last_day, prev = (
-        table[:, k].astype(int) for k in (0, 1, 2, 3, 5)
+        table[:, k].astype(int) for k in (0, 1, 2, 3, 6)
     )
     # daily errors with sd running_noise that are AR(1) with memory running_memory days:
     # a rise over more days is relatively more precise, and consecutive rises share errors
@@ -249,6 +254,7 @@ def _increments(rises: list[tuple[int, int, int, int, float, int]], priors: Prio
         first_day=first_day,
         last_day=last_day,
         value=table[:, 4],
+        level=table[:, 5],
         rate_sd=priors.running_noise / np.sqrt(last_day - first_day + 1),
         rho=np.where(prev >= 0, np.exp(-gap / priors.running_memory), 0.0),
         prev=prev,

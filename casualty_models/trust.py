@@ -171,18 +171,14 @@ def _block_logpdf(priors: Sequence[SourcePrior], bias: np.ndarray) -> np.ndarray
     """Joint log prior density of the biases (sample, k) of one block of speakers.
 
     A block is one speaker, or the uncapped members of one group, which share a normal
-    offset: bias ~ MVN(mu, diag(s²) + g gᵀ). A capped speaker is a truncated normal.
+    offset: bias ~ MVN(mu, diag(s²) + g gᵀ). A capped speaker's bias is a
+    :class:`~casualty_models.sources.SoftCappedNormal`.
     """
     mu = np.array([p.bias_mu for p in priors])
     s = np.array([p.bias_sigma for p in priors])
     g = np.array([p.group_sigma for p in priors])
     if len(priors) == 1 and priors[0].bias_upper is not None and s[0] > 0:
-        p = priors[0]
-        assert p.bias_upper is not None
-        b = bias[:, 0]
-        out: np.ndarray = stats.norm.logpdf(b, p.bias_mu, p.bias_sigma) - stats.norm.logcdf(
-            (p.bias_upper - p.bias_mu) / p.bias_sigma
-        )
+        out: np.ndarray = priors[0].log_dist().logpdf(bias[:, 0])
         return out
     cov = np.diag(s**2) + np.outer(g, g)
     if np.linalg.eigvalsh(cov).min() <= 1e-12 * max(1.0, float(cov.max())):

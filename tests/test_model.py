@@ -14,10 +14,12 @@ from casualty_models.model import (
     KIND_CODES,
     EarlyStartWarning,
     Grid,
+    anchor_knots,
     build_model,
     prepare,
     t4_logcdf,
 )
+from casualty_models.sources import SoftCappedNormal
 
 START = dt.date(2022, 2, 24)
 
@@ -135,6 +137,56 @@ def test_priors_round_trip_through_dict():
 def test_tally_prior_never_exceeds_one():
     lo, _med, hi = cm.DEFAULT_SOURCE_PRIORS["tally"].factor_interval(0.999)
     assert hi <= 1.0 and lo > 0
+
+
+def test_soft_capped_prior_is_a_proper_density_with_exact_quantiles():
+    from scipy import integrate
+
+    dist = cm.DEFAULT_SOURCE_PRIORS["tally"].log_dist()
+    assert isinstance(dist, SoftCappedNormal)
+    total, _ = integrate.quad(lambda b: math.exp(dist.logpdf(b)), -np.inf, dist.upper)
+    assert total == pytest.approx(1.0, abs=1e-8)
+    assert dist.logpdf(dist.upper) == -np.inf and dist.logpdf(0.5) == -np.inf
+    # quantiles map through the increasing transform: P(b <= ppf(q)) = q
+    for q in (0.05, 0.5, 0.95):
+        cdf, _ = integrate.quad(lambda b: math.exp(dist.logpdf(b)), -np.inf, dist.ppf(q))
+        assert cdf == pytest.approx(q, abs=1e-7)
+    draws = dist.rvs(size=200_000, random_state=np.random.default_rng(0))
+    n = draws.size
+    assert abs(draws.mean() - dist.mean()) < 4 * dist.std() / math.sqrt(n)
+    assert abs(draws.std() / dist.std() - 1) < 4 / math.sqrt(2 * n)
+    assert draws.max() < dist.upper
+    # close to the normal truncated at the cap that it replaced (docs/model.md)
+    lo, med, hi = cm.DEFAULT_SOURCE_PRIORS["tally"].factor_interval()
+    assert (lo, med, hi) == pytest.approx((0.18, 0.49, 0.91), abs=0.01)
+
+
+def test_graph_caps_tally_bias_softly_and_anchors_the_walk(mixed_model):
+    """The capped bias in the graph is the prior's transform of its normal, and each
+    curve's log rate at its anchor knot is its level, whatever the walk's steps."""
+    inp, model = mixed_model
+    rng = np.random.default_rng(11)
+    point = {
+        k: v + rng.normal(scale=1.5, size=np.shape(v)) for k, v in model.initial_point().items()
+    }
+    outs = model.replace_rvs_by_values([model["bias"], model["log_rate"]])
+    bias, log_rate = model.compile_fn(outs, inputs=model.value_vars)(point)
+    tally = inp.speaker_priors[2]
+    z = point["bias_z_capped"][0]
+    assert bias[2] == pytest.approx(
+        tally.log_dist().transform(tally.bias_mu + tally.bias_sigma * z)
+    )
+    assert bias[2] < tally.bias_upper
+    level = inp.level_mu + inp.priors.level_sigma * point["level_z"]
+    assert log_rate[0, inp.anchor_knot[0]] == pytest.approx(level[0])
+
+
+def test_anchor_is_the_knot_nearest_each_curves_last_claim():
+    grid = Grid(START, dt.date(2022, 6, 30), 7)
+    # curve 0: claims up to day 30 (knot 4 at day 28); curve 1: day 120 (the last knot)
+    base = np.array([0, 0, 1])
+    last = np.array([3, 30, 126])
+    assert anchor_knots(grid, base, last, 2).tolist() == [4, len(grid.knots) - 1]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,176 @@
+"""Diagnostics: sampler checks, the model check and fit()'s continuation (no sampling)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+import casualty_models as cm
+from casualty_models.diagnostics import MODEL_CHECK_MAX_SHARE, Diagnostics, ModelCheckWarning
+from casualty_models.estimate import Attempt, FitSettings, _badness, _next_attempt
+
+START = dt.date(2022, 2, 24)
+
+
+def _diag(**kw):
+    base = dict(
+        r_hat_max=1.002,
+        ess_bulk_min=900.0,
+        ess_tail_min=800.0,
+        divergences=0,
+        tree_depth_hits=0,
+        chains=2,
+        draws=1500,
+        worst="bias[x]",
+        claims_checked=100,
+        claims_implausible=3,
+        worst_claims=("A 9,000 (a killed, 2022-03-01; f.csv, row 4)",),
+    )
+    return Diagnostics(**{**base, **kw})
+
+
+def test_model_check_is_separate_from_convergence():
+    good = _diag()
+    assert good.converged and good.model_ok and good.ok and not good.problems()
+    limit = int(MODEL_CHECK_MAX_SHARE * 100)
+    assert _diag(claims_implausible=limit).model_ok
+    bad = _diag(claims_implausible=limit + 1)
+    assert bad.converged and not bad.model_ok and not bad.ok
+    (problem,) = bad.problems()
+    assert "11 of 100 claims (11%)" in problem and "f.csv, row 4" in problem
+    assert "claims_check()" in bad.remedies()[-1]
+    assert ModelCheckWarning is cm.ModelCheckWarning
+    # a sampler failure alone leaves the model check standing
+    stuck = _diag(r_hat_max=1.2)
+    assert not stuck.converged and stuck.model_ok and stuck.sampler_problems()
+
+
+def test_continuation_asks_for_draws_when_only_ess_is_short():
+    settings = FitSettings(start=START, end=START, as_of=START, random_seed=7)
+    first = Attempt("nutpie", 1500, 1000, 0.8, 7)
+    nxt = _next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings)
+    assert nxt.sampler == "nutpie" and nxt.tune == 1000 and nxt.target_accept == 0.8
+    assert 1500 < nxt.draws <= 4 * 1500 and nxt.random_seed != 7
+    assert "ESS" in nxt.reason
+    # the same inputs give the same continuation: a fit stays repeatable
+    assert _next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings) == nxt
+
+
+def test_continuation_tunes_longer_then_switches_sampler():
+    settings = FitSettings(start=START, end=START, as_of=START, random_seed=7)
+    first = Attempt("pymc", 1500, 1000, 0.8, 7)
+    second = _next_attempt(first, _diag(divergences=4), 1, settings)
+    assert (second.sampler, second.tune, second.draws) == ("pymc", 2000, 3000)
+    assert second.target_accept == 0.95 and "divergent" in second.reason
+    third = _next_attempt(second, _diag(r_hat_max=1.05), 2, settings)
+    assert third.sampler == "nutpie" and "sampler nutpie" in third.reason
+    assert third.target_accept == 0.95  # never lowered again
+    assert len({first.random_seed, second.random_seed, third.random_seed}) == 3
+
+
+def test_best_run_is_converged_then_fewest_problems():
+    ranked = sorted(
+        [
+            _diag(r_hat_max=1.3),
+            _diag(divergences=2),
+            _diag(ess_bulk_min=350.0),
+            _diag(),
+        ],
+        key=_badness,
+    )
+    assert ranked[0] == _diag()
+    assert ranked[1].ess_bulk_min == 350.0 and ranked[-1].divergences == 2
+
+
+# ------------------------------------------------------- the model check on an estimate
+def _estimate(claims, loc_shift=None, seed=0):
+    """An Estimate whose 'posterior' puts each claim's expected figure at its own value
+    (times ``loc_shift``), with sd 0.05: the model check reads only these draws."""
+    import arviz as az
+
+    from casualty_models.model import prepare
+
+    settings = FitSettings(
+        start=START, end=max(c.as_of for c in claims), as_of=max(c.as_of for c in claims)
+    )
+    inp = prepare(claims, start=settings.start, end=settings.end, priors=settings.priors)
+    rng = np.random.default_rng(seed)
+    shape = (2, 500)
+    centre = np.where(
+        inp.claim_kind == 0, inp.claim_log_value, np.nan_to_num(inp.claim_log_low, neginf=0)
+    )
+    if loc_shift is not None:
+        centre = centre + np.log(loc_shift)
+    n_claims, n_knots = len(claims), len(inp.grid.knots)
+    posterior = {
+        "log_rate": rng.normal(size=(*shape, len(inp.plan.bases), n_knots)),
+        "log_factor": np.zeros((*shape, len(inp.series))),
+        "bias": rng.normal(size=(*shape, len(inp.speakers))),
+        "log_count": rng.normal(size=(*shape, n_claims)),
+        "claim_loc": centre + 0.05 * rng.normal(size=(*shape, n_claims)),
+    }
+    coords = {"series": [f"{s}|{c}" for s, c in inp.series]}
+    idata = az.from_dict(
+        posterior=posterior,
+        sample_stats={"diverging": np.zeros(shape, bool), "tree_depth": np.ones(shape)},
+        coords=coords,
+        dims={"log_factor": ["series"]},
+    )
+    return cm.Estimate(claims=claims, settings=settings, idata=idata)
+
+
+def _point(source, value, day, **kw):
+    return cm.Claim(
+        source=source,
+        source_type=kw.pop("source_type", "neutral"),
+        side="a",
+        category="killed",
+        as_of=START + dt.timedelta(days=day),
+        period_start=START,
+        value=value,
+        citation="test",
+        **kw,
+    )
+
+
+def test_model_check_counts_claims_outside_their_predictive_interval():
+    claims = cm.ClaimSet([_point(f"S{k}", 100.0 * (k + 1), 10 + k) for k in range(10)])
+    d = _estimate(claims).diagnostics
+    assert d.claims_checked == 10 and d.claims_implausible == 0 and d.model_ok
+    # one claim the model expects at 10x what it says: 1 of 10 is allowed, 2 are not
+    shift = np.ones(10)
+    shift[3] = 10.0
+    one = _estimate(claims, loc_shift=shift).diagnostics
+    assert one.claims_implausible == 1 and one.model_ok
+    shift[7] = 0.1
+    two = _estimate(claims, loc_shift=shift).diagnostics
+    assert two.claims_implausible == 2 and not two.model_ok
+    assert two.worst_claims[0].startswith(("S3 400", "S7 800"))
+    assert "<claims>, row 4" in " ".join(two.worst_claims)
+    # the verdict is part of the JSON the CLI writes
+    out = json.loads(_estimate(claims, loc_shift=shift).to_json())["diagnostics"]
+    assert out["ok"] is False and out["model_ok"] is False and out["converged"] is True
+    assert out["claims_implausible"] == 2
+
+
+def test_model_check_leaves_out_spikes():
+    values = [100.0 * (d + 1) for d in range(25)]
+    values[10] = 11_000.0
+    with pytest.warns(cm.SpikeWarning):
+        claims = cm.ClaimSet([_point("T", v, d, source_type="enemy") for d, v in enumerate(values)])
+        est = _estimate(claims)
+        d = est.diagnostics
+    assert d.claims_checked == 24
+    check = est.claims_check()
+    assert check.loc[10, "role"] == "spike (left out)"
+    assert check.role.tolist().count("tally rise") == 23
+
+
+def test_diagnostics_round_trip_with_model_check_fields():
+    d = _diag(claims_implausible=12)
+    assert Diagnostics(**d.to_dict()) == d
+    assert dataclasses.asdict(d)["worst_claims"] == d.worst_claims
