@@ -123,6 +123,7 @@ class Truth:
     bias: np.ndarray  # (n_speakers,) log factor
     group: dict[tuple[str, str], float] = field(default_factory=dict)  # standardised g
     drift: dict[int, np.ndarray] = field(default_factory=dict)  # running speaker -> knots
+    rise_noise: dict[int, float] = field(default_factory=dict)  # running speaker -> noise
 
     def log_bias(self, speaker: int, day: int, knots: np.ndarray) -> float:
         """A speaker's log bias on ``day``: its fixed bias plus any drift."""
@@ -274,7 +275,12 @@ def draw_truth(design: Design, priors: Priors, rng: np.random.Generator) -> Trut
         cumulative[side] = grid.cumulative(knots[side])
         log_ratio[side] = math.log(median) + sd * float(rng.standard_normal())
     bias, groups = draw_biases(design.speakers, priors, rng)
-    return Truth(knots, cumulative, log_ratio, bias, groups, draw_drift(design, grid, priors, rng))
+    drift = draw_drift(design, grid, priors, rng)
+    rise_noise = {
+        j: priors.running_noise * math.exp(priors.running_noise_sd * float(rng.standard_normal()))
+        for j in drift
+    }
+    return Truth(knots, cumulative, log_ratio, bias, groups, drift, rise_noise)
 
 
 def draw_drift(
@@ -421,15 +427,18 @@ def _running_figures(
         c = design.claims[i]
         rise = truth.window_count(side, c.category, prev_day + 1, day)
         mean = rise * math.exp(truth.log_bias(j, day, knots))
-        rate_sd = priors.running_noise / math.sqrt(day - prev_day)
+        rate_sd = truth.rise_noise[j] / math.sqrt(day - prev_day)
         level = math.exp(log_y[prev])
         scale = rise_scale(mean, level, rate_sd, priors.running_level_noise)
         rho = math.exp(-(day - prev_day) / priors.running_memory) if k > 1 else 0.0
-        e = RISE_T_SCALE * float(rng.standard_t(NOISE_NU))
-        u = rho * u + math.sqrt(1.0 - rho**2) * e
-        figure = level + mean + scale * u
-        if figure <= 0:  # would need an error of dozens of sds: not a figure anyone gives
-            raise ValueError(f"simulated running tally fell below zero (claim {i})")
+        # a figure below zero is not one anyone gives: redraw (rare; the likelihood does
+        # not truncate, so this is the simulator's one departure from the model)
+        figure = -1.0
+        while figure <= 0:
+            e = RISE_T_SCALE * float(rng.standard_t(NOISE_NU))
+            u_new = rho * u + math.sqrt(1.0 - rho**2) * e
+            figure = level + mean + scale * u_new
+        u = u_new
         log_y[i] = math.log(figure)
 
 

@@ -28,7 +28,14 @@ from casualty_models.diagnostics import (
     ModelCheckWarning,
     draws_needed,
 )
-from casualty_models.model import KIND_CODES, NOISE_NU, ModelInputs, prepare
+from casualty_models.model import (
+    KIND_CODES,
+    NOISE_NU,
+    RISE_T_SCALE,
+    ModelInputs,
+    prepare,
+    rise_scale,
+)
 from casualty_models.sources import DEFAULT_LEVEL, SUMMARY_LEVELS, Priors
 
 if TYPE_CHECKING:
@@ -337,7 +344,16 @@ def _run(
         logger.setLevel(level)
     idata.sample_stats.attrs["sampler"] = attempt.sampler
     # keep only what results need: the latent curve, biases and claim-level counts
-    keep = ["log_rate", "log_factor", "ratio", "bias", "bias_drift", "log_count", "claim_loc"]
+    keep = [
+        "log_rate",
+        "log_factor",
+        "ratio",
+        "bias",
+        "bias_drift",
+        "rise_noise",
+        "log_count",
+        "claim_loc",
+    ]
     idata.posterior = idata.posterior[[v for v in keep if v in idata.posterior]]
     return idata
 
@@ -674,14 +690,42 @@ class Estimate:
     def predictive_draws(self, *, random_seed: int | None = None) -> np.ndarray:
         """Posterior predictive log-figures each claim's speaker would state: (sample, claim).
 
-        Deterministic for a given seed (default: the fit's seed).
+        As the likelihood reads each claim: count × bias × heavy-tailed noise for an
+        ordinary claim; for a running tally's later figure, its previous figure plus a
+        rise drawn as the model reads rises (given the previous rise's error), i.e. what
+        the tally would say next. Deterministic for a given seed (default: the fit's).
         """
         seed = self.settings.random_seed if random_seed is None else random_seed
         rng = np.random.default_rng([seed, 1])
         inp = self.inputs
         loc = self._flat(np.asarray(self.idata.posterior["claim_loc"]))
         scale = np.sqrt(inp.claim_noise**2 + inp.claim_extra_sigma**2)
-        return loc + scale * rng.standard_t(NOISE_NU, size=loc.shape)
+        out = loc + scale * rng.standard_t(NOISE_NU, size=loc.shape)
+        inc = inp.increments
+        if len(inc):
+            mean, sd, u_prev = self._rise_terms(loc)
+            e = RISE_T_SCALE * rng.standard_t(NOISE_NU, size=mean.shape)
+            rise = mean + sd * (inc.rho * u_prev + np.sqrt(1 - inc.rho**2) * e)
+            # a draw below zero is a figure nobody would give: the smallest positive one
+            out[:, inc.claim] = np.log(np.maximum(inc.level + rise, np.finfo(float).tiny))
+        return out
+
+    def _rise_terms(self, loc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per draw and rise (sample, rise): expected rise, its sd, and the previous
+        rise's standardised error (0 for a tally's first rise), as the likelihood has them."""
+        inp = self.inputs
+        inc = inp.increments
+        cum = self._flat(self.cumulative_draws)  # (sample, series, day), category included
+        series = inp.claim_series[inc.claim]
+        rise = cum[:, series, inc.last_day] - cum[:, series, inc.first_day - 1]
+        log_count = self._flat(np.asarray(self.idata.posterior["log_count"]))
+        mean = rise * np.exp(loc[:, inc.claim] - log_count[:, inc.claim])
+        noise = self._flat(np.asarray(self.idata.posterior["rise_noise"]))  # (sample, running)
+        rate_sd = inc.rate_sd * noise[:, inp.rise_tally] / inp.priors.running_noise
+        sd = rise_scale(mean, inc.level, rate_sd, inp.priors.running_level_noise)
+        u = (inc.value - mean) / sd
+        u_prev = np.where(inc.prev >= 0, u[:, np.maximum(inc.prev, 0)], 0.0)
+        return mean, sd, u_prev
 
     def claims_check(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
         """Per claim: what the model expects that source to say, and how surprising it is.
@@ -691,7 +735,8 @@ class Estimate:
         or ceiling; ``surprising`` flags p < 1 − ``level``. The claim itself is part of
         the fit, so this understates surprise (see leave-one-source-out for the strict
         version). ``role`` says how the claim entered the fit: ``claim``, ``tally rise``
-        (a running tally's figure, read through its rise), ``spike (left out)`` or
+        (a running tally's later figure, read through its rise: the prediction is what
+        the tally would say next, given its previous figure), ``spike (left out)`` or
         ``restatement`` (published again later; only the latest publication counts).
         """
         return self._memo(("claims_check", level), lambda: self._claims_check(level))

@@ -111,6 +111,7 @@ class ModelInputs:
     claim_spike: np.ndarray  # (n_claims,) bool: a running tally's spike, left out
     claim_restated: np.ndarray  # (n_claims,) bool: published again later, not evidence
     increments: Increments  # a running tally's rises between consecutive figures
+    rise_tally: np.ndarray  # (n_rises,) index into running: whose rise it is
     coarse: tuple[tuple[str, str, str], ...]  # chains read one by one (source, side, cat)
     anchor_knot: np.ndarray  # (n_bases,) knot where each curve's level is set
     claim_series: np.ndarray  # (n_claims,) index into plan.series
@@ -255,6 +256,7 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         claim_spike=tallies.spike,
         claim_restated=tallies.restated,
         increments=tallies.increments,
+        rise_tally=np.searchsorted(running, claim_speaker[tallies.increments.claim]),
         coarse=tallies.coarse,
         anchor_knot=anchor_knots(
             grid, np.array(the_plan.series_base)[claim_series], last, len(the_plan.bases)
@@ -346,12 +348,20 @@ def rise_scale(mean: Any, level: Any, rate_sd: Any, level_noise: float) -> Any:
     return ((mean * rate_sd) ** 2 + 2 * (level_noise * level) ** 2) ** 0.5
 
 
-def rises_logp(inputs: ModelInputs, cumulative: Any, log_factor: Any, loc: Any, log_count: Any):
+def rises_logp(
+    inputs: ModelInputs,
+    cumulative: Any,
+    log_factor: Any,
+    loc: Any,
+    log_count: Any,
+    noise_factor: Any,
+):
     """Log-likelihood of a running tally's rises (a PyTensor scalar).
 
     Each rise ``R`` (people, any sign) is its expected rise ``mean`` — the curve's rise
     over its days times the speaker's bias and drift on its last day — plus ``scale``
-    times a standardised error ``u`` (:func:`rise_scale`). The errors of consecutive rises
+    times a standardised error ``u`` (:func:`rise_scale`; the rate error is the tally's
+    own, ``noise_factor`` (n_running,) times the prior median). The errors of consecutive rises
     are AR(1), ``u_k = rho_k u_(k-1) + sqrt(1 - rho_k^2) e_k``, with heavy-tailed
     innovations ``e`` (Student-t, 4 degrees of freedom, unit variance): one wild rise
     costs little, unlike a Gaussian error, where it could overturn the whole curve.
@@ -365,7 +375,8 @@ def rises_logp(inputs: ModelInputs, cumulative: Any, log_factor: Any, loc: Any, 
     rise = rise - cumulative[base[inc.claim], inc.first_day]
     # the rise of the series, times the speaker's bias and drift on that day
     mean = rise * pt.exp(log_factor[series[inc.claim]] + (loc - log_count)[inc.claim])
-    scale = rise_scale(mean, inc.level, inc.rate_sd, priors.running_level_noise)
+    rate_sd = inc.rate_sd * noise_factor[inputs.rise_tally]
+    scale = rise_scale(mean, inc.level, rate_sd, priors.running_level_noise)
     u = (inc.value - mean) / scale
     root = np.sqrt(1 - inc.rho**2)
     innovation = (u - inc.rho * u[np.maximum(inc.prev, 0)]) / (root * RISE_T_SCALE)
@@ -501,7 +512,14 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         point = np.flatnonzero((kind == KIND_CODES["point"]) & inputs.claim_observed)
         inc = inputs.increments
         if len(inc):
-            pm.Potential("obs_rises", rises_logp(inputs, cumulative, log_factor, loc, log_count))
+            # each tally's own day-to-day noise: a clean count and a mixed label differ
+            noise_z = pm.Normal("rise_noise_z", 0.0, 1.0, dims="running")
+            noise_factor = pt.exp(priors.running_noise_sd * noise_z)
+            pm.Deterministic("rise_noise", priors.running_noise * noise_factor, dims="running")
+            pm.Potential(
+                "obs_rises",
+                rises_logp(inputs, cumulative, log_factor, loc, log_count, noise_factor),
+            )
         if len(point):
             pm.StudentT(
                 "obs_point",

@@ -223,8 +223,10 @@ class Priors:
     ``running_min_claims`` dates (a daily or weekly series; see
     :mod:`casualty_models.tallies`). Its bias may drift over time as a random walk with
     ``bias_drift`` log units per square-root day. Its later figures enter through their
-    rises, with a relative error of ``running_noise`` for a one-day rise (less over more
-    days, AR(1)-correlated with memory ``running_memory`` days) plus ``running_level_noise``
+    rises, with a relative error for a one-day rise that each tally learns (prior median
+    ``running_noise``, log-sd ``running_noise_sd``: a clean daily count and a label that
+    mixes outlets differ several-fold), less over more days, AR(1)-correlated with memory
+    ``running_memory`` days, plus ``running_level_noise``
     of the level for each of the two figures: its errors are persistent, so hundreds of
     its figures count as roughly one witness per stretch of time. A figure more than
     ``spike_factor`` times above (or below) both its neighbours is a spike, left out.
@@ -241,6 +243,7 @@ class Priors:
     running_min_claims: int = 20
     bias_drift: float = 0.01
     running_noise: float = 0.3
+    running_noise_sd: float = 0.7
     running_memory: float = 7.0
     running_level_noise: float = 0.002
     spike_factor: float = 1.25
@@ -257,6 +260,7 @@ class Priors:
             "rate_volatility",
             "bias_drift",
             "running_noise",
+            "running_noise_sd",
             "running_memory",
             "running_level_noise",
         )
@@ -337,6 +341,7 @@ class Priors:
             "running_min_claims": self.running_min_claims,
             "bias_drift": self.bias_drift,
             "running_noise": self.running_noise,
+            "running_noise_sd": self.running_noise_sd,
             "running_memory": self.running_memory,
             "running_level_noise": self.running_level_noise,
             "spike_factor": self.spike_factor,

@@ -248,6 +248,16 @@ def _true_values(sim, inputs) -> dict[str, np.ndarray]:
     values["bias_z"] = u_arr[~capped_arr]
     values["bias_z_capped"] = u_arr[capped_arr]
     if inputs.running:
+        keyed = {sp.key: j for j, sp in enumerate(sim.design.speakers)}
+        values["rise_noise_z"] = np.array(
+            [
+                np.log(
+                    sim.truth.rise_noise[keyed["|".join(inputs.speakers[j])]] / PRIORS.running_noise
+                )
+                / PRIORS.running_noise_sd
+                for j in inputs.running
+            ]
+        )
         # steps before the tally's first knot are masked to 0 in the graph: any z will do
         values["drift_z"] = np.array(
             [np.diff(sim.truth.drift[j]) / (PRIORS.bias_drift * step_sd) for j in inputs.running]
@@ -264,7 +274,9 @@ def _graph_at_truth(sim, inputs, names):
     model = build_model(inputs)
     values = _true_values(sim, inputs)
     replace = {model[name]: pt.constant(v.astype("float64")) for name, v in values.items()}
-    outputs = pytensor.graph.replace.graph_replace([model[n] for n in names], replace)
+    outputs = pytensor.graph.replace.graph_replace(
+        [model[n] for n in names], replace, strict=False
+    )
     return pytensor.function([], outputs)()
 
 
@@ -344,7 +356,9 @@ def test_simulated_running_tally_rises_have_the_model_errors():
                 for i, f, la in zip(inc.claim, inc.first_day, inc.last_day, strict=True)
             ]
         )
-        scale = rise_scale(mean, inc.level, inc.rate_sd, PRIORS.running_level_noise)
+        noise = np.array([sim.truth.rise_noise[design.claims[int(i)].speaker] for i in inc.claim])
+        days = inc.last_day - inc.first_day + 1
+        scale = rise_scale(mean, inc.level, noise / np.sqrt(days), PRIORS.running_level_noise)
         u = (inc.value - mean) / scale
         e = (u - inc.rho * u[np.maximum(inc.prev, 0)]) / np.sqrt(1 - inc.rho**2)
         innovations.extend(e)

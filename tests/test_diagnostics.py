@@ -113,6 +113,9 @@ def _estimate(claims, loc_shift=None, seed=0):
         "log_count": rng.normal(size=(*shape, n_claims)),
         "claim_loc": centre + 0.05 * rng.normal(size=(*shape, n_claims)),
     }
+    if inp.running:
+        posterior["bias_drift"] = np.zeros((*shape, len(inp.running), n_knots))
+        posterior["rise_noise"] = np.full((*shape, len(inp.running)), inp.priors.running_noise)
     coords = {"series": [f"{s}|{c}" for s, c in inp.series]}
     idata = az.from_dict(
         posterior=posterior,

@@ -126,14 +126,19 @@ def test_rises_log_likelihood_is_heavy_tailed_ar1_with_a_level_floor():
     point = {
         k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in model.initial_point().items()
     }
-    outs = model.replace_rvs_by_values([model["claim_loc"], model["log_count"], model["log_rate"]])
-    loc, log_count, knots = model.compile_fn(outs, inputs=model.value_vars)(point)
+    names = ["claim_loc", "log_count", "log_rate", "rise_noise"]
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    loc, log_count, knots, noise = model.compile_fn(outs, inputs=model.value_vars)(point)
+    # the tally's own one-day noise, log-normal about running_noise
+    z = point["rise_noise_z"]
+    assert noise == pytest.approx(pri.running_noise * np.exp(pri.running_noise_sd * z))
     cum = inp.grid.cumulative(knots)[0]
     rise = cum[inc.last_day] - cum[inc.first_day - 1]
     mean = rise * np.exp((loc - log_count)[inc.claim])  # killed: no category factor
     # the level error of both figures, at the earlier figure as published
     assert inc.level.tolist() == values[:29]
-    scale = np.sqrt((mean * inc.rate_sd) ** 2 + 2 * (pri.running_level_noise * inc.level) ** 2)
+    rate_sd = noise[0] / np.sqrt(inc.last_day - inc.first_day + 1)
+    scale = np.sqrt((mean * rate_sd) ** 2 + 2 * (pri.running_level_noise * inc.level) ** 2)
     u = (inc.value - mean) / scale
     root = np.sqrt(1 - inc.rho**2)
     e = (u - inc.rho * u[np.maximum(inc.prev, 0)]) / root
