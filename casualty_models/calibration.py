@@ -477,6 +477,8 @@ class FitConfig:
     sampler: str = "pymc"
     n_rank_draws: int = 100
     level_mu: float = SBC_LEVEL_MU
+    # one run per data set: fit()'s continuation would change the draws per fit by case
+    max_attempts: int = 1
     design: tuple[tuple[str, Any], ...] = ()  # keyword arguments of draw_design
 
     def priors(self) -> Priors:
@@ -573,7 +575,7 @@ def fit_and_evaluate(
     ``priors`` defaults to the config's (those the data were drawn from). Never raises: a
     failure is recorded as ``record["error"]``.
     """
-    from casualty_models.diagnostics import ConvergenceWarning
+    from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
     from casualty_models.estimate import fit
 
     t0 = time.perf_counter()
@@ -588,6 +590,7 @@ def fit_and_evaluate(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", ModelCheckWarning)
             est = fit(
                 sim.claims,
                 start=sim.design.start,
@@ -600,9 +603,11 @@ def fit_and_evaluate(
                 target_accept=config.target_accept,
                 random_seed=random_seed,
                 sampler=config.sampler,
+                max_attempts=config.max_attempts,
             )
         d = est.diagnostics
         record.update(
+            model_ok=d.model_ok,
             divergences=d.divergences,
             r_hat_max=d.r_hat_max,
             ess_bulk_min=d.ess_bulk_min,

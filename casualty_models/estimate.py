@@ -402,6 +402,12 @@ def _pct(level: float) -> str:
     return f"{100 * level:g}"
 
 
+def _tail(level: float) -> float:
+    """1 − level without its floating-point residue (1 − 0.9 is 0.09999999999999998),
+    so that a p-value of exactly 0.1 is judged the same way at every level."""
+    return round(1 - level, 12)
+
+
 def _interval_names(level: float) -> list[str]:
     """Interval bound columns in the order summaries give them: low_50, high_50, ..."""
     return [f"{end}_{_pct(lv)}" for lv in _levels(level) for end in ("low", "high")]
@@ -501,7 +507,7 @@ class Estimate:
         return replace(
             sampler,
             claims_checked=len(used),
-            claims_implausible=int((p < 1 - MODEL_CHECK_LEVEL).sum()),
+            claims_implausible=int((p < _tail(MODEL_CHECK_LEVEL)).sum()),
             worst_claims=tuple(
                 f"{self.claims[int(i)].source} {self.claims[int(i)].describe()} "
                 f"({self.claims[int(i)].side} {self.claims[int(i)].category}, "
@@ -780,7 +786,7 @@ class Estimate:
                         if k.startswith(("low_", "high_"))
                     },
                     "p_value": float(p[i]),
-                    "surprising": bool(p[i] < 1 - level),
+                    "surprising": bool(p[i] < _tail(level)),
                 }
             )
         return pd.DataFrame(rows)
