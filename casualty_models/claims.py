@@ -437,6 +437,11 @@ class ClaimSet(Sequence[Claim]):
         origin, row = self._places[i]
         return f"{origin}, row {row}"
 
+    @property
+    def places(self) -> tuple[tuple[str, int | str], ...]:
+        """(file, row) each claim was read from, in order."""
+        return self._places
+
     def __len__(self) -> int:
         return len(self._claims)
 

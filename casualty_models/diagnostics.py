@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -156,27 +157,41 @@ def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -
     import xarray as xr
 
     ds = xr.Dataset(posterior)
-    rhat = az.rhat(ds)
-    ess_bulk = az.ess(ds, method="bulk")
-    ess_tail = az.ess(ds, method="tail")
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        # fixed quantities divide by a zero variance; they are set aside just below
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        rhat = az.rhat(ds)
+        ess_bulk = az.ess(ds, method="bulk")
+        ess_tail = az.ess(ds, method="tail")
+    # a quantity the model fixes (a drift before its tally's first figure) never moves:
+    # it has no R-hat or ESS, and nothing to check
+    fixed = {
+        name: np.asarray(ds[name].max(("chain", "draw")) == ds[name].min(("chain", "draw")))
+        for name in ds.data_vars
+    }
+    for table in (rhat, ess_bulk, ess_tail):
+        for name in ds.data_vars:
+            table[name] = table[name].where(~fixed[name])
     worst_name, worst_val = "", -np.inf
     for name in ds.data_vars:
-        vals = np.asarray(rhat[name])
+        vals = np.asarray(rhat[name])[~fixed[name]]
         if vals.size == 0:
             continue
-        if np.isnan(vals).any():  # one chain, or a quantity that never moved
+        if np.isnan(vals).any():  # one chain
             worst_val, worst_name = np.nan, str(name)
             break
         if vals.max() > worst_val:
             worst_val = float(vals.max())
-            where = np.unravel_index(np.argmax(vals), vals.shape)
+            full = np.where(fixed[name], -np.inf, np.asarray(rhat[name]))
+            where = np.unravel_index(np.argmax(full), full.shape)
             labels = [
                 str(rhat[name][d].values[i]) for d, i in zip(rhat[name].dims, where, strict=True)
             ]
             worst_name = f"{name}[{', '.join(labels)}]" if labels else str(name)
 
     def _min(ds_: Any) -> float:
-        return float(min(np.nanmin(np.asarray(ds_[v])) for v in ds_.data_vars))
+        mins = [np.asarray(ds_[v])[~fixed[v]] for v in ds_.data_vars]
+        return float(min(np.nanmin(m) for m in mins if m.size))
 
     diverging = int(np.asarray(sample_stats["diverging"]).sum())
     depth = np.asarray(sample_stats["tree_depth"]) if "tree_depth" in sample_stats else np.zeros(1)

@@ -26,6 +26,7 @@ def save(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
             "claims_fingerprint": estimate.claims.fingerprint,
             "claims_origin": estimate.claims.origin,
             "claims": estimate.claims.to_records(),
+            "claims_places": [list(place) for place in estimate.claims.places],
             "settings": estimate.settings.to_dict(),
         }
     )
@@ -48,7 +49,8 @@ def load(path: str | os.PathLike[str]) -> Estimate:
         raise ValueError(f"{path} is a netCDF file but not a saved casualty_models estimate")
     meta = json.loads(meta_text)
     claims = records_to_claims(meta["claims"], f"{path} (saved claims)")
-    claims = type(claims)._trusted(tuple(claims), meta.get("claims_origin", str(path)))
+    places = [tuple(p) for p in meta["claims_places"]] if "claims_places" in meta else None
+    claims = type(claims)._trusted(tuple(claims), meta.get("claims_origin", str(path)), places)
     if claims.fingerprint != meta["claims_fingerprint"]:
         raise ValueError(
             f"{path}: the saved claims do not match their fingerprint; "

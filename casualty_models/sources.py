@@ -229,7 +229,9 @@ class Priors:
     ``running_memory`` days, plus ``running_level_noise``
     of the level for each of the two figures: its errors are persistent, so hundreds of
     its figures count as roughly one witness per stretch of time. A figure more than
-    ``spike_factor`` times above (or below) both its neighbours is a spike, left out.
+    ``spike_factor`` times above (or below) both its neighbours is a spike, left out; a
+    chain with more spikes and falls than ``coarse_share`` of its dates is read as
+    separate claims (``inf`` turns either rule off).
     """
 
     source_types: Mapping[str, SourcePrior] = field(default_factory=dict)
@@ -247,6 +249,7 @@ class Priors:
     running_memory: float = 7.0
     running_level_noise: float = 0.002
     spike_factor: float = 1.25
+    coarse_share: float = 0.1
 
     def __post_init__(self) -> None:
         bad = [t for t in self.source_types if t not in SOURCE_TYPES]
@@ -268,7 +271,9 @@ class Priors:
         if bad_values:
             raise ValueError(f"{', '.join(bad_values)} must be > 0")
         if not self.spike_factor > 1:
-            raise ValueError(f"spike_factor must be > 1, got {self.spike_factor}")
+            raise ValueError(f"spike_factor must be > 1 (inf: no spikes), got {self.spike_factor}")
+        if not self.coarse_share > 0:
+            raise ValueError(f"coarse_share must be > 0 (inf: never), got {self.coarse_share}")
         if not (isinstance(self.running_min_claims, int) and self.running_min_claims >= 2):
             raise ValueError(
                 f"running_min_claims must be an integer >= 2, got {self.running_min_claims!r}"
@@ -345,6 +350,7 @@ class Priors:
             "running_memory": self.running_memory,
             "running_level_noise": self.running_level_noise,
             "spike_factor": self.spike_factor,
+            "coarse_share": self.coarse_share,
         }
 
     @classmethod

@@ -15,8 +15,8 @@ A chain of at least ``Priors.running_min_claims`` dates is read in three steps:
    one cannot be judged until the next figure arrives. A spike is reported (file and
    row) and left out of the likelihood: it is never the reference of a rise.
 2. **Coarse sources.** If, besides its spikes, the chain still falls often, or has
-   many spikes — more than ``max(2, coarse_share x dates)`` spikes and falls together
-   — it is not one running count but a label mixing outlets. It is then read as
+   many spikes — more than ``max(2, Priors.coarse_share x dates)`` spikes and falls in
+   all — it is not one running count but a label mixing outlets. It is then read as
    ordinary claims (each figure its own observation with the speaker's constant bias
    and heavy-tailed noise), with a warning that names it.
 3. **Rises.** Otherwise it is a running tally: its first figure is an ordinary claim,
@@ -50,11 +50,6 @@ class SpikeWarning(UserWarning):
 
 class CoarseSourceWarning(UserWarning):
     """A speaker's many figures do not behave as one running count; read one by one."""
-
-
-COARSE_SHARE = 0.1
-"""A chain with more spikes and falls than this share of its dates (and more than 2)
-is read as separate claims, not as a running tally."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +172,7 @@ def read_tallies(
         falls = np.flatnonzero(np.diff(kept_values) < 0)
         first = claims[dated[0]]
         who = f"{first.source!r} about {first.side} {first.category}"
-        if len(wild) + len(falls) > max(2, COARSE_SHARE * len(dated)):
+        if len(wild) + len(falls) > max(2, priors.coarse_share * len(dated)):
             coarse.append((first.source, first.side, first.category))
             coarse_notes.append(
                 f"{who} ({len(dated)} dates, {claims.where(dated[0])}): "

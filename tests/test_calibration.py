@@ -41,7 +41,7 @@ from casualty_models.calibration import (
 from casualty_models.model import Grid
 from casualty_models.sources import Priors
 
-PRIORS = Priors(level_mu=SBC_LEVEL_MU)
+PRIORS = FitConfig().priors()
 
 
 Z = 4.0
@@ -274,9 +274,7 @@ def _graph_at_truth(sim, inputs, names):
     model = build_model(inputs)
     values = _true_values(sim, inputs)
     replace = {model[name]: pt.constant(v.astype("float64")) for name, v in values.items()}
-    outputs = pytensor.graph.replace.graph_replace(
-        [model[n] for n in names], replace, strict=False
-    )
+    outputs = pytensor.graph.replace.graph_replace([model[n] for n in names], replace, strict=False)
     return pytensor.function([], outputs)()
 
 
@@ -303,6 +301,7 @@ def test_simulated_truth_reproduces_the_model_graph():
     assert any(c.category == "casualties" for c in sim.claims)
 
 
+@pytest.mark.filterwarnings("ignore::casualty_models.DecreasingTallyWarning")
 def test_simulated_running_tally_reproduces_the_model_graph():
     """A simulated running tally is one in the model, with the drift the graph computes."""
     from casualty_models._backend import pymc
@@ -336,6 +335,7 @@ def _expected_figure(sim, i, first, last, knots):
     return count * math.exp(sim.truth.log_bias(spec.speaker, last, knots))
 
 
+@pytest.mark.filterwarnings("ignore::casualty_models.DecreasingTallyWarning")
 def test_simulated_running_tally_rises_have_the_model_errors():
     """Standardised by the model's own scale and AR(1) rho, the simulated rises' errors
     are independent unit-variance Student-t(4) draws (pooled over 60 data sets, ~2,900
