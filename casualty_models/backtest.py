@@ -43,13 +43,14 @@ def _one_vintage(
     """Fit the claims known on ``date``; runs in a worker process (must be top level)."""
     import warnings
 
-    from casualty_models.diagnostics import ConvergenceWarning
+    from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
     from casualty_models.estimate import fit
 
     claims = records_to_claims(records, origin)
     with warnings.catch_warnings():
         # a vintage that fails its checks is reported in the history, not raised
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ModelCheckWarning)
         est = fit(claims, as_reported_on=date, **fit_kwargs)
     head = est.headline()
     head.insert(0, "as_reported_on", pd.Timestamp(date))
@@ -57,7 +58,10 @@ def _one_vintage(
     d = est.diagnostics
     head["r_hat_max"] = d.r_hat_max
     head["ess_bulk_min"] = d.ess_bulk_min
+    head["ess_tail_min"] = d.ess_tail_min
     head["divergences"] = d.divergences
+    head["converged"] = d.converged
+    head["model_ok"] = d.model_ok
     return head
 
 

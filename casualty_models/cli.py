@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 bad or missing claims input (nothing written), or the outputs
 could not be written; 2 bad command-line arguments; 3 the fit ran and the outputs were
-written, but the convergence checks failed; 130 interrupted.
+written, but the sampler's convergence checks failed; 4 the fit converged and the
+outputs were written, but the model check failed (the estimate does not explain the
+claims); 130 interrupted.
 
 Importing this module is light: PyMC, ArviZ and matplotlib load only when ``estimate``
 runs.
@@ -36,6 +38,7 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_NOT_CONVERGED = 3
+EXIT_MODEL_CHECK = 4
 EXIT_INTERRUPTED = 130
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -91,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a claims file and report every problem")
     val.add_argument("claims", metavar="CLAIMS", nargs="+", help=CLAIMS_HELP)
+    _format(val)
 
     est = sub.add_parser(
         "estimate",
@@ -146,8 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
 CLAIMS_HELP = "claims files (.csv, .yaml or .yml); several files are fitted together"
 
 
+def _format(cmd: argparse.ArgumentParser) -> None:
+    from casualty_models.readers import FORMATS
+
+    cmd.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        help="read the files in another published layout, e.g. radford2023 (the PNAS "
+        "replication data; see docs/peers.md); default: the claims layout, by suffix",
+    )
+
+
 def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
     """Options shared by the commands that fit."""
+    _format(cmd)
     cmd.add_argument(
         "--start",
         type=_date,
@@ -191,7 +207,7 @@ class _Progress:
             print(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _read(paths: list[str]) -> ClaimSet | int:
+def _read(paths: list[str], fmt: str | None = None) -> ClaimSet | int:
     """Read and validate claim files; on failure print every problem and return 1.
 
     Every file is checked before giving up, so one run lists the problems of all of
@@ -208,7 +224,8 @@ def _read(paths: list[str]) -> ClaimSet | int:
     sets, failed = [], False
     for path in paths:
         try:
-            sets.append(read_claims(path))
+            with _package_warnings():  # what a reader set aside, as warning lines
+                sets.append(read_claims(path, format=fmt))
         except ClaimsError as err:
             report(err, path)
             failed = True
@@ -241,17 +258,19 @@ def _pymc_logging(*, quiet: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _package_warnings(ignore: type[Warning]) -> Iterator[None]:
+def _package_warnings(*ignore: type[Warning]) -> Iterator[None]:
     """Print this package's warnings as plain ``warning: …`` lines (each once).
 
-    ``ignore`` (the ConvergenceWarning, reported with remedies by the caller) is dropped;
-    warnings from other libraries are passed on to the normal warning filters.
+    ``ignore`` (the ConvergenceWarning and ModelCheckWarning, reported with remedies by
+    the caller) is dropped; warnings from other libraries are passed on to the normal
+    warning filters.
     """
     recorded: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            warnings.simplefilter("ignore", ignore)
+            for category in ignore:
+                warnings.simplefilter("ignore", category)
             try:
                 yield
             finally:
@@ -283,7 +302,7 @@ def _fmt_count(x: Any) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    claims = _read(args.claims)
+    claims = _read(args.claims, args.format)
     if isinstance(claims, int):
         return claims
     print(
@@ -300,7 +319,7 @@ def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet] | int:
         return EXIT_USAGE
     progress = _Progress(args.quiet)
     progress("reading claims…")
-    claims = _read(args.claims)
+    claims = _read(args.claims, args.format)
     if isinstance(claims, int):
         _err("nothing was written")
         return claims
@@ -317,7 +336,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     progress, claims = begun
 
     from casualty_models._backend import pymc
-    from casualty_models.diagnostics import ConvergenceWarning
+    from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
     from casualty_models.estimate import fit
 
     progress("loading PyMC…")
@@ -330,7 +349,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         f"sampling {chains} chain{'s' if chains != 1 else ''} × {draws} draws "
         f"(after {tune} tuning steps)…"
     )
-    with _package_warnings(ConvergenceWarning), _pymc_logging(quiet=args.quiet):
+    with _package_warnings(ConvergenceWarning, ModelCheckWarning), _pymc_logging(quiet=args.quiet):
         try:
             est = fit(
                 claims,
@@ -350,16 +369,19 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     loso: pd.DataFrame | None = None
     if args.trust and not est.diagnostics.ok:
         _err(
-            "warning: --trust skipped: the fit failed its convergence checks, so how far "
-            "its answer moves would be measured against noise (see the remedies below)"
+            "warning: --trust skipped: the fit failed its checks, so how far its answer "
+            "moves would be measured against noise (see the remedies below)"
         )
     elif args.trust:
-        with _package_warnings(ConvergenceWarning), _pymc_logging(quiet=args.quiet):
+        with (
+            _package_warnings(ConvergenceWarning, ModelCheckWarning),
+            _pymc_logging(quiet=args.quiet),
+        ):
             sensitivity, loso = _trust(est, progress)
 
     progress("writing outputs…")
     try:
-        with _package_warnings(ConvergenceWarning):
+        with _package_warnings(ConvergenceWarning, ModelCheckWarning):
             written = _write_outputs(est, args.out, sensitivity=sensitivity, loso=loso)
     except OSError as err:
         _err(f"error: cannot write the outputs into {args.out}: {err}")
@@ -368,14 +390,19 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     _print_summary(est, args.out)
     diag = est.diagnostics
-    if not diag.ok:
+    if diag.ok:
+        return EXIT_OK
+    if not diag.converged:
         _err("warning: the sampler did not converge well enough to trust these intervals:")
-        _err(*(f"  - {p}" for p in diag.problems()))
-        _err("remedies:")
-        _err(*(f"  - {r}" for r in diag.remedies()))
-        _err("(the outputs were written, and say so in their diagnostics)")
-        return EXIT_NOT_CONVERGED
-    return EXIT_OK
+    else:
+        _err("warning: the model cannot explain the claims as given (model check):")
+    _err(*(f"  - {p}" for p in diag.problems()))
+    if len(est.attempts) > 1:
+        _err("fit() tried: " + "; ".join(f"{a['reason']} ({a['sampler']})" for a in est.attempts))
+    _err("remedies:")
+    _err(*(f"  - {r}" for r in diag.remedies()))
+    _err("(the outputs were written, and say so in their diagnostics)")
+    return EXIT_NOT_CONVERGED if not diag.converged else EXIT_MODEL_CHECK
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -425,22 +452,24 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         _err(f"error: cannot write the outputs into {args.out}: {err}")
         return EXIT_BAD_INPUT
     print(result.history.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
-    from casualty_models.diagnostics import ESS_MIN, R_HAT_MAX
-
     hist = result.history
-    bad = hist[
-        hist.r_hat_max.isna()
-        | (hist.r_hat_max > R_HAT_MAX)
-        | (hist.ess_bulk_min < ESS_MIN)
-        | (hist.divergences > 0)
-    ]
-    if len(bad):
+    stuck = hist[~hist.converged.astype(bool)]
+    implausible = hist[~hist.model_ok.astype(bool)]
+    if len(stuck):
         _err(
-            f"warning: {bad.as_reported_on.nunique()} vintage(s) failed the convergence "
-            "checks (see r_hat_max and divergences in backtest.csv)"
+            f"warning: {stuck.as_reported_on.nunique()} vintage(s) failed the convergence "
+            "checks (see r_hat_max, ess_bulk_min, ess_tail_min and divergences in "
+            "backtest.csv)"
         )
+    if len(implausible):
+        _err(
+            f"warning: {implausible.as_reported_on.nunique()} vintage(s) failed the model "
+            "check (model_ok in backtest.csv): refit one with `estimate --as-reported-on` "
+            "and read its claims check"
+        )
+    if len(stuck):
         return EXIT_NOT_CONVERGED
-    return EXIT_OK
+    return EXIT_MODEL_CHECK if len(implausible) else EXIT_OK
 
 
 def _trust(est: Estimate, progress: _Progress) -> tuple[pd.DataFrame | None, pd.DataFrame]:
@@ -530,6 +559,7 @@ def _write_outputs(
 
 
 def _print_summary(est: Estimate, out: Path) -> None:
+    from casualty_models.diagnostics import MODEL_CHECK_LEVEL
     from casualty_models.sources import DEFAULT_LEVEL
 
     pct = f"{100 * DEFAULT_LEVEL:g}"
@@ -544,11 +574,14 @@ def _print_summary(est: Estimate, out: Path) -> None:
             f"({pct}% interval {_fmt_count(low)}–{_fmt_count(high)})"
         )
     d = est.diagnostics
-    verdict = "ok" if d.ok else "FAILED"
     print(
-        f"Diagnostics {verdict}: R-hat max {d.r_hat_max:.3f}, bulk ESS min "
-        f"{d.ess_bulk_min:.0f}, tail ESS min {d.ess_tail_min:.0f}, "
+        f"Sampler {'ok' if d.converged else 'FAILED'}: R-hat max {d.r_hat_max:.3f}, bulk ESS "
+        f"min {d.ess_bulk_min:.0f}, tail ESS min {d.ess_tail_min:.0f}, "
         f"{d.divergences} divergences"
+    )
+    print(
+        f"Model check {'ok' if d.model_ok else 'FAILED'}: {d.claims_implausible} of "
+        f"{d.claims_checked} claims outside their {MODEL_CHECK_LEVEL:.0%} predictive interval"
     )
     print(f"Outputs in {out}/")
 

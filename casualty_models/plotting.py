@@ -1345,8 +1345,52 @@ def plot_backtest(
     return ax
 
 
+def plot_drift(
+    estimate: Estimate,
+    *,
+    ax: Axes | None = None,
+    level: float = DEFAULT_LEVEL,
+    title: str | None = None,
+) -> Axes:
+    """Each running tally's drift factor over time (:meth:`Estimate.drift`): median and
+    ``level`` band, on a log axis where 1 means the bias at the tally's first figure.
+
+    A tally whose factor falls has come to report a smaller share of the truth than it
+    did at first. With no running tally the axes say so and show nothing else.
+    """
+    _check_level(level)
+    table = estimate.drift(level=level)
+    ax = _new_axes(ax, (7.0, 3.2))
+    lo, hi = f"low_{_pct(level)}", f"high_{_pct(level)}"
+    if table.empty:
+        ax.text(
+            0.5, 0.5, "no running tally: no drift", ha="center", va="center", transform=ax.transAxes
+        )
+        ax.set_axis_off()
+        return ax
+    types = dict(zip(estimate.inputs.speakers, estimate.inputs.speaker_types, strict=True))
+    for (source, side), frame in table.groupby(["source", "side"], sort=False):
+        color = _color(types[(str(source), str(side))])
+        ax.fill_between(frame["date"], frame[lo], frame[hi], color=color, alpha=0.2, lw=0)
+        ax.plot(
+            frame["date"],
+            frame["median"],
+            color=color,
+            lw=1.8,
+            label=_text(f"{source} about {side}"),
+        )
+    ax.axhline(1.0, color=MODEL_COLOR, lw=0.8, ls=":")
+    ax.set_yscale("log")
+    ax.set_ylabel("drift factor (×, 1 = first figure)")
+    ax.set_title(title or f"How running tallies' biases drift (median and {_pct(level)}% interval)")
+    ax.legend(frameon=False, fontsize="small")
+    _tidy(ax)
+    return ax
+
+
 class PlotAccessor:
-    """``estimate.plot``: ``.claims()``, ``.timeline()``, ``.sources()`` and ``.ppc()``.
+    """``estimate.plot``: ``.claims()``, ``.timeline()``, ``.sources()``, ``.ppc()`` and
+    ``.drift()``.
 
     Each method takes the same keyword arguments as the matching ``plot_*`` function
     and returns the Axes drawn on.
@@ -1373,8 +1417,12 @@ class PlotAccessor:
         """:func:`plot_ppc` for this estimate."""
         return plot_ppc(self._estimate, **kwargs)
 
+    def drift(self, **kwargs: Any) -> Axes:
+        """:func:`plot_drift` for this estimate."""
+        return plot_drift(self._estimate, **kwargs)
+
     def __repr__(self) -> str:
-        return "<PlotAccessor: .claims(), .timeline(), .sources(), .ppc()>"
+        return "<PlotAccessor: .claims(), .timeline(), .sources(), .ppc(), .drift()>"
 
 
 __all__ = [
@@ -1386,6 +1434,7 @@ __all__ = [
     "loso_figsize",
     "plot_backtest",
     "plot_claims",
+    "plot_drift",
     "plot_loso",
     "plot_ppc",
     "plot_sensitivity",

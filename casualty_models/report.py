@@ -623,8 +623,7 @@ def report_html(
     ]
     if not diag.ok:
         out.append(
-            f"<div class=bad><strong>The sampler did not converge well enough to trust "
-            f"these intervals:</strong> {_e(diag.message())}</div>"
+            f"<div class=bad><strong>{_e(_failure_title(diag))}</strong> {_e(diag.message())}</div>"
         )
 
     out.append("<h2>Headline</h2>")
@@ -810,6 +809,12 @@ def _claims_table_html(estimate: Estimate) -> str:
     )
 
 
+def _failure_title(diag: Any) -> str:
+    if not diag.converged:
+        return "The sampler did not converge well enough to trust these intervals:"
+    return "The model cannot explain the claims as given (model check failed):"
+
+
 def _diagnostic_rows(estimate: Estimate) -> list[list[Any]]:
     d = estimate.diagnostics.to_dict()
     first = ["r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences"]
@@ -818,7 +823,12 @@ def _diagnostic_rows(estimate: Estimate) -> list[list[Any]]:
         v = d.get(key)
         if isinstance(v, float):
             v = f"{v:.3f}" if key.startswith("r_hat") else f"{v:,.0f}"
+        elif isinstance(v, tuple):
+            v = "; ".join(v)
         rows.append([key, v])
+    runs = estimate.attempts
+    if len(runs) > 1:
+        rows.append(["runs by fit()", "; ".join(f"{a['reason']} ({a['sampler']})" for a in runs)])
     return rows
 
 
@@ -960,7 +970,7 @@ def report_markdown(
         "",
     ]
     if not diag.ok:
-        out += [f"> **Warning:** {_md(diag.message())}", ""]
+        out += [f"> **Warning: {_md(_failure_title(diag))}** {_md(diag.message())}", ""]
     out += [
         "## Headline",
         "",

@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import offline_estimate
 
 import casualty_models as cm
 from casualty_models.diagnostics import MODEL_CHECK_MAX_SHARE, Diagnostics, ModelCheckWarning
@@ -87,45 +88,6 @@ def test_best_run_is_converged_then_fewest_problems():
 
 
 # ------------------------------------------------------- the model check on an estimate
-def _estimate(claims, loc_shift=None, seed=0):
-    """An Estimate whose 'posterior' puts each claim's expected figure at its own value
-    (times ``loc_shift``), with sd 0.05: the model check reads only these draws."""
-    import arviz as az
-
-    from casualty_models.model import prepare
-
-    settings = FitSettings(
-        start=START, end=max(c.as_of for c in claims), as_of=max(c.as_of for c in claims)
-    )
-    inp = prepare(claims, start=settings.start, end=settings.end, priors=settings.priors)
-    rng = np.random.default_rng(seed)
-    shape = (2, 500)
-    centre = np.where(
-        inp.claim_kind == 0, inp.claim_log_value, np.nan_to_num(inp.claim_log_low, neginf=0)
-    )
-    if loc_shift is not None:
-        centre = centre + np.log(loc_shift)
-    n_claims, n_knots = len(claims), len(inp.grid.knots)
-    posterior = {
-        "log_rate": rng.normal(size=(*shape, len(inp.plan.bases), n_knots)),
-        "log_factor": np.zeros((*shape, len(inp.series))),
-        "bias": rng.normal(size=(*shape, len(inp.speakers))),
-        "log_count": rng.normal(size=(*shape, n_claims)),
-        "claim_loc": centre + 0.05 * rng.normal(size=(*shape, n_claims)),
-    }
-    if inp.running:
-        posterior["bias_drift"] = np.zeros((*shape, len(inp.running), n_knots))
-        posterior["rise_noise"] = np.full((*shape, len(inp.running)), inp.priors.running_noise)
-    coords = {"series": [f"{s}|{c}" for s, c in inp.series]}
-    idata = az.from_dict(
-        posterior=posterior,
-        sample_stats={"diverging": np.zeros(shape, bool), "tree_depth": np.ones(shape)},
-        coords=coords,
-        dims={"log_factor": ["series"]},
-    )
-    return cm.Estimate(claims=claims, settings=settings, idata=idata)
-
-
 def _point(source, value, day, **kw):
     return cm.Claim(
         source=source,
@@ -142,20 +104,20 @@ def _point(source, value, day, **kw):
 
 def test_model_check_counts_claims_outside_their_predictive_interval():
     claims = cm.ClaimSet([_point(f"S{k}", 100.0 * (k + 1), 10 + k) for k in range(10)])
-    d = _estimate(claims).diagnostics
+    d = offline_estimate(claims).diagnostics
     assert d.claims_checked == 10 and d.claims_implausible == 0 and d.model_ok
     # one claim the model expects at 10x what it says: 1 of 10 is allowed, 2 are not
     shift = np.ones(10)
     shift[3] = 10.0
-    one = _estimate(claims, loc_shift=shift).diagnostics
+    one = offline_estimate(claims, loc_shift=shift).diagnostics
     assert one.claims_implausible == 1 and one.model_ok
     shift[7] = 0.1
-    two = _estimate(claims, loc_shift=shift).diagnostics
+    two = offline_estimate(claims, loc_shift=shift).diagnostics
     assert two.claims_implausible == 2 and not two.model_ok
     assert two.worst_claims[0].startswith(("S3 400", "S7 800"))
     assert "<claims>, row 4" in " ".join(two.worst_claims)
     # the verdict is part of the JSON the CLI writes
-    out = json.loads(_estimate(claims, loc_shift=shift).to_json())["diagnostics"]
+    out = json.loads(offline_estimate(claims, loc_shift=shift).to_json())["diagnostics"]
     assert out["ok"] is False and out["model_ok"] is False and out["converged"] is True
     assert out["claims_implausible"] == 2
 
@@ -165,7 +127,7 @@ def test_model_check_leaves_out_spikes():
     values[10] = 11_000.0
     with pytest.warns(cm.SpikeWarning):
         claims = cm.ClaimSet([_point("T", v, d, source_type="enemy") for d, v in enumerate(values)])
-        est = _estimate(claims)
+        est = offline_estimate(claims)
         d = est.diagnostics
     assert d.claims_checked == 24
     check = est.claims_check()

@@ -117,7 +117,7 @@ def test_curve_labels_are_spread_apart_in_order():
 
 def test_accessor_delegates_to_the_functions(monkeypatch):
     calls = []
-    for name in ("plot_claims", "plot_timeline", "plot_sources"):
+    for name in ("plot_claims", "plot_timeline", "plot_sources", "plot_drift"):
         monkeypatch.setattr(
             plotting, name, lambda est, _n=name, **kw: calls.append((_n, est, kw)) or _n
         )
@@ -125,10 +125,12 @@ def test_accessor_delegates_to_the_functions(monkeypatch):
     assert acc.claims(level=0.5) == "plot_claims"
     assert acc.timeline(series="a|b") == "plot_timeline"
     assert acc.sources() == "plot_sources"
+    assert acc.drift(level=0.8) == "plot_drift"
     assert calls == [
         ("plot_claims", "EST", {"level": 0.5}),
         ("plot_timeline", "EST", {"series": "a|b"}),
         ("plot_sources", "EST", {}),
+        ("plot_drift", "EST", {"level": 0.8}),
     ]
 
 

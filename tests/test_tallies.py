@@ -214,3 +214,44 @@ def test_spike_factor_is_a_validated_setting():
         inp = _prepare(_tally(values), spike_factor=1.5)
     assert not inp.claim_spike.any()
     assert cm.Priors.from_dict(cm.Priors(spike_factor=1.5).to_dict()).spike_factor == 1.5
+
+
+# ------------------------------------------------------------- drift in the results
+def test_sources_report_a_tallys_bias_on_as_of_with_its_drift():
+    from conftest import offline_estimate
+    from matplotlib.axes import Axes
+
+    claims = cm.ClaimSet(
+        [*_tally([100.0 * (d + 1) for d in range(40)], first_day=20), _claim(value=900)]
+    )
+    est = offline_estimate(claims, drift=math.log(0.5), start=START)
+    src = est.sources().set_index("source")
+    # the tally's factor on as_of is its bias (about x1 here) times its drift (x0.5)
+    assert src.loc["D", "drift_factor"] == pytest.approx(0.5, rel=0.02)
+    assert src.loc["D", "bias_factor"] == pytest.approx(0.5, rel=0.05)
+    assert src.loc["S", "drift_factor"] == 1.0
+    # its prior on as_of adds the drift's prior: wider than the type's alone
+    lo, _, hi = cm.DEFAULT_SOURCE_PRIORS["enemy"].factor_interval()
+    assert src.loc["D", "prior_low_90"] < lo and src.loc["D", "prior_high_90"] > hi
+    path = est.drift()
+    assert list(path.columns) == [
+        "source",
+        "side",
+        "date",
+        "median",
+        "low_50",
+        "high_50",
+        "low_90",
+        "high_90",
+    ]
+    knots = est.inputs.grid.knots
+    assert len(path) == len(knots) and (path.source == "D").all()
+    first = est.inputs.running_first_knot[0]
+    assert (path["median"].iloc[: first + 1] == 1.0).all()
+    assert path["median"].iloc[-1] == pytest.approx(0.5, rel=0.02)
+    ax = est.plot.drift()
+    assert isinstance(ax, Axes) and len(ax.get_lines()) == 2  # the drift and the line at 1
+    # no running tally: an empty table and axes that say so
+    plain = offline_estimate(cm.ClaimSet([_claim(value=900)]), start=START)
+    assert plain.drift().empty
+    assert "no running tally" in plain.plot.drift().texts[0].get_text()
