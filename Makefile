@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-from-pyproject
 NOTEBOOKS := notebooks
 NB_OUT := build/notebooks
 
-.PHONY: help venv demo test lint bench bench-scale bench-war validation notebook clean distclean
+.PHONY: help venv demo test lint bench bench-scale bench-war stress validation notebook clean distclean
 
 help:
 	@echo "make venv      create $(VENV) (python3.11, else python3) and install -e '.[dev]'"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks.md"
 	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
+	@echo "make stress    real-shaped cases at defaults and bad-claim scenarios (docs/robustness.md)"
 	@echo "make validation  SBC and misspecification studies (hours); writes docs/validation/, docs/trust.md"
 	@echo "make notebook  execute notebooks/ with CASUALTY_MODELS_FAST=1 into $(NB_OUT)/"
 	@echo "make clean     remove outputs and caches (distclean also removes $(VENV))"
@@ -50,6 +51,10 @@ bench: venv
 	$(BIN)/python benchmarks/bench_seed.py
 bench-scale: venv ; $(BIN)/python benchmarks/bench_scale.py $(ARGS)
 bench-war: venv ; $(BIN)/python benchmarks/bench_full_war.py $(ARGS)
+# real-shaped cases at default settings, and the one-bad-claim scenarios (docs/robustness.md)
+stress: venv
+	$(BIN)/python benchmarks/stress.py $(ARGS)
+	$(BIN)/python -m validation.robustness
 
 # the calibration studies of docs/trust.md (hours on 2 cores; each resumes where it stopped)
 validation: venv

@@ -6,13 +6,14 @@ posterior is right, that rank is uniform and every equal-tailed interval covers 
 truth at its nominal rate. Any departure is a bug in the model, the sampler or the
 simulator; so the simulator here copies the model exactly (see docs/model.md):
 
-* the log daily rate is ``level ~ Normal(level_mu, level_sigma)`` at the first knot of
-  :class:`casualty_models.model.Grid` plus a random walk with step sd
+* the log daily rate is ``level ~ Normal(level_mu, level_sigma)`` at the anchor knot of
+  :class:`casualty_models.model.Grid` (nearest the side's last claim, as
+  :func:`casualty_models.model.anchor_knots`) plus a random walk both ways with step sd
   ``rate_volatility * sqrt(knot gap)``, interpolated linearly to days and summed
   (:meth:`Grid.cumulative`); ``level_mu`` is fixed, so the prior does not look at data;
 * each speaker's log bias is ``bias_mu + group_sigma * g[type, side] + bias_sigma * u``,
-  ``u`` standard normal, truncated above at ``(bias_upper - bias_mu) / bias_sigma`` for
-  capped types (tallies, which have no group offset);
+  ``u`` standard normal, bent softly under the cap for capped types (tallies, which have
+  no group offset; :class:`casualty_models.sources.SoftCappedNormal`);
 * each claim's figure is ``y* = window count x category factor x exp(bias) x
   exp(noise_sigma * t4)``, never rounded (rounding would change the likelihood);
 * censoring is *coarsening at random*, so the censored likelihood the model uses is the
@@ -26,11 +27,15 @@ simulator; so the simulator here copies the model exactly (see docs/model.md):
 Optionally (``draw_design(running_figures=...)``) each side also has one running tally:
 a speaker whose 20+ point figures of the cumulative count are simulated as the model reads
 them. Its bias drifts as a random walk from the knot before its first figure (step sd
-``bias_drift * sqrt(knot gap)``); its first figure is an ordinary claim; each later
-figure is the previous one plus a rise ``true rise x exp(bias + drift) x exp(e)``, where
-``e = running_noise / sqrt(days) x u`` and ``u`` is a stationary Gaussian AR(1) with
-correlation ``exp(-gap / running_memory)`` to the previous rise. Otherwise speakers have
-fewer than ``running_min_claims`` claims, so none is a running tally.
+``bias_drift * sqrt(knot gap)``) and its one-day rise noise ``sigma`` is drawn from its
+log-normal prior; its first figure is an ordinary claim; each later figure is the
+previous one ``y`` plus a rise ``mean + scale x u``, where ``mean`` is the true rise x
+exp(bias + drift), ``scale = sqrt((mean sigma / sqrt(days))^2 + 2 (running_level_noise
+y)^2)`` and ``u`` is AR(1) with correlation ``exp(-gap / running_memory)`` to the previous
+rise and unit-variance Student-t(4) innovations (a figure that would fall below zero is
+redrawn). Otherwise speakers have fewer than ``running_min_claims`` claims, so none is a
+running tally. The rules that read real data (spikes, mixed labels) are off in the
+studies' priors (:meth:`FitConfig.priors`): they are tested by the robustness tests.
 """
 
 from __future__ import annotations
