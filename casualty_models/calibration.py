@@ -534,8 +534,8 @@ def _unit(
 
 
 def evaluate(est: Any, sim: Simulation, n_rank_draws: int) -> list[dict[str, Any]]:
-    """Ranks and coverage of the counts at the last day, every bias (and running tally's
-    final drift) and every ratio."""
+    """Ranks and coverage of the counts at the last day, every bias (and a running
+    tally's final drift and its rise noise) and every ratio."""
     units = []
     inputs = est.inputs
     cum = np.log(est.cumulative_draws)  # (chain, draw, series, day), log scale
@@ -560,6 +560,10 @@ def evaluate(est: Any, sim: Simulation, n_rank_draws: int) -> list[dict[str, Any
             key = sim.design.speakers[j].key
             d = np.asarray(drift)[:, :, names.index(key), -1]
             units.append(_unit("drift[running]", key, values[-1], d, n_rank_draws))
+            # its one-day rise noise, learned from its rises (log scale)
+            noise = np.log(np.asarray(post["rise_noise"])[:, :, names.index(key)])
+            truth = math.log(sim.truth.rise_noise[j])
+            units.append(_unit("noise[running]", key, truth, noise, n_rank_draws))
     if "ratio" in post:
         ratio = np.log(np.asarray(post["ratio"]))
         names = [str(k) for k in post["ratio"].coords["ratio_name"].values]
@@ -783,6 +787,7 @@ QUANTITY_ORDER = (
     *(f"bias[{t}]" for t in SBC_TYPES),
     "bias[running]",
     "drift[running]",
+    "noise[running]",
 )
 
 

@@ -68,9 +68,11 @@ frame.pivot_table(
 #
 # The General Staff's daily figures form a *running tally*: its first figure is a
 # claim like any other, and each later figure enters only through its rise since the
-# day before, with errors that are correlated from day to day and a bias that may
-# drift. Its 1,598 figures therefore shape the curve's ups and downs without letting
-# one source's repetition set the level.
+# figure before, with heavy-tailed errors that are correlated from day to day, a noise
+# level the tally learns for itself, and a bias that may drift. Its 1,598 figures
+# therefore shape the curve's ups and downs without letting one source's repetition set
+# the level. After sampling, two checks: the sampler's (R-hat, ESS, divergences) and the
+# model check (how many claims lie outside their 99% predictive interval).
 
 # %%
 with warnings.catch_warnings():
@@ -116,6 +118,16 @@ sources[columns].round(2)
 
 # %%
 est.plot.sources()
+plt.show()
+
+# %% [markdown]
+# The General Staff's factor above is the one on the last day. Its bias drifts: the
+# plot shows the factor by which it differs from the bias at its first figure. A value
+# below 1 means its "personnel losses" came to be a smaller share of the model's
+# casualties than at first.
+
+# %%
+est.plot.drift()
 plt.show()
 
 # %% [markdown]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,3 +256,19 @@ def test_sources_report_a_tallys_bias_on_as_of_with_its_drift():
     plain = offline_estimate(cm.ClaimSet([_claim(value=900)]), start=START)
     assert plain.drift().empty
     assert "no running tally" in plain.plot.drift().texts[0].get_text()
+
+
+def test_the_reproductions_spike_is_found_and_never_a_reference():
+    """benchmarks/data/running_tally_spike.csv: 183,700 on 2022-05-08, a figure that
+    belongs months later, then nothing until 182,400 on 2022-12-24."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "running_tally_spike.csv"
+    claims = cm.read_claims(path)
+    with pytest.warns(SpikeWarning, match=r"running_tally_spike.csv, row 34: 'Ministry'") as caught:
+        inp = prepare(claims, start=START, end=dt.date(2023, 2, 23), priors=cm.Priors())
+    assert len(caught) == 1
+    (spike,) = np.flatnonzero(inp.claim_spike)
+    assert claims[int(spike)].value == 183_700
+    inc = inp.increments
+    # the next figure's rise starts from 39,600 on 2022-04-30, the figure before the spike
+    k = list(inc.claim).index(int(spike) + 1)
+    assert inc.level[k] == 39_600 and inc.value[k] == pytest.approx(182_400 - 39_600)
