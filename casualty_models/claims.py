@@ -644,50 +644,49 @@ def _header_problems(columns: Sequence[Any], origin: str) -> list[Problem]:
     return out
 
 
-def _read_csv(path: Path) -> ClaimSet:
-    origin = str(path)
+def csv_rows(
+    path: Path, origin: str
+) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
+    """The header and the (line, cells) of every non-blank row of a UTF-8 CSV file, with
+    the rows of the wrong width as problems. Raises :class:`ClaimsError` for a file
+    that cannot be read at all (not UTF-8, or empty)."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise ClaimsError(
-            [
-                Problem(
-                    origin,
-                    f"{line} (line)",
-                    None,
-                    f"not valid UTF-8 at byte {err.start}; save the file as UTF-8",
-                )
-            ]
-        ) from None
+        msg = f"not valid UTF-8 at byte {err.start}; save the file as UTF-8"
+        raise ClaimsError([Problem(origin, f"{line} (line)", None, msg)]) from None
     if not text.strip():
         raise ClaimsError([Problem(origin, None, None, "the file is empty")])
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader)]
-    problems = _header_problems(header, origin)
-    if problems:
-        raise ClaimsError(problems)
-    records: list[dict[str, Any]] = []
-    rows: list[int | str] = []
+    rows: list[tuple[int, list[str]]] = []
+    problems: list[Problem] = []
     end = reader.line_num
     for cells in reader:
         line, end = end + 1, reader.line_num  # a quoted cell may span lines: report the first
         if not any(c.strip() for c in cells):
-            continue  # a blank line is layout, not a claim
+            continue  # a blank line is layout, not a row
         if len(cells) != len(header):
-            problems.append(
-                Problem(
-                    origin, line, None, f"has {len(cells)} fields but the header has {len(header)}"
-                )
-            )
+            msg = f"has {len(cells)} fields but the header has {len(header)}"
+            problems.append(Problem(origin, line, None, msg))
             continue
-        records.append(dict(zip(header, cells, strict=True)))
-        rows.append(line)
+        rows.append((line, cells))
+    return header, rows, problems
+
+
+def _read_csv(path: Path) -> ClaimSet:
+    origin = str(path)
+    header, rows, problems = csv_rows(path, origin)
+    header_problems = _header_problems(header, origin)
+    if header_problems:
+        raise ClaimsError(header_problems)
+    records = [dict(zip(header, cells, strict=True)) for _, cells in rows]
     if not records and not problems:
         problems.append(Problem(origin, None, None, "no claims: the file has only a header"))
     try:
-        claims = records_to_claims(records, origin, rows) if records else None
+        claims = records_to_claims(records, origin, [line for line, _ in rows]) if records else None
     except ClaimsError as err:
         problems.extend(err.problems)
         claims = None

@@ -47,9 +47,7 @@ use needs are checked: a row that is not about personnel needs only a ``category
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import os
 import statistics
@@ -62,7 +60,7 @@ from typing import Any
 
 import pandas as pd
 
-from casualty_models.claims import ClaimsError, ClaimSet, Problem, records_to_claims
+from casualty_models.claims import ClaimsError, ClaimSet, Problem, csv_rows, records_to_claims
 
 
 class ReaderNote(UserWarning):
@@ -292,23 +290,16 @@ def _raw_rows(
     path: Path, origin: str
 ) -> tuple[list[int], list[str], list[list[str]], list[Problem]]:
     """CSV lines, header and cells of every non-blank data row; file-level problems."""
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        msg = f"not valid UTF-8 at byte {err.start}"
-        return [], [], [], [Problem(origin, f"{line} (line)", None, msg)]
-    if not text.strip():
-        return [], [], [], [Problem(origin, None, None, "the file is empty")]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader)]
-    problems = [
+        header, rows, problems = csv_rows(path, origin)
+    except ClaimsError as err:  # not UTF-8, or empty: nothing more to read
+        return [], [], [], list(err.problems)
+    header_problems = [
         Problem(origin, "header", col, "required column is missing")
         for col in _REQUIRED
         if col not in header
     ]
-    problems += [
+    header_problems += [
         Problem(
             origin,
             "header",
@@ -319,26 +310,14 @@ def _raw_rows(
         for col in header
         if col not in _REQUIRED and col not in _OPTIONAL
     ]
-    problems += [
+    header_problems += [
         Problem(origin, "header", col, "column appears more than once")
         for col in sorted({c for c in header if header.count(c) > 1})
     ]
-    lines: list[int] = []
-    cells_by_line: list[list[str]] = []
-    end = reader.line_num
-    for cells in reader:
-        line, end = end + 1, reader.line_num  # a quoted cell may span lines: report the first
-        if not any(c.strip() for c in cells):
-            continue  # a blank line is layout, not a row
-        if len(cells) != len(header):
-            msg = f"has {len(cells)} fields but the header has {len(header)}"
-            problems.append(Problem(origin, line, None, msg))
-            continue
-        lines.append(line)
-        cells_by_line.append(cells)
-    if not lines and not problems:
+    problems = header_problems + problems
+    if not rows and not problems:
         problems.append(Problem(origin, None, None, "no rows: the file has only a header"))
-    return lines, header, cells_by_line, problems
+    return [line for line, _ in rows], header, [cells for _, cells in rows], problems
 
 
 def _parse_row(raw: dict[str, str], line: int, origin: str) -> tuple[_Row | None, list[Problem]]:

@@ -12,6 +12,23 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def claim(**kw):
+    """A claim about side "a", killed, on 2022-03-10, by a neutral "S"; ``kw`` overrides."""
+    import casualty_models as cm
+
+    base = dict(
+        source="S",
+        source_type="neutral",
+        side="a",
+        category="killed",
+        as_of=dt.date(2022, 3, 10),
+        citation="test",
+    )
+    return cm.Claim(**{**base, **kw})
+
+
 SEED_CSV = ROOT / "seeds" / "ukraine_2022-03.csv"
 
 

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import claim as _claim
 
 import casualty_models as cm
 from casualty_models.categories import UnlinkedCategoryWarning, plan
@@ -15,18 +16,6 @@ from casualty_models.model import DecreasingTallyWarning, build_model, prepare
 
 START = dt.date(2022, 2, 24)
 END = dt.date(2022, 6, 30)
-
-
-def _claim(**kw):
-    base = dict(
-        source="S",
-        source_type="neutral",
-        side="a",
-        category="killed",
-        as_of=dt.date(2022, 3, 10),
-        citation="test",
-    )
-    return cm.Claim(**{**base, **kw})
 
 
 def test_casualties_and_killed_share_one_curve_and_killed_is_always_reported():

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import claim as _claim
 from scipy import stats
 
 import casualty_models as cm
@@ -22,18 +23,6 @@ from casualty_models.model import (
 from casualty_models.sources import SoftCappedNormal
 
 START = dt.date(2022, 2, 24)
-
-
-def _claim(**kw):
-    base = dict(
-        source="S",
-        source_type="neutral",
-        side="a",
-        category="killed",
-        as_of=dt.date(2022, 3, 10),
-        citation="test",
-    )
-    return cm.Claim(**{**base, **kw})
 
 
 def test_grid_knots_cover_every_day_and_end_on_last_day():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import claim as _claim
 from scipy import stats
 
 import casualty_models as cm
@@ -22,18 +23,6 @@ from casualty_models.tallies import (
 
 START = dt.date(2022, 2, 24)
 END = dt.date(2022, 6, 30)
-
-
-def _claim(**kw):
-    base = dict(
-        source="S",
-        source_type="neutral",
-        side="a",
-        category="killed",
-        as_of=dt.date(2022, 3, 10),
-        citation="test",
-    )
-    return cm.Claim(**{**base, **kw})
 
 
 def _tally(values, source="D", first_day=0, source_type="enemy"):
