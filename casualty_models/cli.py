@@ -186,6 +186,13 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
     cmd.add_argument(
         "--chains", type=_int_at_least(1), metavar="N", help="number of chains (default: 2)"
     )
+    cmd.add_argument(
+        "--max-attempts",
+        type=_int_at_least(1),
+        metavar="N",
+        help="sampler runs fit() may make when the convergence checks fail (default: 3; "
+        "1: never continue)",
+    )
     cmd.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
 
 
@@ -360,6 +367,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 tune=tune,
                 chains=chains,
                 random_seed=args.seed,
+                max_attempts=args.max_attempts or _fit_default("max_attempts"),
             )
         except ValueError as err:  # fit() checks its arguments against the claims
             _err(f"error: {err}", "nothing was written")
@@ -417,7 +425,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     settings = {
         k: v
-        for k, v in (("draws", args.draws), ("tune", args.tune), ("chains", args.chains))
+        for k, v in (
+            ("draws", args.draws),
+            ("tune", args.tune),
+            ("chains", args.chains),
+            ("max_attempts", args.max_attempts),
+        )
         if v is not None
     }
     if args.start is not None:

@@ -326,6 +326,8 @@ def _fit_kwargs(estimate: Estimate, draws: int | None, tune: int | None) -> dict
         "chains": s.chains,
         "target_accept": s.target_accept,
         "random_seed": s.random_seed,
+        "sampler": s.sampler,
+        "max_attempts": s.max_attempts,
         "cores": 1,
     }
 

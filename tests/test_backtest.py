@@ -13,7 +13,8 @@ from casualty_models.backtest import backtest
 
 pytestmark = pytest.mark.mcmc
 
-FAST = dict(draws=300, tune=300, random_seed=4)
+# short single runs: these tests check bookkeeping, not posteriors
+FAST = dict(draws=300, tune=300, random_seed=4, max_attempts=1)
 
 
 def _later_claim():
@@ -62,6 +63,7 @@ def _check_history(result, claims):
     # on 2 March only Konashenkov had spoken: both series exist, from his claims alone
     assert set(hist[hist.as_reported_on == "2022-03-02"].side) == {"russia", "ukraine"}
     assert {"median", "low_90", "high_90", "r_hat_max", "divergences"} <= set(hist.columns)
+    assert {"ess_tail_min", "converged", "model_ok"} <= set(hist.columns)
     assert result.claims == claims
 
 

@@ -335,7 +335,8 @@ def test_estimate_not_converged_exits_3_but_writes(tmp_path, capsys):
     assert "ESS" in err and "remedies:" in err and "draws=" in err
     warned = [ln for ln in err.splitlines() if ln.startswith("warning: ") and "2022-02-26" in ln]
     assert len(warned) == 1, err
-    assert "Diagnostics FAILED" in out
+    assert "Sampler FAILED" in out and "Model check ok" in out
+    assert "fit() tried: first run (pymc)" in err
     for name in OUTPUTS:
         assert (out_dir / name).is_file(), f"{name} missing"
     assert _leftovers(out_dir) == []

@@ -27,7 +27,9 @@ def test_seed_estimate_converges_at_default_settings(seed_estimate):
     assert d.divergences == 0
     assert d.r_hat_max <= 1.01
     assert d.ess_bulk_min >= 400 and d.ess_tail_min >= 400
-    assert d.ok and d.message() == "all convergence checks passed"
+    assert d.ok and d.message() == "all convergence and model checks passed"
+    assert d.claims_checked == 4 and d.claims_implausible == 0
+    assert [a["reason"] for a in seed_estimate.attempts] == ["first run"]
 
 
 def test_summary_shape_order_and_monotone(seed_estimate):
@@ -146,7 +148,7 @@ def test_load_rejects_foreign_or_tampered_files(seed_estimate, tmp_path):
 
 @pytest.mark.filterwarnings("ignore::casualty_models.ConvergenceWarning")
 def test_same_seed_same_numbers_different_seed_different_numbers(seed_claims):
-    kw = dict(draws=100, tune=100, chains=2)
+    kw = dict(draws=100, tune=100, chains=2, max_attempts=1)
     a = cm.fit(seed_claims, random_seed=5, **kw)
     b = cm.fit(seed_claims, random_seed=5, cores=1, **kw)  # cores never changes results
     c = cm.fit(seed_claims, random_seed=6, **kw)
@@ -175,17 +177,35 @@ def test_nutpie_sampler_agrees_with_pymc_and_is_reproducible(seed_claims, seed_e
 def test_unconverged_fit_warns_with_remedies(seed_claims):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = cm.fit(seed_claims, draws=30, tune=30, random_seed=2)
+        est = cm.fit(seed_claims, draws=30, tune=30, random_seed=2, max_attempts=1)
     messages = [str(w.message) for w in caught if issubclass(w.category, cm.ConvergenceWarning)]
     assert len(messages) == 1
     assert "ESS" in messages[0] and "draws=" in messages[0]
-    assert not est.diagnostics.ok
+    assert "Runs tried: first run (pymc)" in messages[0]
+    assert not est.diagnostics.ok and len(est.attempts) == 1
+
+
+def test_fit_continues_on_its_own_and_keeps_the_best_run(seed_claims):
+    """30 draws give too few effective draws: fit() runs again with more, seeded from
+    the fit's seed, records every run and keeps the best."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cm.ConvergenceWarning)
+        a = cm.fit(seed_claims, draws=30, tune=30, random_seed=2)
+        b = cm.fit(seed_claims, draws=30, tune=30, random_seed=2)
+    runs = a.attempts
+    assert 2 <= len(runs) <= 3 and runs[0]["draws"] == 30 and runs[0]["reason"] == "first run"
+    assert not runs[0]["converged"] and runs[1]["draws"] > 30
+    assert "more draws" in runs[1]["reason"] or "tuning" in runs[1]["reason"]
+    assert a.idata.posterior.sizes["draw"] in {r["draws"] for r in runs}
+    # the continuation is part of the fit: the same seed gives the same numbers
+    np.testing.assert_array_equal(a.idata.posterior["bias"], b.idata.posterior["bias"])
+    assert json.loads(a.to_json())["diagnostics"]["attempts"][0]["reason"] == "first run"
 
 
 def test_seed_recorded_when_not_given(seed_claims):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cm.ConvergenceWarning)
-        est = cm.fit(seed_claims, draws=20, tune=20, chains=1)
+        est = cm.fit(seed_claims, draws=20, tune=20, chains=1, max_attempts=1)
     assert isinstance(est.settings.random_seed, int)
 
 
