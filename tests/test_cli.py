@@ -311,7 +311,8 @@ def test_estimate_end_to_end(tmp_path, capsys):
     # the human summary on stdout: one headline per series, then the diagnostics
     assert re.search(r"russia killed: [\d,]+ \(90% interval [\d,]+–[\d,]+\)", out)
     assert re.search(r"ukraine killed: [\d,]+ \(90% interval [\d,]+–[\d,]+\)", out)
-    assert "Diagnostics ok: R-hat max" in out
+    assert "Sampler ok: R-hat max" in out
+    assert "Model check ok: 0 of 4 claims outside their 99% predictive interval" in out
 
 
 @pytest.mark.mcmc
