@@ -45,13 +45,28 @@ COLUMNS: tuple[str, ...] = (
     "citation",
     "url",
     "notes",
+    "derived_from",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("source", "source_type", "side", "category", "as_of")
 
 # A claim may be dated today in any time zone; anything later is a typo.
 _FUTURE_SLACK = dt.timedelta(days=1)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TEXT_COLUMNS = ("source", "source_type", "side", "category", "citation", "url", "notes")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+_TEXT_COLUMNS = (
+    "source",
+    "source_type",
+    "side",
+    "category",
+    "citation",
+    "url",
+    "notes",
+    "derived_from",
+)
+_LATER_COLUMNS = ("derived_from",)
+PRECISIONS = ("day", "month", "year")
+DEFAULT_INTERVAL_PROB = 0.95
+"""The level taken for a published interval that does not state one: most do mean 95%."""
 _DATE_COLUMNS = ("as_of", "reported", "period_start")
 _NUMBER_COLUMNS = ("value", "low", "high", "interval_prob")
 
@@ -88,17 +103,24 @@ class ClaimsError(ValueError):
 class Claim:
     """One published figure about one side's losses.
 
-    Exactly one of ``value`` (a point) or ``low``/``high`` (a range; ``low`` alone means
-    "at least", ``high`` alone "at most") is given. ``as_of`` is the date the figure
+    The figure is ``value`` (a point), ``low``/``high`` (a range; ``low`` alone means
+    "at least", ``high`` alone "at most"), or ``value`` with both ``low`` and ``high``
+    (a central estimate with its interval, e.g. "4,645 (95% CI 793–8,498)").
+    ``interval_prob`` is the stated level of an interval (for a central estimate,
+    :data:`DEFAULT_INTERVAL_PROB` when not given). ``as_of`` is the date the figure
     refers to, ``reported`` the date it was published (defaults to ``as_of``), and
     ``period_start``, when set, makes it a count of losses in ``[period_start, as_of]``
     (both days included) rather than since the event began. Counts are people; all must
-    be positive.
+    be positive. ``derived_from`` names the source this figure repeats or derives from
+    (an echo): it is shown and checked but is not evidence of its own.
 
-    Fields are checked and normalised as a file's cells are: dates may be ``date``
-    objects, midnight ``datetime``/``Timestamp`` values or ISO ``YYYY-MM-DD`` strings and
-    are stored as ``date``; numbers are stored as finite ``float``. Anything invalid
-    raises :class:`ClaimsError`.
+    Dates may be known only to the month or the year (``"2023-07"``, ``"2023"``): the
+    date stored is the period's first day and ``as_of_precision`` (and
+    ``reported_precision``, ``period_start_precision``) is ``"month"`` or ``"year"``;
+    :meth:`end` gives the period's last day. Fields are checked and normalised as a
+    file's cells are: dates may be ``date`` objects, midnight ``datetime``/``Timestamp``
+    values or ISO text; numbers are stored as finite ``float``. Anything invalid raises
+    :class:`ClaimsError`.
     """
 
     source: str
@@ -115,6 +137,10 @@ class Claim:
     citation: str = ""
     url: str = ""
     notes: str = ""
+    derived_from: str = ""
+    as_of_precision: str = "day"
+    reported_precision: str = "day"
+    period_start_precision: str = "day"
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -123,24 +149,32 @@ class Claim:
             if x is None:
                 continue
             try:
-                parsed = parse_date(x) if col in _DATE_COLUMNS else _parse_number(x)
+                if col in _DATE_COLUMNS:
+                    date, precision = parse_partial_date(x)
+                    given = getattr(self, f"{col}_precision")
+                    if isinstance(x, dt.date) and given != "day":
+                        precision = _check_precision(date, given)
+                    object.__setattr__(self, f"{col}_precision", precision)
+                    object.__setattr__(self, col, date)
+                else:
+                    object.__setattr__(self, col, _parse_number(x))
             except ValueError as err:
                 problems.append(Problem("Claim", None, col, str(err)))
-                continue
-            object.__setattr__(self, col, parsed)
         if problems:
             raise ClaimsError(problems)
         if self.reported is None:
             object.__setattr__(self, "reported", self.as_of)
+            object.__setattr__(self, "reported_precision", self.as_of_precision)
         problems = [Problem("Claim", None, col, msg) for col, msg in _claim_problems(self.__dict__)]
         if problems:
             raise ClaimsError(problems)
 
     @property
     def kind(self) -> str:
-        """``"point"``, ``"range"``, ``"floor"`` (at least) or ``"ceiling"`` (at most)."""
+        """``"point"``, ``"central"`` (a point with its interval), ``"range"``,
+        ``"floor"`` (at least) or ``"ceiling"`` (at most)."""
         if self.value is not None:
-            return "point"
+            return "central" if self.low is not None else "point"
         if self.low is not None and self.high is not None:
             return "range"
         return "floor" if self.low is not None else "ceiling"
@@ -159,10 +193,23 @@ class Claim:
         """
         return (self.source, self.side)
 
+    def end(self, column: str = "as_of") -> dt.date | None:
+        """The last day of a date column's period (the date itself when known to the day)."""
+        date = getattr(self, column)
+        return None if date is None else period_end(date, getattr(self, f"{column}_precision"))
+
+    @property
+    def exact_dates(self) -> bool:
+        """Every date known to the day."""
+        return self.as_of_precision == self.period_start_precision == "day"
+
     def describe(self) -> str:
-        """Short human-readable figure, e.g. ``"2,000–4,000"`` or ``"≥557"``."""
+        """Short human-readable figure, e.g. ``"2,000–4,000"``, ``"≥557"`` or
+        ``"4,645 (793–8,498)"``."""
         if self.kind == "point":
             return _fmt(self.value)
+        if self.kind == "central":
+            return f"{_fmt(self.value)} ({_fmt(self.low)}–{_fmt(self.high)})"
         if self.kind == "range":
             return f"{_fmt(self.low)}–{_fmt(self.high)}"
         if self.kind == "floor":
@@ -170,12 +217,39 @@ class Claim:
         return f"≤{_fmt(self.high)}"
 
     def to_record(self) -> dict[str, Any]:
-        """Plain dict with ISO-formatted dates (JSON-ready)."""
+        """Plain dict with ISO-formatted dates, as precise as they are known (JSON-ready)."""
         out = asdict(self)
         for col in _DATE_COLUMNS:
             if out[col] is not None:
-                out[col] = out[col].isoformat()
+                out[col] = format_date(out[col], out[f"{col}_precision"])
         return {c: out[c] for c in COLUMNS}
+
+
+def period_end(date: dt.date, precision: str) -> dt.date:
+    """The last day of the month or year starting at ``date`` (``date`` for a day)."""
+    if precision == "year":
+        return dt.date(date.year, 12, 31)
+    if precision == "month":
+        following = dt.date(date.year + date.month // 12, date.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return date
+
+
+def format_date(date: dt.date, precision: str) -> str:
+    """``2023-07-15``, ``2023-07`` or ``2023``: a date written as precisely as known."""
+    return {"day": date.isoformat(), "month": date.isoformat()[:7], "year": str(date.year)}[
+        precision
+    ]
+
+
+def _check_precision(date: dt.date, precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown date precision {precision!r}; use one of {PRECISIONS}")
+    if (precision == "month" and date.day != 1) or (
+        precision == "year" and date.timetuple().tm_yday != 1
+    ):
+        raise ValueError(f"a date known to the {precision} is stored as its first day, got {date}")
+    return precision
 
 
 def _fmt(x: float | None) -> str:
@@ -189,9 +263,11 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     for col in ("source", "side", "category"):
         if not isinstance(f.get(col), str) or not f[col].strip():
             out.append((col, "is empty; every claim needs a " + col))
-    for col in ("citation", "url", "notes"):
+    for col in ("citation", "url", "notes", "derived_from"):
         if not isinstance(f.get(col), str):
             out.append((col, f"must be text, got {type(f.get(col)).__name__}"))
+    if isinstance(f.get("derived_from"), str) and f["derived_from"].strip() == f.get("source"):
+        out.append(("derived_from", "names the claim's own source; leave it empty"))
     if not isinstance(f.get("as_of"), dt.date):
         out.append(("as_of", "is empty; every claim needs an as_of date"))
     st = f.get("source_type")
@@ -200,38 +276,78 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
             ("source_type", f"unknown source_type {st!r}; use one of {', '.join(SOURCE_TYPES)}")
         )
     as_of, reported, start = f.get("as_of"), f.get("reported"), f.get("period_start")
+
+    def text(col: str) -> str:
+        return format_date(f[col], f.get(f"{col}_precision", "day"))
+
+    def last(col: str) -> dt.date:
+        return period_end(f[col], f.get(f"{col}_precision", "day"))
+
     latest = dt.date.today() + _FUTURE_SLACK
     for col, d in (("as_of", as_of), ("reported", reported), ("period_start", start)):
         if col == "reported" and d == as_of:
             continue  # the same date (or reported left empty): reported once, for as_of
-        if d is not None and d > latest:
-            out.append((col, f"{d.isoformat()} is in the future"))
-    if isinstance(as_of, dt.date) and isinstance(reported, dt.date) and reported < as_of:
+        if isinstance(d, dt.date) and d > latest:
+            out.append((col, f"{text(col)} is in the future"))
+    dated = isinstance(as_of, dt.date)
+    if dated and isinstance(reported, dt.date) and last("reported") < as_of:
         out.append(
             (
                 "reported",
-                f"published {reported.isoformat()} before the date it refers to "
-                f"(as_of {as_of.isoformat()})",
+                f"published {text('reported')} before the date it refers to "
+                f"(as_of {text('as_of')})",
             )
         )
-    if isinstance(as_of, dt.date) and isinstance(start, dt.date) and start > as_of:
-        out.append(("period_start", f"{start.isoformat()} is after as_of {as_of.isoformat()}"))
+    if dated and isinstance(start, dt.date) and start > last("as_of"):
+        out.append(("period_start", f"{text('period_start')} is after as_of {text('as_of')}"))
     value, low, high, prob = f.get("value"), f.get("low"), f.get("high"), f.get("interval_prob")
     for col, x in (("value", value), ("low", low), ("high", high)):
         if x is not None and not x > 0:
             out.append((col, f"must be a positive count, got {x:g}"))
-    if value is not None and (low is not None or high is not None):
-        out.append(("value", "give either value or low/high, not both"))
+    if value is not None and (low is None) != (high is None):
+        out.append(
+            (
+                "value",
+                "a central estimate needs both ends of its interval (low and high); "
+                "without an interval give value alone",
+            )
+        )
     if value is None and low is None and high is None:
         out.append(("value", "missing: give value, or low and/or high for a range"))
     if low is not None and high is not None and low > high:
         out.append(("low", f"low {low:g} is greater than high {high:g}"))
+    elif value is not None and low is not None and high is not None and not low <= value <= high:
+        out.append(
+            ("value", f"the central estimate {value:g} lies outside its interval {low:g}–{high:g}")
+        )
     if prob is not None:
         if not 0 < prob < 1:
             out.append(("interval_prob", f"must be strictly between 0 and 1, got {prob:g}"))
         if low is None or high is None:
-            out.append(("interval_prob", "only applies to a range with both low and high"))
+            out.append(("interval_prob", "only applies to an interval with both low and high"))
     return out
+
+
+def parse_partial_date(x: Any) -> tuple[dt.date, str]:
+    """(first day, precision) of a date known to the day, month or year: ``date`` objects
+    and ``"YYYY-MM-DD"`` are days, ``"YYYY-MM"`` a month, ``"YYYY"`` a year. Impossible
+    dates (``2023-13``, ``2022-02-30``) are a ValueError."""
+    if not isinstance(x, dt.date | pd.Timestamp):
+        s = str(x).strip()
+        m = _PARTIAL_DATE.match(s)
+        if m:
+            year, month = int(m.group(1)), m.group(2)
+            if month is None:
+                return dt.date(year, 1, 1), "year"
+            if not 1 <= int(month) <= 12:
+                raise ValueError(f"{s!r} is not a real month")
+            return dt.date(year, int(month), 1), "month"
+        if not _ISO_DATE.match(s):
+            raise ValueError(
+                f"{s!r} is not a date in YYYY-MM-DD form (or YYYY-MM / YYYY when the "
+                "article gives only the month or the year)"
+            )
+    return parse_date(x), "day"
 
 
 def parse_date(x: Any) -> dt.date:
@@ -296,11 +412,11 @@ def _parse_record(
         if _is_blank(x):
             if col in REQUIRED_COLUMNS:
                 problems.append(Problem(origin, row, col, "is empty; this column is required"))
-            typed[col] = "" if col in ("citation", "url", "notes") else None
+            typed[col] = "" if col in ("citation", "url", "notes", "derived_from") else None
             continue
         try:
             if col in _DATE_COLUMNS:
-                typed[col] = parse_date(x)
+                typed[col], typed[f"{col}_precision"] = parse_partial_date(x)
             elif col in _NUMBER_COLUMNS:
                 typed[col] = _parse_number(x)
             else:
@@ -312,6 +428,7 @@ def _parse_record(
         return None, problems
     if typed["reported"] is None:
         typed["reported"] = typed["as_of"]
+        typed["reported_precision"] = typed.get("as_of_precision", "day")
     problems = [Problem(origin, row, c, m) for c, m in _claim_problems(typed)]
     if problems:
         return None, problems
@@ -481,9 +598,16 @@ class ClaimSet(Sequence[Claim]):
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 of the claims' canonical JSON; changes with any field or the order."""
+        """SHA-256 of the claims' canonical JSON; changes with any field or the order.
+
+        Columns added after the first release (``derived_from``) enter only when set, so
+        the fingerprint of a claim set that does not use them never changed.
+        """
         payload = json.dumps(
-            [c.to_record() for c in self._claims],
+            [
+                {k: v for k, v in c.to_record().items() if k not in _LATER_COLUMNS or v}
+                for c in self._claims
+            ],
             sort_keys=True,
             ensure_ascii=True,
             separators=(",", ":"),

@@ -45,6 +45,7 @@ BASE: dict[str, str] = {
     "citation": "Irish Examiner (AP), 2022-03-02",
     "url": "",
     "notes": "",
+    "derived_from": "",
 }
 FULL_HEADER = ",".join(COLUMNS)
 
@@ -312,8 +313,12 @@ def test_fingerprint_literal() -> None:
     assert claims.fingerprint == (
         "d4793616eeb5e019dd0987803b44caa6664cf2854261b1823ad4711ffb7b4857"
     )
-    # the documented canonical form: SHA-256 of the records as compact, key-sorted JSON
-    payload = json.dumps(claims.to_records(), sort_keys=True, separators=(",", ":"))
+    # the documented canonical form: SHA-256 of the records as compact, key-sorted JSON,
+    # with the columns added later (derived_from) only where they are set
+    records = [
+        {k: v for k, v in r.items() if k != "derived_from" or v} for r in claims.to_records()
+    ]
+    payload = json.dumps(records, sort_keys=True, separators=(",", ":"))
     assert hashlib.sha256(payload.encode("ascii")).hexdigest() == claims.fingerprint
 
 
@@ -499,12 +504,12 @@ ROW_CASES = [
         "low 4000 is greater than high 2000",
     ),
     (
-        "value-and-range",
-        {"value": "3000", "low": "2000", "high": "4000"},
+        "central-outside-its-interval",
+        {"value": "5000", "low": "2000", "high": "4000"},
         "value",
-        "give either value or low/high, not both",
+        "the central estimate 5000 lies outside its interval 2000–4000",
     ),
-    ("value-and-floor", {"value": "3000", "low": "2000"}, "value", "not both"),
+    ("value-and-floor", {"value": "3000", "low": "2000"}, "value", "needs both ends"),
     ("no-figure", {"value": ""}, "value", "missing: give value, or low and/or high"),
     (
         "prob-above-1",
@@ -528,9 +533,9 @@ ROW_CASES = [
         "prob-on-floor",
         {"value": "", "low": "2000", "interval_prob": "0.9"},
         "interval_prob",
-        "only applies to a range with both low and high",
+        "only applies to an interval with both low and high",
     ),
-    ("prob-on-point", {"interval_prob": "0.9"}, "interval_prob", "only applies to a range"),
+    ("prob-on-point", {"interval_prob": "0.9"}, "interval_prob", "only applies to an interval"),
     (
         "unknown-source_type",
         {"source_type": "government"},
@@ -637,8 +642,9 @@ def test_wrong_field_count(tmp_path: Path) -> None:
     path = write(tmp_path, text)
     err = read_error(path)
     assert len(err.problems) == 2
-    assert_names(err, path, 3, None, "has 15 fields but the header has 14")
-    assert_names(err, path, 4, None, "has 2 fields but the header has 14")
+    n = len(COLUMNS)
+    assert_names(err, path, 3, None, f"has {n + 1} fields but the header has {n}")
+    assert_names(err, path, 4, None, f"has 2 fields but the header has {n}")
 
 
 def test_duplicate_rows(tmp_path: Path) -> None:
@@ -885,9 +891,9 @@ CLAIM_CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"value": math.nan}, "value", "is not a finite number"),
     ({"value": True}, "value", "is not a number"),
     ({"value": None}, "value", "missing"),
-    ({"low": 2000}, "value", "not both"),
+    ({"low": 2000}, "value", "needs both ends"),
     ({"value": None, "low": 5, "high": 1}, "low", "greater than high"),
-    ({"interval_prob": 0.9}, "interval_prob", "only applies to a range"),
+    ({"interval_prob": 0.9}, "interval_prob", "only applies to an interval"),
     (
         {"value": None, "low": 1, "high": 5, "interval_prob": 2},
         "interval_prob",
