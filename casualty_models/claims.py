@@ -289,8 +289,7 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
             continue  # the same date (or reported left empty): reported once, for as_of
         if isinstance(d, dt.date) and d > latest:
             out.append((col, f"{text(col)} is in the future"))
-    dated = isinstance(as_of, dt.date)
-    if dated and isinstance(reported, dt.date) and last("reported") < as_of:
+    if isinstance(as_of, dt.date) and isinstance(reported, dt.date) and last("reported") < as_of:
         out.append(
             (
                 "reported",
@@ -298,7 +297,7 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
                 f"(as_of {text('as_of')})",
             )
         )
-    if dated and isinstance(start, dt.date) and start > last("as_of"):
+    if isinstance(as_of, dt.date) and isinstance(start, dt.date) and start > last("as_of"):
         out.append(("period_start", f"{text('period_start')} is after as_of {text('as_of')}"))
     value, low, high, prob = f.get("value"), f.get("low"), f.get("high"), f.get("interval_prob")
     for col, x in (("value", value), ("low", low), ("high", high)):
@@ -449,52 +448,47 @@ def _ref(other: Place, origin: str) -> str:
     return f"row {other[1]}" if other[0] == origin else f"{other[0]} row {other[1]}"
 
 
+def same_day_key(claim: Claim) -> tuple[Any, ...]:
+    """Claims with this key are one speaker's figures for one series, dates and
+    publication day: several outlets quoting one statement, or one statement revised."""
+    return (
+        claim.source,
+        claim.side,
+        claim.category,
+        claim.as_of,
+        claim.as_of_precision,
+        claim.period_start,
+        claim.period_start_precision,
+        claim.reported,
+    )
+
+
 def _set_problems(claims: Sequence[Claim], places: Sequence[Place]) -> list[Problem]:
-    """Checks across rows (of one input or several): duplicates, conflicting figures,
-    one type per speaker. Each problem names the later row and refers to the earlier."""
+    """Checks across rows (of one input or several): exact duplicates, one type per
+    speaker, echoes of a source the set names. Each problem names the later row and
+    refers to the earlier. (Several figures of one speaker for the same dates are
+    allowed: see :meth:`ClaimSet.notes`.)"""
     out: list[Problem] = []
     seen: dict[Claim, Place] = {}
-    figure: dict[tuple[Any, ...], tuple[Claim, Place]] = {}
     speaker_type: dict[tuple[str, str], tuple[str, Place]] = {}
+    sources = {c.source for c in claims}
     for claim, place in zip(claims, places, strict=True):
         origin, row = place
         if claim in seen:
             out.append(Problem(origin, row, None, f"duplicate of {_ref(seen[claim], origin)}"))
             continue
         seen[claim] = place
-        key = (
-            claim.source,
-            claim.side,
-            claim.category,
-            claim.as_of,
-            claim.period_start,
-            claim.reported,
-        )
-        if key in figure and figure[key][0].describe() == claim.describe():
+        if claim.derived_from and claim.derived_from not in sources:
+            known = ", ".join(sorted(sources)[:8]) + (", ..." if len(sources) > 8 else "")
             out.append(
                 Problem(
                     origin,
                     row,
-                    None,
-                    f"repeats {_ref(figure[key][1], origin)}: same source, side, category, "
-                    f"dates and figure ({claim.describe()}), differing only in source_type, "
-                    "citation, url or notes; keep one",
+                    "derived_from",
+                    f"names {claim.derived_from!r}, the source of no claim in the set "
+                    f"(sources: {known}); give its exact name, or add its claim",
                 )
             )
-        elif key in figure:
-            other, other_place = figure[key]
-            out.append(
-                Problem(
-                    origin,
-                    row,
-                    "value",
-                    f"conflicts with {_ref(other_place, origin)}: same source, side, category "
-                    f"and dates but {claim.describe()} vs {other.describe()}; keep one, or give "
-                    "the revision its own 'reported' date",
-                )
-            )
-        else:
-            figure[key] = (claim, place)
         if claim.speaker in speaker_type and speaker_type[claim.speaker][0] != claim.source_type:
             first_type, first_place = speaker_type[claim.speaker]
             out.append(
@@ -548,6 +542,27 @@ class ClaimSet(Sequence[Claim]):
     def origin(self) -> str:
         """Where the claims came from (a file name, ``<DataFrame>``, ...)."""
         return self._origin
+
+    def notes(self) -> list[str]:
+        """What is allowed but worth knowing, one line each: several figures of one
+        speaker for the same series, dates and publication day (outlets quoting one
+        statement; read as one statement, see docs/claims.md)."""
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i, c in enumerate(self._claims):
+            groups.setdefault(same_day_key(c), []).append(i)
+        out = []
+        for members in groups.values():
+            if len(members) > 1:
+                first = self._claims[members[0]]
+                figures = ", ".join(
+                    f"{self._claims[i].describe()} ({self.where(i)})" for i in members
+                )
+                out.append(
+                    f"{first.source!r} gives {len(members)} figures of {first.side} "
+                    f"{first.category} as of {format_date(first.as_of, first.as_of_precision)}, "
+                    f"published the same day: {figures}; read together as one statement"
+                )
+        return out
 
     def where(self, i: int) -> str:
         """Where claim ``i`` (0-based) was read, e.g. ``"war.csv, row 12"``."""

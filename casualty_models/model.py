@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from casualty_models.categories import Plan, plan
-from casualty_models.claims import ClaimSet
+from casualty_models.claims import DEFAULT_INTERVAL_PROB, Claim, ClaimSet, same_day_key
 from casualty_models.sources import CAP_SHARPNESS, Priors, SourcePrior
 from casualty_models.tallies import DecreasingTallyWarning, Increments, read_tallies
 
@@ -38,7 +38,7 @@ class EarlyStartWarning(UserWarning):
     """A claim counts from before the grid start; it is counted from the start instead."""
 
 
-KIND_CODES = {"point": 0, "range": 1, "floor": 2, "ceiling": 3}
+KIND_CODES = {"point": 0, "range": 1, "floor": 2, "ceiling": 3, "central": 4}
 NOISE_NU = 4
 """Degrees of freedom of the claim noise: heavy enough tails that one wild claim cannot
 drag the estimate, and a closed-form cdf (see :func:`t4_logcdf`) for censored claims."""
@@ -110,6 +110,8 @@ class ModelInputs:
     claim_observed: np.ndarray  # (n_claims,) bool: has a likelihood term of its own
     claim_spike: np.ndarray  # (n_claims,) bool: a running tally's spike, left out
     claim_restated: np.ndarray  # (n_claims,) bool: published again later, not evidence
+    claim_alternative: np.ndarray  # (n_claims,) bool: a tally's other figure that day
+    claim_echo: np.ndarray  # (n_claims,) bool: derived from another source: not evidence
     increments: Increments  # a running tally's rises between consecutive figures
     rise_tally: np.ndarray  # (n_rises,) index into running: whose rise it is
     coarse: tuple[tuple[str, str, str], ...]  # chains read one by one (source, side, cat)
@@ -117,13 +119,17 @@ class ModelInputs:
     claim_series: np.ndarray  # (n_claims,) index into plan.series
     claim_speaker: np.ndarray  # (n_claims,) int
     claim_first_day: np.ndarray  # (n_claims,) first day counted, grid offset
-    claim_last_day: np.ndarray  # (n_claims,) as_of, grid offset
+    claim_last_day: np.ndarray  # (n_claims,) as_of (its period's last day), grid offset
+    # an as_of known only to the month or year spreads a claim over that period: its
+    # count is averaged over as_of in claim_last_from..claim_last_day (equal when exact)
+    claim_last_from: np.ndarray
     claim_kind: np.ndarray  # (n_claims,) KIND_CODES
-    claim_log_value: np.ndarray  # point value, or range midpoint with stated prob
+    claim_log_value: np.ndarray  # point or central value, or range midpoint with stated prob
     claim_log_low: np.ndarray  # -inf where absent
     claim_log_high: np.ndarray  # +inf where absent
     claim_extra_sigma: np.ndarray  # stated uncertainty of a range with interval_prob
-    claim_noise: np.ndarray  # (n_claims,) noise scale of the speaker
+    claim_central_sd: np.ndarray  # (n_claims, 2) a central estimate's sd below, above
+    claim_noise: np.ndarray  # (n_claims,) noise scale: the speaker's, x sqrt(same-day k)
     level_mu: np.ndarray  # (n_bases,) prior centre of the log daily rate
     ratio_mu: np.ndarray  # (n_ratios,) prior median of each ratio, log scale
     ratio_sigma: np.ndarray  # (n_ratios,)
@@ -141,12 +147,14 @@ class ModelInputs:
         role[self.claim_running & ~self.claim_observed] = "tally rise"
         role[self.claim_spike] = "spike (left out)"
         role[self.claim_restated] = "restatement"
+        role[self.claim_alternative] = "same-day alternative (left out)"
+        role[self.claim_echo] = "echo (left out)"
         return role
 
     @property
     def claim_used(self) -> np.ndarray:
         """(n_claims,) bool: the claim informs the fit (directly or through a rise)."""
-        return ~(self.claim_spike | self.claim_restated)
+        return ~(self.claim_spike | self.claim_restated | self.claim_alternative | self.claim_echo)
 
     def series_log_factor_prior(self) -> np.ndarray:
         """log of each series' factor over its curve at the ratio prior medians."""
@@ -169,7 +177,7 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     off = [
         f"claim {i} ({c.source}, as_of {c.as_of})"
         for i, c in enumerate(claims, 1)
-        if not start <= c.as_of <= end
+        if not start <= c.as_of <= (c.end() or c.as_of) <= end
     ]
     if off:
         raise ValueError(
@@ -209,6 +217,7 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     log_low = np.full(n, -np.inf)
     log_high = np.full(n, np.inf)
     extra = np.zeros(n)
+    central_sd = np.zeros((n, 2))
     kind = np.zeros(n, dtype=int)
     for i, c in enumerate(claims):
         code = KIND_CODES[c.kind]
@@ -216,9 +225,13 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
             log_low[i] = math.log(c.low)
         if c.high is not None:
             log_high[i] = math.log(c.high)
-        if c.kind == "point":
+        if c.kind in ("point", "central"):
             assert c.value is not None
             log_value[i] = math.log(c.value)
+        if c.kind == "central":
+            # the source's own two-sided uncertainty: each end at the stated level
+            z = stats.norm.ppf(0.5 + (c.interval_prob or DEFAULT_INTERVAL_PROB) / 2)
+            central_sd[i] = (log_value[i] - log_low[i]) / z, (log_high[i] - log_value[i]) / z
         elif c.kind == "range" and c.interval_prob is not None:
             # a stated-probability range is the source's own Gaussian uncertainty
             z = stats.norm.ppf(0.5 + c.interval_prob / 2)
@@ -227,8 +240,12 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
             code = KIND_CODES["point"]
         kind[i] = code
     first = np.array([grid.day(max(c.period_start or start, start)) for c in claims])
-    last = np.array([grid.day(c.as_of) for c in claims])
-    tallies = read_tallies(claims, (kind == KIND_CODES["point"]) & (extra == 0), start, priors)
+    last = np.array([grid.day(c.end() or c.as_of) for c in claims])
+    last_from = np.array([grid.day(_as_of_from(c)) for c in claims])
+    echo = np.array([bool(c.derived_from) for c in claims], dtype=bool)
+    chained = (kind == KIND_CODES["point"]) & (extra == 0) & ~echo
+    chained &= np.array([c.exact_dates for c in claims], dtype=bool)
+    tallies = read_tallies(claims, chained, start, priors)
     running = sorted({int(j) for j in claim_speaker[tallies.running]})
     knots = grid.knots
     running_first_knot = np.array(
@@ -239,7 +256,9 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         dtype=int,
     )
     claim_series = np.array([the_plan.series.index(c.series) for c in claims])
+    observed = tallies.observed & ~echo
     noise = np.array([speaker_priors[j].noise_sigma for j in claim_speaker])
+    noise *= np.sqrt(_same_day_counts(claims, observed & ~tallies.running))
     ratio_prior = [priors.ratios[name] for _, name in the_plan.ratios]
     inputs = ModelInputs(
         grid=grid,
@@ -252,9 +271,11 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         running=running,
         running_first_knot=running_first_knot,
         claim_running=tallies.running,
-        claim_observed=tallies.observed,
+        claim_observed=observed,
         claim_spike=tallies.spike,
         claim_restated=tallies.restated,
+        claim_alternative=tallies.alternative,
+        claim_echo=echo,
         increments=tallies.increments,
         rise_tally=np.searchsorted(running, claim_speaker[tallies.increments.claim]),
         coarse=tallies.coarse,
@@ -265,11 +286,13 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         claim_speaker=claim_speaker,
         claim_first_day=first,
         claim_last_day=last,
+        claim_last_from=last_from,
         claim_kind=kind,
         claim_log_value=log_value,
         claim_log_low=log_low,
         claim_log_high=log_high,
         claim_extra_sigma=extra,
+        claim_central_sd=central_sd,
         claim_noise=noise,
         level_mu=np.zeros(len(the_plan.bases)),
         ratio_mu=np.log([m for m, _ in ratio_prior]) if ratio_prior else np.zeros(0),
@@ -281,6 +304,28 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     else:
         level = _default_level(claims, inputs)
     return replace(inputs, level_mu=level)
+
+
+def _as_of_from(claim: Claim) -> dt.date:
+    """The earliest day a claim's as_of may be: the period's first day when as_of is known
+    only to the month or year, except for a count over whole periods ("deaths in July
+    2023": period_start and as_of of that precision), which runs to the period's end."""
+    whole = claim.period_start is not None and claim.period_start_precision == claim.as_of_precision
+    return claim.end() or claim.as_of if whole else claim.as_of
+
+
+def _same_day_counts(claims: ClaimSet, among: np.ndarray) -> np.ndarray:
+    """(n_claims,) how many of the claims ``among`` share each one's speaker, series,
+    dates and publication day (1 for the others).
+
+    Several outlets quoting one statement are one statement: their noise is scaled by
+    the square root of their number, so together they weigh as one figure.
+    """
+    keys = [same_day_key(c) if among[i] else i for i, c in enumerate(claims)]
+    size: dict[Any, int] = {}
+    for k in keys:
+        size[k] = size.get(k, 0) + 1
+    return np.array([size[k] for k in keys], dtype=float)
 
 
 def anchor_knots(
@@ -330,6 +375,33 @@ def t4_logcdf(z):  # pytensor tensor -> tensor
     s = pt.sqrt(4.0 + z * z)
     lower_tail = np.log(0.25) + 2.0 * pt.log(4.0 / (s * (s + a))) + pt.log(2.0 + a / s)
     return pt.switch(z <= 0, lower_tail, pt.log1mexp(lower_tail))
+
+
+def central_sides(inputs: ModelInputs, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(below, above) scales of central estimates ``idx``: the speaker's noise and the
+    source's own uncertainty on that side of its figure, in quadrature."""
+    noise = inputs.claim_noise[idx, None]
+    sides = np.sqrt(noise**2 + inputs.claim_central_sd[idx] ** 2)
+    return sides[:, 0], sides[:, 1]
+
+
+def central_logp(inputs: ModelInputs, loc: Any, idx: np.ndarray) -> Any:
+    """Log-likelihood of central estimates with their interval (a PyTensor scalar).
+
+    A two-piece Student-t(4) on the log scale around the expected figure ``loc``: a
+    figure above it is judged by the interval's lower side (the truth would be below
+    what the source said), a figure below it by the upper side. Its density,
+    ``2 / (below + above) * t4((y - loc) / side)``, integrates to one, so the central
+    value moves the estimate and the interval's width sets its weight.
+    """
+    import pytensor.tensor as pt
+
+    below, above = central_sides(inputs, idx)
+    y = inputs.claim_log_value[idx]
+    side = pt.switch(y > loc[idx], below, above)
+    z = (y - loc[idx]) / side
+    log_t4 = math.log(3 / 8) - 2.5 * pt.log1p(z**2 / NOISE_NU)
+    return log_t4.sum() + np.log(2 / (below + above)).sum()
 
 
 RISE_T_SCALE = math.sqrt((NOISE_NU - 2) / NOISE_NU)
@@ -490,6 +562,13 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         series, first, last = inputs.claim_series, inputs.claim_first_day, inputs.claim_last_day
         base = np.array(the_plan.series_base)[series]
         count = cumulative[base, last + 1] - cumulative[base, first]
+        spread = np.flatnonzero(inputs.claim_last_from < last)
+        if len(spread):
+            # as_of known to the month or year: the count averaged over the period's days
+            total = pt.concatenate([pt.zeros((n_bases, 1)), pt.cumsum(cumulative, axis=1)], axis=1)
+            lo, hi, b = inputs.claim_last_from[spread] + 1, last[spread] + 1, base[spread]
+            mean_end = (total[b, hi + 1] - total[b, lo]) / (hi - lo + 1)
+            count = pt.set_subtensor(count[spread], mean_end - cumulative[b, first[spread]])
         log_count = pm.Deterministic("log_count", pt.log(count) + log_factor[series], dims="claim")
         loc = log_count + bias[inputs.claim_speaker]
         if inputs.running:
@@ -528,7 +607,13 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
                 sigma=scale[point],
                 observed=inputs.claim_log_value[point],
             )
-        censored = np.flatnonzero(kind != KIND_CODES["point"])
+        central = np.flatnonzero((kind == KIND_CODES["central"]) & inputs.claim_observed)
+        if len(central):
+            pm.Potential("obs_central", central_logp(inputs, loc, central))
+        censored = np.flatnonzero(
+            np.isin(kind, [KIND_CODES[k] for k in ("range", "floor", "ceiling")])
+            & inputs.claim_observed
+        )
         if len(censored):
             z_lo = np.clip(inputs.claim_log_low[censored], -_FAR, _FAR) - loc[censored]
             z_hi = np.clip(inputs.claim_log_high[censored], -_FAR, _FAR) - loc[censored]

@@ -85,13 +85,16 @@ class TallyReading:
 
     ``running``: a figure of a running tally; ``observed``: has a likelihood term of its
     own (a running tally's first figure, and every ordinary claim); ``spike``: left out
-    as a spike; ``restated``: an earlier publication of a figure given again later.
+    as a spike; ``restated``: an earlier publication of a figure given again later;
+    ``alternative``: another figure a running tally gave for a day, in the same
+    publication, than the one its chain follows (left out).
     """
 
     running: np.ndarray
     observed: np.ndarray
     spike: np.ndarray
     restated: np.ndarray
+    alternative: np.ndarray
     increments: Increments
     coarse: tuple[tuple[str, str, str], ...]  # (source, side, category) read one by one
 
@@ -141,6 +144,7 @@ def read_tallies(
     observed = np.ones(n, dtype=bool)
     spike = np.zeros(n, dtype=bool)
     restated = np.zeros(n, dtype=bool)
+    alternative = np.zeros(n, dtype=bool)
     # later claim, earlier claim, first day, last day, rise, earlier figure, previous rise
     rises: list[tuple[int, int, int, int, float, float, int]] = []
     coarse: list[tuple[str, str, str]] = []
@@ -154,15 +158,21 @@ def read_tallies(
         members.sort(
             key=lambda i: (claims[i].as_of, -(claims[i].reported or claims[i].as_of).toordinal())
         )
-        dated = [members[0]]
-        for i in members[1:]:
-            if claims[i].as_of == claims[dated[-1]].as_of:
-                restated[i] = True
-                observed[i] = False
-            else:
-                dated.append(i)
-        if len(dated) < priors.running_min_claims:
+        by_day: dict[dt.date, list[int]] = {}
+        for i in members:
+            by_day.setdefault(claims[i].as_of, []).append(i)
+        latest = {}  # a day's figures in its latest publication; earlier ones are restated
+        for day, same_day in by_day.items():
+            newest = claims[same_day[0]].reported  # first in the sort: the latest publication
+            latest[day] = [i for i in same_day if claims[i].reported == newest]
+            for i in same_day:
+                if claims[i].reported != newest:
+                    restated[i] = True
+                    observed[i] = False
+        if len(by_day) < priors.running_min_claims:
             continue
+        # a running count follows one figure a day: the one nearest its neighbours
+        dated = [_nearest_to_neighbours(claims, latest[day], members) for day in by_day]
         values = np.array([claims[i].value for i in dated], dtype=float)
         days = np.array([(claims[i].as_of - start).days for i in dated])
         wild = find_spikes(days, values, priors.spike_factor)
@@ -180,6 +190,11 @@ def read_tallies(
             )
             continue
         running[members] = True
+        for day, chosen in zip(by_day, dated, strict=True):
+            for i in latest[day]:
+                if i != chosen:
+                    alternative[i] = True
+                    observed[i] = False
         for k in wild:
             i = dated[k]
             spike[i] = True
@@ -228,8 +243,27 @@ def read_tallies(
         observed=observed,
         spike=spike,
         restated=restated,
+        alternative=alternative,
         increments=_increments(rises, priors),
         coarse=tuple(coarse),
+    )
+
+
+def _nearest_to_neighbours(claims: ClaimSet, candidates: list[int], chain: list[int]) -> int:
+    """Of one day's figures, the one nearest (log scale) the median of the chain's figures
+    within a week of it (that day's included): the figure consistent with the running
+    count. Ties go to the lower figure."""
+    if len(candidates) == 1:
+        return candidates[0]
+    day = claims[candidates[0]].as_of
+    near = [
+        math.log(v)
+        for i in chain
+        if abs((claims[i].as_of - day).days) <= 7 and (v := claims[i].value) is not None
+    ]
+    centre = float(np.median(near))
+    return min(
+        candidates, key=lambda i: (abs(math.log(claims[i].value or 1) - centre), claims[i].value)
     )
 
 

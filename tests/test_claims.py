@@ -411,8 +411,9 @@ def test_add_accepts_sets_and_revalidates(seed: cm.ClaimSet) -> None:
     # problems name where each claim was read: the seed file's line, the added claim
     with pytest.raises(cm.ClaimsError, match=f"added claims, row 1: duplicate of {SEED_CSV} row 2"):
         seed.add(seed[0])
-    with pytest.raises(cm.ClaimsError, match=f"conflicts with {SEED_CSV} row 4"):
-        seed.add(dataclasses.replace(seed[2], value=500.0))
+    # another figure of one speaker for the same dates is allowed, and noted by place
+    both = seed.add(dataclasses.replace(seed[2], value=500.0))
+    assert f"{SEED_CSV}, row 4" in both.notes()[0] and "added claims, row 1" in both.notes()[0]
     with pytest.raises(cm.ClaimsError, match=f"<mine>, row 1: duplicate of {SEED_CSV} row 3"):
         seed.add(cm.ClaimSet([seed[1]], origin="<mine>"))
     assert seed.add(other).origin == f"{SEED_CSV} + <claims>"
@@ -654,19 +655,15 @@ def test_duplicate_rows(tmp_path: Path) -> None:
     assert_names(err, path, 4, None, "duplicate of row 2")
 
 
-def test_conflicting_figures(tmp_path: Path) -> None:
+def test_same_day_figures_of_one_source_are_kept_and_noted(tmp_path: Path) -> None:
+    """Two outlets quoting one ministry the same day: both kept, a note, no error."""
     path = write(tmp_path, csv_text({}, {"value": "", "low": "400", "high": "600"}))
-    err = read_error(path)
-    only_problem(err)
-    assert_names(
-        err,
-        path,
-        3,
-        "value",
-        "conflicts with row 2: same source, side, category "
-        "and dates but 400–600 vs 498; keep one, or give the revision its own "
-        "'reported' date",
-    )
+    claims = cm.read_claims(path)
+    assert len(claims) == 2
+    (note,) = claims.notes()
+    assert f"'{MOD}' gives 2 figures of russia killed as of 2022-03-02" in note
+    assert f"498 ({path}, row 2), 400–600 ({path}, row 3)" in note
+    assert "read together as one statement" in note
 
 
 def test_revision_with_its_own_reported_date_is_not_a_conflict(tmp_path: Path) -> None:
@@ -674,11 +671,29 @@ def test_revision_with_its_own_reported_date_is_not_a_conflict(tmp_path: Path) -
     assert len(cm.read_claims(path)) == 2
 
 
-def test_same_figure_with_another_citation_is_a_repeat(tmp_path: Path) -> None:
+def test_same_figure_from_another_outlet_is_kept_and_noted(tmp_path: Path) -> None:
     path = write(tmp_path, csv_text({}, {"citation": "another outlet"}))
+    claims = cm.read_claims(path)
+    assert len(claims) == 2 and len(claims.notes()) == 1
+    # while the very same row twice is still a duplicate
+    err = read_error(write(tmp_path, csv_text({}, {}), "twice.csv"))
+    only_problem(err)
+
+
+def test_derived_from_must_name_a_source_of_the_set(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        csv_text(
+            {},
+            {"source": "UK MoD", "source_type": "neutral", "derived_from": MOD},
+            {"source": "Echo", "source_type": "neutral", "derived_from": "Nobody"},
+        ),
+    )
     err = read_error(path)
     only_problem(err)
-    assert_names(err, path, 3, None, "repeats row 2")
+    assert_names(err, path, 4, "derived_from", "names 'Nobody', the source of no claim in the set")
+    with pytest.raises(cm.ClaimsError, match="names the claim's own source"):
+        claim(derived_from=MOD)
 
 
 def test_one_speaker_two_source_types(tmp_path: Path) -> None:
@@ -939,11 +954,20 @@ def test_claim_normalises_like_a_file(tmp_path: Path) -> None:
 
 def test_claimset_constructor_validates_across_claims() -> None:
     with pytest.raises(cm.ClaimsError) as info:
-        cm.ClaimSet([claim(), claim(), claim(value=500.0)], origin="mine")
+        cm.ClaimSet(
+            [
+                claim(),
+                claim(),
+                claim(value=500.0),
+                claim(side="x", source_type="enemy"),
+                claim(side="x"),
+            ],
+            origin="mine",
+        )
     problems = info.value.problems
-    assert [(p.origin, p.row) for p in problems] == [("mine", 2), ("mine", 3)]
+    assert [(p.origin, p.row) for p in problems] == [("mine", 2), ("mine", 5)]
     assert "duplicate of row 1" in problems[0].message
-    assert "conflicts with row 1" in problems[1].message
+    assert "one speaker has one source_type" in problems[1].message
 
 
 def test_problem_str() -> None:
