@@ -312,8 +312,9 @@ def dump_priors(priors: Priors | None = None, *, preset: str | None = None) -> s
     else:
         out.append(_line("sources:", "these speakers do not take their type's prior", 0))
         for key, prior in priors.sources.items():
-            entry = f"  {_quote(key)}: {_prior_flow(prior, None, full=False)}"
-            out.append(_line(entry, _interval_text(prior), 0))
+            shown = key if key.isprintable() else _quote(key)
+            out.append(f"  #   {shown}: {_interval_text(prior)}")
+            out.append(f"  {_quote(key)}: {_prior_flow(prior, None, full=False)}")
 
     out += ["", "# ---- the latent curve (docs/model.md#the-latent-curve) ----"]
     out += [_scalar_line(k, getattr(priors, k)) for k in _CURVE_KEYS]
