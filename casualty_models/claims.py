@@ -669,7 +669,8 @@ class ClaimSet(Sequence[Claim]):
         """Claims matching every given criterion (a label or a list of labels).
 
         ``start``/``end`` bound ``as_of`` (inclusive); ``reported_by`` keeps claims
-        published on or before that date.
+        published on or before that date (a claim dated only to a month or year of
+        publication once that whole period has passed).
         """
 
         def _pick(value: str, wanted: str | Iterable[str] | None) -> bool:
@@ -689,7 +690,7 @@ class ClaimSet(Sequence[Claim]):
             and _pick(c.source_type, source_type)
             and (lo is None or c.as_of >= lo)
             and (hi is None or c.as_of <= hi)
-            and (rep is None or (c.reported is not None and c.reported <= rep))
+            and (rep is None or ((published := c.end("reported")) is not None and published <= rep))
         ]
         return ClaimSet._trusted(
             tuple(c for c, _ in kept), self._origin, [place for _, place in kept]

@@ -33,6 +33,7 @@ from casualty_models.model import (
     NOISE_NU,
     RISE_T_SCALE,
     ModelInputs,
+    central_sides,
     prepare,
     rise_scale,
 )
@@ -176,7 +177,7 @@ def fit(
         claims = claims.filter(reported_by=vintage)
         if len(claims) == 0:
             raise ValueError(f"no claims were published by {vintage} (as_reported_on)")
-    last_claim = max(c.as_of for c in claims)
+    last_claim = max(c.end() or c.as_of for c in claims)
     default_as_of = last_claim if vintage is None else max(vintage, last_claim)
     as_of_date = default_as_of if as_of is None else parse_date(as_of)
     if as_of_date < start_date:
@@ -720,6 +721,14 @@ class Estimate:
         loc = self._flat(np.asarray(self.idata.posterior["claim_loc"]))
         scale = np.sqrt(inp.claim_noise**2 + inp.claim_extra_sigma**2)
         out = loc + scale * rng.standard_t(NOISE_NU, size=loc.shape)
+        central = np.flatnonzero(inp.claim_kind == KIND_CODES["central"])
+        if len(central):
+            # the two-piece likelihood: above loc with probability below / (below + above)
+            below, above = central_sides(inp, central)
+            size = (loc.shape[0], len(central))
+            up = rng.random(size) < below / (below + above)
+            t = np.abs(rng.standard_t(NOISE_NU, size=size))
+            out[:, central] = loc[:, central] + np.where(up, below * t, -above * t)
         inc = inp.increments
         if len(inc):
             mean, sd, u_prev = self._rise_terms(loc)
@@ -765,7 +774,8 @@ class Estimate:
         """(n_claims,) posterior predictive p-value of each claim (see claims_check)."""
         pred = self.predictive_draws()
         inp = self.inputs
-        point = inp.claim_kind == KIND_CODES["point"]  # a point, or a range with a prob
+        # a point (or a range with a stated probability) or a central estimate
+        point = np.isin(inp.claim_kind, [KIND_CODES["point"], KIND_CODES["central"]])
         y = np.where(point, inp.claim_log_value, 0.0)
         two_sided = 2 * np.minimum((pred <= y).mean(axis=0), (pred >= y).mean(axis=0))
         inside = ((pred >= inp.claim_log_low) & (pred <= inp.claim_log_high)).mean(axis=0)

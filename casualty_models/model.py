@@ -343,7 +343,7 @@ def anchor_knots(
 
 
 def _default_level(claims: ClaimSet, inputs: ModelInputs) -> np.ndarray:
-    """Per curve, the median over its claims of log(figure / days covered / factor).
+    """Per curve, the median over the claims it uses of log(figure / days covered / factor).
 
     Only sets the centre of a prior that is wide (``level_sigma``, default a factor of
     7.4 per standard deviation); it puts the prior on the scale of the event, as
@@ -353,6 +353,8 @@ def _default_level(claims: ClaimSet, inputs: ModelInputs) -> np.ndarray:
     factor = inputs.series_log_factor_prior()
     rates: list[list[float]] = [[] for _ in inputs.plan.bases]
     for i, c in enumerate(claims):
+        if not inputs.claim_used[i]:
+            continue  # not evidence (an echo, a spike, ...): not the event's scale either
         r = inputs.claim_series[i]
         figures = [x for x in (c.value, c.low, c.high) if x is not None]
         days = inputs.claim_last_day[i] - inputs.claim_first_day[i] + 1

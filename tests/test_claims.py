@@ -984,3 +984,82 @@ def test_describe_and_records() -> None:
     record = claim().to_record()
     assert list(record) == list(COLUMNS)
     assert record["as_of"] == "2022-03-02" and record["reported"] == "2022-03-02"
+
+
+# ------------------------------------------------------- claims as people publish them
+def test_central_estimate_with_its_interval(tmp_path: Path) -> None:
+    """ "4,645 (95% CI 793–8,498)": value with low and high, with or without a level."""
+    path = write(
+        tmp_path,
+        csv_text(
+            {
+                "source": "Survey",
+                "source_type": "independent",
+                "value": "4645",
+                "low": "793",
+                "high": "8498",
+                "interval_prob": "0.95",
+            },
+            {
+                "source": "Registry",
+                "source_type": "independent",
+                "value": "47000",
+                "low": "40000",
+                "high": "55000",
+            },
+        ),
+    )
+    survey, registry = cm.read_claims(path)
+    assert survey.kind == registry.kind == "central"
+    assert survey.describe() == "4,645 (793–8,498)"
+    assert registry.interval_prob is None  # the model takes 95% (DEFAULT_INTERVAL_PROB)
+    assert cm.read_claims(write(tmp_path, cm.ClaimSet([survey, registry]).to_csv(), "b.csv")) == (
+        cm.ClaimSet([survey, registry])
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "precision", "last"),
+    [
+        ("2023-07", dt.date(2023, 7, 1), "month", dt.date(2023, 7, 31)),
+        ("2024-02", dt.date(2024, 2, 1), "month", dt.date(2024, 2, 29)),
+        ("2023-12", dt.date(2023, 12, 1), "month", dt.date(2023, 12, 31)),
+        ("2023", dt.date(2023, 1, 1), "year", dt.date(2023, 12, 31)),
+        ("2023-07-15", dt.date(2023, 7, 15), "day", dt.date(2023, 7, 15)),
+    ],
+)
+def test_partial_dates_keep_their_precision(text, first, precision, last) -> None:
+    c = claim(as_of=text, reported=text, period_start="2022")
+    assert (c.as_of, c.as_of_precision, c.end()) == (first, precision, last)
+    assert c.period_start_precision == "year" and c.end("period_start") == dt.date(2022, 12, 31)
+    assert c.to_record()["as_of"] == text and c.to_record()["period_start"] == "2022"
+
+
+def test_partial_dates_are_validated(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        csv_text(
+            {"as_of": "2023-13"},
+            {"as_of": "2023-7"},
+            {"as_of": "2023-07", "reported": "2023-06"},
+            {"as_of": "2023-07", "reported": "2023-07"},  # fine: same month
+        ),
+    )
+    err = read_error(path)
+    assert [(p.row, p.column) for p in err.problems] == [
+        (2, "as_of"),
+        (3, "as_of"),
+        (4, "reported"),
+    ]
+    assert "not a real month" in err.problems[0].message
+    assert "YYYY-MM / YYYY" in err.problems[1].message
+    assert (
+        "published 2023-06 before the date it refers to (as_of 2023-07)" in err.problems[2].message
+    )
+
+
+def test_a_vintage_counts_a_month_dated_claim_once_the_month_has_passed() -> None:
+    c = claim(as_of="2023-07", reported="2023-07")
+    claims = cm.ClaimSet([c])
+    assert len(claims.filter(reported_by="2023-07-30")) == 0
+    assert len(claims.filter(reported_by="2023-07-31")) == 1

@@ -257,3 +257,132 @@ def test_fit_rejects_bad_arguments_before_sampling(seed_claims):
     no_start = cm.ClaimSet([_claim(value=10)])
     with pytest.raises(ValueError, match="no start date"):
         cm.fit(no_start)
+
+
+# ------------------------------------------------------- claims as people publish them
+def _graph_values(model, names, seed=3, scale=0.3):
+    rng = np.random.default_rng(seed)
+    point = {
+        k: v + rng.normal(scale=scale, size=np.shape(v)) for k, v in model.initial_point().items()
+    }
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    return point, fn(point)
+
+
+def test_central_estimate_is_a_two_piece_t_around_its_value():
+    survey = _claim(
+        source="Survey",
+        source_type="independent",
+        value=4645,
+        low=793,
+        high=8498,
+        interval_prob=0.95,
+        period_start=START,
+    )
+    claims = cm.ClaimSet([survey, _claim(source="N", value=3000, period_start=START)])
+    inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    assert inp.claim_kind[0] == KIND_CODES["central"]
+    z = stats.norm.ppf(0.975)
+    sd_below, sd_above = np.log(4645 / 793) / z, np.log(8498 / 4645) / z
+    assert inp.claim_central_sd[0] == pytest.approx([sd_below, sd_above])
+    model = build_model(inp)
+    for seed in range(4):
+        point, (loc,) = _graph_values(model, ["claim_loc"], seed=seed, scale=1.0)
+        noise = inp.claim_noise[0]
+        below, above = np.hypot(noise, sd_below), np.hypot(noise, sd_above)
+        y = math.log(4645)
+        side = below if y > loc[0] else above
+        expected = math.log(2 / (below + above)) + stats.t.logpdf((y - loc[0]) / side, 4)
+        logp = model.point_logps(point, round_vals=12)["obs_central"]
+        assert logp == pytest.approx(expected, abs=1e-6)
+
+
+def test_central_value_moves_the_likelihood_and_the_interval_sets_its_weight():
+    """As a function of the expected log figure: the peak is at the central value, not at
+    the interval's geometric mean, and a narrower interval is a sharper peak."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from casualty_models.model import central_logp
+
+    def curve(low, high):
+        claims = cm.ClaimSet([_claim(value=4645, low=low, high=high, period_start=START)])
+        inp = prepare(claims, start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+        x = pt.dvector("loc")
+        f = pytensor.function([x], central_logp(inp, x, np.array([0])))
+        grid = np.log(4645) + np.linspace(-2, 2, 801)
+        return grid, np.array([f(np.array([g])) for g in grid])
+
+    grid, wide = curve(793, 8498)
+    assert grid[np.argmax(wide)] == pytest.approx(math.log(4645), abs=0.01)
+    assert abs(grid[np.argmax(wide)] - 0.5 * math.log(793 * 8498)) > 0.5  # not the midpoint
+    _, narrow = curve(4000, 5400)
+    # the same distance below the peak costs far more under the narrower interval
+    at = np.searchsorted(grid, math.log(4645) - 0.5)
+    assert narrow.max() - narrow[at] > 3 * (wide.max() - wide[at])
+
+
+def test_as_of_known_to_the_month_averages_the_count_over_the_month():
+    month = _claim(source="M", value=900, as_of="2022-03", period_start=START)
+    july = _claim(source="W", value=100, as_of="2022-04", period_start="2022-04")
+    exact = _claim(source="N", value=900, period_start=START)
+    claims = cm.ClaimSet([month, july, exact])
+    inp = prepare(claims, start=START, end=dt.date(2022, 4, 30), priors=cm.Priors())
+    grid = inp.grid
+    assert inp.claim_last_from[0] == grid.day(dt.date(2022, 3, 1))
+    assert inp.claim_last_day[0] == grid.day(dt.date(2022, 3, 31))
+    # a window over the whole of April runs from 1 to 30 April, nothing spread
+    assert inp.claim_first_day[1] == grid.day(dt.date(2022, 4, 1))
+    assert inp.claim_last_from[1] == inp.claim_last_day[1] == grid.day(dt.date(2022, 4, 30))
+    model = build_model(inp)
+    _, (log_count, knots) = _graph_values(model, ["log_count", "log_rate"])
+    cum = grid.cumulative(knots)[0]
+    march = slice(grid.day(dt.date(2022, 3, 1)), grid.day(dt.date(2022, 3, 31)) + 1)
+    assert log_count[0] == pytest.approx(math.log(cum[march].mean()), rel=1e-9)
+    april = cum[grid.day(dt.date(2022, 4, 30))] - cum[grid.day(dt.date(2022, 3, 31))]
+    assert log_count[1] == pytest.approx(math.log(april), rel=1e-9)
+    assert log_count[2] == pytest.approx(math.log(cum[grid.day(dt.date(2022, 3, 10))]), rel=1e-12)
+
+
+def test_same_day_figures_of_one_speaker_weigh_as_one_statement():
+    a = _claim(
+        source="MoD", source_type="enemy", value=900, citation="outlet A", period_start=START
+    )
+    b = _claim(
+        source="MoD", source_type="enemy", value=950, citation="outlet B", period_start=START
+    )
+    c = _claim(source="N", value=700, period_start=START)
+    inp = prepare(cm.ClaimSet([a, b, c]), start=START, end=dt.date(2022, 3, 10), priors=cm.Priors())
+    sigma = cm.DEFAULT_SOURCE_PRIORS["enemy"].noise_sigma
+    assert inp.claim_noise[:2] == pytest.approx(sigma * math.sqrt(2))
+    assert inp.claim_noise[2] == cm.DEFAULT_SOURCE_PRIORS["neutral"].noise_sigma
+    assert inp.claim_observed.all()
+
+
+def test_an_echo_is_shown_but_adds_no_information():
+    """A figure derived from another source's: the log density does not change at all,
+    so echoes can never narrow the interval."""
+    base = [
+        _claim(source="General Staff", source_type="enemy", value=9000, period_start=START),
+        _claim(source="UK DI", value=3000, as_of=dt.date(2022, 3, 8), period_start=START),
+    ]
+    echo = _claim(source="UK DI", value=9000, period_start=START, derived_from="General Staff")
+    end = dt.date(2022, 3, 10)
+    inputs = [
+        prepare(cm.ClaimSet(c), start=START, end=end, priors=cm.Priors())
+        for c in (base, [*base, echo])
+    ]
+    assert list(inputs[1].claim_role) == ["claim", "claim", "echo (left out)"]
+    assert not inputs[1].claim_used[2]
+    models = [build_model(inp) for inp in inputs]
+    fns = [m.compile_logp() for m in models]
+    rng = np.random.default_rng(4)
+    diffs = []
+    for _ in range(5):
+        point = {
+            k: v + rng.normal(scale=0.5, size=np.shape(v))
+            for k, v in models[0].initial_point().items()
+        }
+        diffs.append(fns[1](point) - fns[0](point))
+    assert np.max(np.abs(diffs)) < 1e-9
