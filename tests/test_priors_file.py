@@ -290,7 +290,7 @@ def test_priors_from_takes_a_preset_name_or_a_file(tmp_path):
     path = write(tmp_path, "preset: disaster\n")
     assert priors_from(path) == PRESETS["disaster"]
     assert priors_from(str(path)) == PRESETS["disaster"]
-    with pytest.raises(ValueError, match="neither a preset .* nor a file"):
+    with pytest.raises(ValueError, match=r"neither a preset .* nor a file"):
         priors_from(tmp_path / "missing.yaml")
 
 
