@@ -165,6 +165,12 @@ def test_custom_settings_round_trip_exactly(tmp_path):
     assert moved == {f.name for f in fields(cm.Priors)}
 
 
+def test_every_priors_setting_has_a_key_in_the_file():
+    from casualty_models.priors_file import _TOP_KEYS
+
+    assert {f.name for f in fields(cm.Priors)} == set(_TOP_KEYS) - {"preset"}
+
+
 def test_factor_is_the_shortest_exact_decimal_else_log_factor():
     text = dump_priors(custom_priors())
     # a shifted log factor: the decimal needs more digits, and reads back to the same log
