@@ -187,6 +187,17 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         "--chains", type=_int_at_least(1), metavar="N", help="number of chains (default: 2)"
     )
     cmd.add_argument(
+        "--target-accept",
+        type=float,
+        metavar="P",
+        help="NUTS target acceptance rate, in [0.5, 1) (default: 0.8); higher after divergences",
+    )
+    cmd.add_argument(
+        "--sampler",
+        choices=("auto", "pymc", "nutpie"),
+        help="NUTS implementation (default: auto: PyMC for small models, else nutpie)",
+    )
+    cmd.add_argument(
         "--max-attempts",
         type=_int_at_least(1),
         metavar="N",
@@ -301,6 +312,12 @@ def _fit_default(name: str) -> Any:
     return inspect.signature(fit).parameters[name].default
 
 
+def _sampler_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The fit() keywords of the options given (others keep fit()'s defaults)."""
+    names = ("target_accept", "sampler", "max_attempts")
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
 def _fmt_count(x: Any) -> str:
     return f"{float(x):,.0f}"
 
@@ -316,7 +333,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"OK: {len(claims)} claims, {len(claims.series)} series, "
         f"{len(claims.speakers)} speakers (fingerprint {claims.fingerprint[:8]}…)"
     )
+    for note in claims.notes():
+        print(f"note: {note}")
+    if not any(c.period_start is not None for c in claims):
+        print(f"note: {NO_START}")
     return EXIT_OK
+
+
+NO_START = (
+    "no claim gives a period_start, so `estimate` and `backtest` need --start YYYY-MM-DD: "
+    "the day counting began (e.g. the first day of the war)"
+)
+
+_PYTHON_ARGUMENT = re.compile(
+    r"(?:fit\(\.\.\., )?\b(draws|tune|chains|target_accept|sampler|max_attempts|as_of|"
+    r"as_reported_on|start)=['\"]?([\w.:-]+)['\"]?\)?"
+)
+
+
+def _as_cli(text: str) -> str:
+    """A library message as the command line says it: ``fit(..., draws=3000)`` becomes
+    ``--draws 3000``, ``cm.Priors`` becomes ``--priors FILE``."""
+    text = _PYTHON_ARGUMENT.sub(lambda m: f"--{m[1].replace('_', '-')} {m[2]}", text)
+    return re.sub(r"cm\.Priors(\([^)]*\))?", "--priors FILE", text)
 
 
 def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet] | int:
@@ -330,6 +369,9 @@ def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet] | int:
     if isinstance(claims, int):
         _err("nothing was written")
         return claims
+    if args.start is None and not any(c.period_start is not None for c in claims):
+        _err(f"error: {NO_START}", "nothing was written")
+        return EXIT_USAGE
     return progress, claims
 
 
@@ -367,10 +409,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 tune=tune,
                 chains=chains,
                 random_seed=args.seed,
-                max_attempts=args.max_attempts or _fit_default("max_attempts"),
+                **_sampler_options(args),
             )
         except ValueError as err:  # fit() checks its arguments against the claims
-            _err(f"error: {err}", "nothing was written")
+            _err(f"error: {_as_cli(str(err))}", "nothing was written")
             return EXIT_USAGE
 
     sensitivity: pd.DataFrame | None = None
@@ -408,7 +450,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if len(est.attempts) > 1:
         _err("fit() tried: " + "; ".join(f"{a['reason']} ({a['sampler']})" for a in est.attempts))
     _err("remedies:")
-    _err(*(f"  - {r}" for r in diag.remedies()))
+    _err(*(f"  - {_as_cli(r)}" for r in diag.remedies()))
     _err("(the outputs were written, and say so in their diagnostics)")
     return EXIT_NOT_CONVERGED if not diag.converged else EXIT_MODEL_CHECK
 
@@ -425,14 +467,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     settings = {
         k: v
-        for k, v in (
-            ("draws", args.draws),
-            ("tune", args.tune),
-            ("chains", args.chains),
-            ("max_attempts", args.max_attempts),
-        )
+        for k, v in (("draws", args.draws), ("tune", args.tune), ("chains", args.chains))
         if v is not None
     }
+    settings.update(_sampler_options(args))
     if args.start is not None:
         settings["start"] = args.start
     workers = args.workers or min(len(set(args.dates)), os.cpu_count() or 1)

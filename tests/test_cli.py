@@ -48,6 +48,53 @@ def test_validate_ok(capsys):
     assert err == ""
 
 
+def test_validate_notes_same_day_figures_and_a_missing_start(tmp_path, capsys):
+    path = tmp_path / "outlets.csv"
+    path.write_text(
+        "source,source_type,side,category,as_of,value,citation\n"
+        "Ministry,enemy,russia,killed,2022-03-02,9000,outlet A\n"
+        "Ministry,enemy,russia,killed,2022-03-02,9100,outlet B\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 2
+    assert "'Ministry' gives 2 figures of russia killed as of 2022-03-02" in notes[0]
+    assert "need --start YYYY-MM-DD" in notes[1]
+    # estimate says the same, before loading PyMC, and writes nothing
+    out_dir = tmp_path / "out"
+    assert main(["estimate", str(path), "--out", str(out_dir)]) == 2
+    _, err = capsys.readouterr()
+    assert "error: no claim gives a period_start" in err and "--start YYYY-MM-DD" in err
+    assert not out_dir.exists()
+
+
+def test_messages_name_command_line_options_not_python_arguments():
+    from casualty_models.cli import _as_cli
+    from casualty_models.diagnostics import Diagnostics
+
+    d = Diagnostics(1.2, 100.0, 90.0, 3, 0, 2, 1500, "bias[x]", 10, 5, ("x",))
+    text = " ".join(_as_cli(r) for r in d.remedies())
+    for flag in ("--target-accept 0.98", "--sampler nutpie", "--tune", "--draws", "--priors FILE"):
+        assert flag in text, text
+    assert "fit(" not in text and "cm.Priors" not in text and "draws=" not in text
+    parser = build_parser()
+    args = parser.parse_args(
+        [
+            "estimate",
+            "x.csv",
+            "--target-accept",
+            "0.95",
+            "--sampler",
+            "nutpie",
+            "--max-attempts",
+            "1",
+        ]
+    )
+    assert (args.target_accept, args.sampler, args.max_attempts) == (0.95, "nutpie", 1)
+
+
 def test_validate_lists_every_problem(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text(
