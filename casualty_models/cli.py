@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from casualty_models.claims import ClaimSet
     from casualty_models.estimate import Estimate
+    from casualty_models.sources import Priors
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
@@ -144,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="parallel fits on this machine (default: one per core)",
     )
     _common(bt, out_help="output folder (default: out/)")
+
+    pri = sub.add_parser(
+        "priors",
+        help="print the bias priors as an annotated YAML file to edit and pass to --priors",
+    )
+    pri.add_argument(
+        "--preset",
+        help="start from this preset: war-military (default), civilian, disaster (docs/priors.md)",
+    )
     return parser
 
 
@@ -169,6 +179,12 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         type=_date,
         metavar="DATE",
         help="first day of the count (default: earliest period_start)",
+    )
+    cmd.add_argument(
+        "--priors",
+        metavar="FILE|PRESET",
+        help="bias priors: a file written from `casualty-models priors`, or a preset "
+        "(war-military, the default; civilian; disaster; see docs/priors.md)",
     )
     cmd.add_argument("--out", type=Path, default=Path("out"), metavar="DIR", help=out_help)
     cmd.add_argument(
@@ -358,11 +374,43 @@ def _as_cli(text: str) -> str:
     return re.sub(r"cm\.Priors(\([^)]*\))?", "--priors FILE", text)
 
 
-def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet] | int:
-    """Checks shared by the commands that fit: the output folder, then the claims."""
+def cmd_priors(args: argparse.Namespace) -> int:
+    from casualty_models.priors_file import dump_priors
+
+    try:
+        print(dump_priors(preset=args.preset), end="")
+    except ValueError as err:
+        _err(f"error: {err}")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _priors(args: argparse.Namespace) -> Priors | int | None:
+    """The settings of ``--priors`` (None: the defaults), or an exit code after saying
+    what is wrong with the file, every problem with its line."""
+    if args.priors is None:
+        return None
+    from casualty_models.priors_file import PriorsFileError, priors_from
+
+    try:
+        return priors_from(args.priors)
+    except PriorsFileError as err:
+        _err(*err.problems, f"{args.priors}: {len(err.problems)} problem(s) found")
+        return EXIT_BAD_INPUT
+    except (ValueError, OSError) as err:
+        _err(f"error: --priors: {err}")
+        return EXIT_USAGE
+
+
+def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet, Priors | None] | int:
+    """Checks shared by the commands that fit: the output folder, the priors, the claims."""
     if args.out.exists() and not args.out.is_dir():
         _err(f"error: --out {args.out} exists and is not a folder")
         return EXIT_USAGE
+    priors = _priors(args)
+    if isinstance(priors, int):
+        _err("nothing was written")
+        return priors
     progress = _Progress(args.quiet)
     progress("reading claims…")
     claims = _read(args.claims, args.format)
@@ -372,7 +420,7 @@ def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet] | int:
     if args.start is None and not any(c.period_start is not None for c in claims):
         _err(f"error: {NO_START}", "nothing was written")
         return EXIT_USAGE
-    return progress, claims
+    return progress, claims, priors
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
@@ -382,7 +430,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     begun = _begin(args)
     if isinstance(begun, int):
         return begun
-    progress, claims = begun
+    progress, claims, priors = begun
 
     from casualty_models._backend import pymc
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
@@ -409,6 +457,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 tune=tune,
                 chains=chains,
                 random_seed=args.seed,
+                priors=priors,
                 **_sampler_options(args),
             )
         except ValueError as err:  # fit() checks its arguments against the claims
@@ -459,7 +508,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     begun = _begin(args)
     if isinstance(begun, int):
         return begun
-    progress, claims = begun
+    progress, claims, priors = begun
     from concurrent.futures import ProcessPoolExecutor
 
     from casualty_models._atomic import atomic_write, atomic_write_with
@@ -471,6 +520,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         if v is not None
     }
     settings.update(_sampler_options(args))
+    if priors is not None:
+        settings["priors"] = priors
     if args.start is not None:
         settings["start"] = args.start
     workers = args.workers or min(len(set(args.dates)), os.cpu_count() or 1)
@@ -653,7 +704,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    commands = {"validate": cmd_validate, "estimate": cmd_estimate, "backtest": cmd_backtest}
+    commands = {
+        "validate": cmd_validate,
+        "estimate": cmd_estimate,
+        "backtest": cmd_backtest,
+        "priors": cmd_priors,
+    }
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -262,6 +262,24 @@ def priors_from(spec: str | Path) -> Priors:
     return load_priors(path)
 
 
+def describe_priors(priors: Priors) -> str:
+    """The priors in a few words, for a report: a preset's name, or what differs from
+    the nearest preset (``custom: civilian, except own, sources``)."""
+    exact = next((n for n, p in PRESETS.items() if p == priors), None)
+    if exact is not None:
+        return f"{exact} (the package defaults)" if exact == DEFAULT_PRESET else exact
+    wanted = priors.to_dict()
+
+    def differences(base: Priors) -> list[str]:
+        have = base.to_dict()
+        types = [t for t, p in wanted["source_types"].items() if have["source_types"].get(t) != p]
+        rest = [k for k in wanted if k != "source_types" and wanted[k] != have[k]]
+        return types + rest
+
+    name, diff = min(((n, differences(p)) for n, p in PRESETS.items()), key=lambda x: len(x[1]))
+    return f"custom: {name}, except {', '.join(diff)}"
+
+
 # --------------------------------------------------------------------------- dump
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from casualty_models._atomic import atomic_write, atomic_write_with
 from casualty_models._version import __version__
 from casualty_models.claims import COLUMNS, Claim
+from casualty_models.priors_file import describe_priors
 from casualty_models.sources import DEFAULT_LEVEL
 
 if TYPE_CHECKING:
@@ -619,7 +620,8 @@ def report_html(
         f"<p class=meta>{len(estimate.claims)} claims from {_e(estimate.claims.origin)}; "
         f"{len(facts.headline)} series; {len(facts.sources)} speakers; fitted from {s.start} "
         f"to {s.end}; headline date {s.as_of}. Intervals are equal-tailed {pct}% credible "
-        f"intervals. Claims fingerprint <code>{_e(estimate.claims.fingerprint)}</code>.</p>",
+        f"intervals. Bias priors: {_e(describe_priors(s.priors))}. Claims fingerprint "
+        f"<code>{_e(estimate.claims.fingerprint)}</code>.</p>",
     ]
     if not diag.ok:
         out.append(
@@ -866,7 +868,8 @@ def _settings_html(estimate: Estimate, level: float) -> str:
     parts = [
         _table(
             ["setting", "value"],
-            [[k, _plain(v)] for k, v in settings.items()]
+            [["bias priors", describe_priors(estimate.settings.priors)]]
+            + [[k, _plain(v)] for k, v in settings.items()]
             + [
                 ["claims origin", estimate.claims.origin],
                 ["claims fingerprint", estimate.claims.fingerprint],
@@ -963,7 +966,7 @@ def report_markdown(
             f"{len(estimate.claims)} claims from {estimate.claims.origin}; "
             f"{len(facts.headline)} series; {len(facts.sources)} speakers; fitted from "
             f"{s.start} to {s.end}; headline date {s.as_of}. Intervals are equal-tailed "
-            f"{pct}% credible intervals."
+            f"{pct}% credible intervals. Bias priors: {describe_priors(s.priors)}."
         )
         + f" Claims fingerprint `{estimate.claims.fingerprint}`; casualty\\_models "
         f"{_md(estimate.version)}.",
@@ -1084,7 +1087,8 @@ def report_markdown(
         "",
         _md_table(
             ["setting", "value"],
-            [[k, _plain(v)] for k, v in settings.items()]
+            [["bias priors", describe_priors(estimate.settings.priors)]]
+            + [[k, _plain(v)] for k, v in settings.items()]
             + [["claims fingerprint", estimate.claims.fingerprint]],
         ),
         "",

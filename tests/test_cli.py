@@ -212,6 +212,42 @@ def test_start_after_the_claims_is_a_usage_error(tmp_path, capsys):
     assert not out_dir.exists()
 
 
+def test_priors_command_writes_a_file_that_estimate_reads(tmp_path, capsys, monkeypatch):
+    """`casualty-models priors` prints an editable file; --priors takes it, or a preset,
+    and a misspelt key is an error naming the line, before anything is fitted."""
+    import casualty_models._backend
+    import casualty_models.cli as cli
+    import casualty_models.estimate
+    from casualty_models.priors_file import PRESETS
+
+    assert main(["priors", "--preset", "disaster"]) == 0
+    text = capsys.readouterr().out
+    path = tmp_path / "priors.yaml"
+    path.write_text(text.replace("own: {factor: 1.0,", "own: {factor: 2.0,", 1), encoding="utf-8")
+    seen = []
+
+    def fake_fit(claims, *, draws=1500, tune=1000, chains=2, **kwargs):
+        seen.append(kwargs["priors"])
+        raise KeyboardInterrupt  # stop before any output: only the arguments matter
+
+    monkeypatch.setattr(casualty_models._backend, "pymc", lambda: None)
+    monkeypatch.setattr(casualty_models.estimate, "fit", fake_fit)
+    out = str(tmp_path / "out")
+    assert main(["estimate", str(SEED_CSV), "--out", out, "--priors", str(path)]) == 130
+    assert main(["estimate", str(SEED_CSV), "--out", out, "--priors", "civilian"]) == 130
+    assert seen[0].for_type("own").bias_mu == pytest.approx(math.log(2.0))
+    assert seen[0].for_type("neutral") == PRESETS["disaster"].for_type("neutral")
+    assert seen[1] == PRESETS["civilian"]
+    capsys.readouterr()
+    path.write_text("source_types:\n  own: {facto: 2.0}\n", encoding="utf-8")
+    assert main(["estimate", str(SEED_CSV), "--out", out, "--priors", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "line 2" in err and "'facto'" in err and "nothing was written" in err
+    assert main(["estimate", str(SEED_CSV), "--out", out, "--priors", "peacetime"]) == 2
+    assert "neither a preset" in capsys.readouterr().err
+    assert len(seen) == 2 and cli.EXIT_MODEL_CHECK == 4
+
+
 def test_out_is_a_file(tmp_path, capsys):
     not_a_dir = tmp_path / "out"
     not_a_dir.write_text("x")
