@@ -557,10 +557,11 @@ class ClaimSet(Sequence[Claim]):
                 figures = ", ".join(
                     f"{self._claims[i].describe()} ({self.where(i)})" for i in members
                 )
+                published = format_date(first.reported or first.as_of, first.reported_precision)
                 out.append(
                     f"{first.source!r} gives {len(members)} figures of {first.side} "
                     f"{first.category} as of {format_date(first.as_of, first.as_of_precision)}, "
-                    f"published the same day: {figures}; read together as one statement"
+                    f"published {published}: {figures}; read together as one statement"
                 )
         return out
 

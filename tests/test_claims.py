@@ -663,7 +663,7 @@ def test_same_day_figures_of_one_source_are_kept_and_noted(tmp_path: Path) -> No
     (note,) = claims.notes()
     assert f"'{MOD}' gives 2 figures of russia killed as of 2022-03-02" in note
     assert f"498 ({path}, row 2), 400–600 ({path}, row 3)" in note
-    assert "read together as one statement" in note
+    assert "published 2022-03-02" in note and "read together as one statement" in note
 
 
 def test_revision_with_its_own_reported_date_is_not_a_conflict(tmp_path: Path) -> None:
