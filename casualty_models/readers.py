@@ -27,9 +27,10 @@ How a raw row becomes a claim (``docs/peers.md`` has the same as a table):
   a source gives both bounds and point figures for the same day, the bounds are kept
   (the source's own statement of uncertainty; most such points repeat one of its ends)
   and the points are set aside.
-- A claim set holds one figure per speaker, series and dates, but one coarse label
-  (e.g. "UA Source") carries several outlets, sometimes with different figures on the
-  same day. Of several point figures the one kept is the published figure nearest, on the
+- One coarse label (e.g. "UA Source") carries several outlets, sometimes with different
+  figures on the same day. A claim set may hold them all (read as one statement, see
+  docs/claims.md), but this reader keeps one, so that each claim is one outlet's figure
+  and the report shows every choice. Of several point figures the one kept is the published figure nearest, on the
   log scale, to the median of the source's point figures for the same side, category and
   window within +-7 days (same day included; ties -> the lower). A median of the day's
   figures would be a number nobody published. The figures set aside are listed with
