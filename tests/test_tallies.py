@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import warnings
@@ -261,3 +262,16 @@ def test_the_reproductions_spike_is_found_and_never_a_reference():
     # the next figure's rise starts from 39,600 on 2022-04-30, the figure before the spike
     k = list(inc.claim).index(int(spike) + 1)
     assert inc.level[k] == 39_600 and inc.value[k] == pytest.approx(182_400 - 39_600)
+
+
+def test_a_tally_follows_one_figure_a_day_and_shows_the_others():
+    """Two outlets give different figures for one day of a daily count: the chain follows
+    the one nearest its week; the other is shown, not used."""
+    values = [100.0 * (d + 1) for d in range(25)]
+    claims = _tally(values)
+    other = dataclasses.replace(claims[10], value=5_000.0, citation="another outlet")
+    inp = _prepare([*claims, other])
+    assert inp.claim_role[25] == "same-day alternative (left out)" and not inp.claim_used[25]
+    assert inp.claim_role[10] == "tally rise" and inp.claim_used[10]
+    k = list(inp.increments.claim).index(11)
+    assert inp.increments.prev_claim[k] == 10 and inp.increments.value[k] == pytest.approx(100.0)
