@@ -30,9 +30,9 @@ How a raw row becomes a claim (``docs/peers.md`` has the same as a table):
 - One coarse label (e.g. "UA Source") carries several outlets, sometimes with different
   figures on the same day. A claim set may hold them all (read as one statement, see
   docs/claims.md), but this reader keeps one, so that each claim is one outlet's figure
-  and the report shows every choice. Of several point figures the one kept is the published figure nearest, on the
-  log scale, to the median of the source's point figures for the same side, category and
-  window within +-7 days (same day included; ties -> the lower). A median of the day's
+  and the report shows every choice. Of several point figures the one kept is the
+  published figure nearest, on the log scale, to the median of the source's point
+  figures for the same side, category and window within +-7 days (same day included; ties -> the lower). A median of the day's
   figures would be a number nobody published. The figures set aside are listed with
   their rows in the kept claim's ``notes``. Rows repeating a figure exactly are merged
   into one claim whose ``notes`` name all their rows.

@@ -223,6 +223,8 @@ def test_auto_refits_only_what_reweighting_cannot_carry(ridge):
         "chains": s.chains,
         "target_accept": s.target_accept,
         "random_seed": s.random_seed,
+        "sampler": s.sampler,  # a refit is the same model on the same sampler
+        "max_attempts": s.max_attempts,
         "cores": 1,
     }
     assert level == cm.DEFAULT_LEVEL
