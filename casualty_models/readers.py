@@ -27,15 +27,16 @@ How a raw row becomes a claim (``docs/peers.md`` has the same as a table):
   a source gives both bounds and point figures for the same day, the bounds are kept
   (the source's own statement of uncertainty; most such points repeat one of its ends)
   and the points are set aside.
-- One coarse label (e.g. "UA Source") carries several outlets, sometimes with different
-  figures on the same day. A claim set may hold them all (read as one statement, see
-  docs/claims.md), but this reader keeps one, so that each claim is one outlet's figure
-  and the report shows every choice. Of several point figures the one kept is the
-  published figure nearest, on the log scale, to the median of the source's point
-  figures for the same side, category and window within +-7 days (same day included; ties -> the lower). A median of the day's
-  figures would be a number nobody published. The figures set aside are listed with
-  their rows in the kept claim's ``notes``. Rows repeating a figure exactly are merged
-  into one claim whose ``notes`` name all their rows.
+- One coarse label (e.g. "UA Source") carries several outlets, sometimes with
+  different figures on the same day. A claim set may hold them all (read as one
+  statement, see docs/claims.md), but this reader keeps one, so that each claim is one
+  outlet's figure and the report shows every choice. Of several point figures the one
+  kept is the published figure nearest, on the log scale, to the median of the
+  source's point figures for the same side, category and window within +-7 days (same
+  day included; ties -> the lower). A median of the day's figures would be a number
+  nobody published. The figures set aside are listed with their rows in the kept
+  claim's ``notes``. Rows repeating a figure exactly are merged into one claim whose
+  ``notes`` name all their rows.
 - Each claim cites the paper's replication data and the CSV line of its row (header =
   line 1), and the places of the returned ClaimSet are those lines, so later problems
   name the raw row.
