@@ -229,6 +229,8 @@ def _figure(kind: str, estimate: Estimate, level: float) -> Figure:
     elif kind == "sources":
         size = plotting.sources_figsize(len(estimate.inputs.speakers))
         draw = plotting.plot_sources
+    elif kind == "drift":
+        size, draw = (7.0, 3.2), plotting.plot_drift
     else:
         raise ValueError(f"unknown plot {kind!r}")
     fig = Figure(figsize=size, layout="constrained")
@@ -250,10 +252,11 @@ def _save_png(fig: Figure, path: Path) -> None:
 def save_plots(
     estimate: Estimate, out_dir: str | os.PathLike[str], *, level: float = DEFAULT_LEVEL
 ) -> list[Path]:
-    """Write claims.png, timeline.png and sources.png into ``out_dir``, atomically."""
+    """Write claims.png, timeline.png and sources.png into ``out_dir``, atomically, and
+    drift.png when a speaker has a running tally."""
     out = Path(out_dir)
     paths = []
-    for name in PLOT_FILES:
+    for name in (*PLOT_FILES, *(["drift.png"] if estimate.inputs.running else [])):
         fig = _figure(name.removesuffix(".png"), estimate, level)
         try:
             paths.append(atomic_write_with(out / name, functools.partial(_save_png, fig)))
@@ -717,6 +720,14 @@ def report_html(
             numeric=range(3, 10),
         )
     )
+    if estimate.inputs.running:
+        out.append(
+            f"<p>The factors are those on {_e(estimate.settings.as_of)}. A running tally's "
+            "bias drifts: the plot shows the factor by which it differs, through time, "
+            "from its bias at the tally's first figure.</p>"
+        )
+        drift = _png(_figure("drift", estimate, level))
+        out.append(_img(base64.b64encode(drift).decode("ascii"), "Drift of running tallies"))
 
     out.append("<h2>Claims check</h2>")
     out.append(

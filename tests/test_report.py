@@ -199,3 +199,54 @@ def test_save_plots_writes_three_pngs(seed_estimate, tmp_path):
 @pytest.mark.mcmc
 def test_html_is_reproducible(seed_estimate, seed_html):
     assert report.report_html(seed_estimate) == seed_html
+
+
+def test_report_shows_a_failed_model_check_the_priors_and_the_drift(tmp_path):
+    """No MCMC: an estimate whose draws expect four of the six one-off claims at 10x or
+    1/10 of what they say, with a running tally that drifts to x0.5."""
+    import datetime as dt
+
+    import numpy as np
+    from conftest import offline_estimate
+
+    start = dt.date(2022, 2, 24)
+    tally = [
+        cm.Claim(
+            source="D",
+            source_type="enemy",
+            side="a",
+            category="killed",
+            as_of=start + dt.timedelta(days=20 + d),
+            period_start=start,
+            value=100.0 * (d + 1),
+            citation="test",
+        )
+        for d in range(30)
+    ]
+    others = [
+        cm.Claim(
+            source=f"S{k}",
+            source_type="neutral",
+            side="a",
+            category="killed",
+            as_of=start + dt.timedelta(days=10 + k),
+            period_start=start,
+            value=900.0 + k,
+            citation="test",
+        )
+        for k in range(6)
+    ]
+    claims = cm.ClaimSet([*tally, *others])
+    shift = np.ones(len(claims))
+    shift[30:34] = [10.0, 0.1, 10.0, 0.1]
+    est = offline_estimate(claims, loc_shift=shift, drift=np.log(0.5), start=start)
+    d = est.diagnostics
+    assert not d.model_ok
+    page = report.report_html(est)
+    assert "The model cannot explain the claims as given (model check failed)" in page
+    assert "Bias priors: war-military (the package defaults)" in page
+    assert 'alt="Drift of running tallies"' in page
+    written = report.save_plots(est, tmp_path)
+    assert [p.name for p in written] == ["claims.png", "timeline.png", "sources.png", "drift.png"]
+    md = report.report_markdown(est)
+    assert "model check failed" in md and "war-military" in md
