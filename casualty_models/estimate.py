@@ -879,6 +879,7 @@ class Estimate:
                 "n_claims": r["n_claims"],
                 "bias_factor": r["bias_factor"],
                 f"interval_{lvl}": [r[f"low_{lvl}"], r[f"high_{lvl}"]],
+                "drift_factor": r["drift_factor"],
                 "prior_median": r["prior_median"],
                 "learned": r["learned"],
             }
