@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from casualty_models.claims import ClaimSet, parse_date, read_claims, records_to_claims
-from casualty_models.sources import DEFAULT_LEVEL
+from casualty_models.sources import DEFAULT_LEVEL, Priors
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ def _one_vintage(
     from casualty_models.estimate import fit
 
     claims = records_to_claims(records, origin)
+    if "priors" in fit_kwargs:  # sent as a plain dict: settings objects do not pickle
+        fit_kwargs = {**fit_kwargs, "priors": Priors.from_dict(fit_kwargs["priors"])}
     with warnings.catch_warnings():
         # a vintage that fails its checks is reported in the history, not raised
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -100,6 +102,8 @@ def backtest(
         fit_kwargs["start"] = min(starts)
     start = parse_date(fit_kwargs["start"])
     fit_kwargs.setdefault("cores", 1)
+    if isinstance(fit_kwargs.get("priors"), Priors):
+        fit_kwargs["priors"] = fit_kwargs["priors"].to_dict()
     records = claims.to_records()
     own = executor is None
     pool = executor or ProcessPoolExecutor(max_workers=min(len(vintages), os.cpu_count() or 1))

@@ -13,8 +13,9 @@ from casualty_models.backtest import backtest
 
 pytestmark = pytest.mark.mcmc
 
-# short single runs: these tests check bookkeeping, not posteriors
-FAST = dict(draws=300, tune=300, random_seed=4, max_attempts=1)
+# short single runs: these tests check bookkeeping, not posteriors; the priors are the
+# defaults, given explicitly so that they travel to the worker processes
+FAST = dict(draws=300, tune=300, random_seed=4, max_attempts=1, priors=cm.Priors())
 
 
 def _later_claim():
