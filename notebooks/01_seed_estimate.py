@@ -31,7 +31,8 @@ import pandas as pd
 
 import casualty_models as cm
 
-DRAWS = 500 if os.environ.get("CASUALTY_MODELS_FAST") else 1000
+# CASUALTY_MODELS_FAST: one short sampler run per fit, for a quick check
+RUN = dict(draws=500, tune=500, max_attempts=1) if os.environ.get("CASUALTY_MODELS_FAST") else {}
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 40)
 
@@ -54,7 +55,7 @@ claims.to_frame()[["source", "source_type", "side", "as_of", "value", "low", "hi
 # random number, so this cell always gives the same numbers.
 
 # %%
-est = cm.fit(claims, draws=DRAWS, tune=DRAWS, random_seed=1)
+est = cm.fit(claims, random_seed=1, **RUN)
 est
 
 # %% [markdown]
@@ -117,7 +118,7 @@ plt.show()
 
 # %%
 milder = cm.Priors().with_source_type("own", bias_mu=math.log(0.7))
-est_milder = cm.fit(claims, priors=milder, draws=DRAWS, tune=DRAWS, random_seed=1)
+est_milder = cm.fit(claims, priors=milder, random_seed=1, **RUN)
 pd.concat({"default prior": est.headline(), "own reports 70%": est_milder.headline()})
 
 # %% [markdown]
@@ -157,7 +158,7 @@ rudskoy = cm.Claim(
 claims2 = claims.add(zelensky, rudskoy)
 print(len(claims), "->", len(claims2), "claims; fingerprint", claims2.fingerprint[:12])
 
-est2 = cm.fit(claims2, as_of="2022-03-25", draws=DRAWS, tune=DRAWS, random_seed=1)
+est2 = cm.fit(claims2, as_of="2022-03-25", random_seed=1, **RUN)
 est2.headline()
 
 # %% [markdown]
