@@ -416,7 +416,8 @@ def test_estimate_not_converged_exits_3_but_writes(tmp_path, capsys):
     for stage in ("reading claims…", "sampling 2 chains × 20 draws", "writing outputs…"):
         assert stage in err
     assert re.search(r"\[\s*\d+\.\ds\] writing outputs", err)
-    assert "ESS" in err and "remedies:" in err and "draws=" in err
+    # remedies speak the CLI's language: flags, not Python keyword arguments
+    assert "ESS" in err and "remedies:" in err and "--draws" in err and "draws=" not in err
     warned = [ln for ln in err.splitlines() if ln.startswith("warning: ") and "2022-02-26" in ln]
     assert len(warned) == 1, err
     assert "Sampler FAILED" in out and "Model check ok" in out
