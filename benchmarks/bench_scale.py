@@ -50,8 +50,8 @@ import numpy as np
 from casualty_models._atomic import atomic_write
 from casualty_models.claims import Claim, ClaimSet
 from casualty_models.model import prepare
+from casualty_models.model.priors import Priors
 from casualty_models.simulate import SimSpeaker, prior_bias_factor, simulate_claims
-from casualty_models.sources import Priors
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = (30, 365, 1500)

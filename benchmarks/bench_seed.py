@@ -102,7 +102,7 @@ def patch(obj, name, label):
 class PostImport(importlib.abc.MetaPathFinder):
     # time the import of the lazily imported output modules, then wrap their functions
     hooks = {
-        "casualty_models.plotting": (
+        "casualty_models.plots": (
             "import matplotlib + plotting",
             {"save_plots": "draw + save the 3 PNG plots"},
         ),
@@ -259,7 +259,7 @@ def import_breakdown(env: dict[str, str], top: int = 8) -> list[tuple[str, float
     """Top-level packages by cumulative import time (``python -X importtime``)."""
     code = (
         "import casualty_models.cli; from casualty_models._backend import pymc; pymc(); "
-        "import casualty_models.plotting, casualty_models.report"
+        "import casualty_models.plots, casualty_models.report"
     )
     _, done = run([PYTHON, "-X", "importtime", "-c", code], env)
     rows = []

@@ -5,6 +5,8 @@
 
 # first: configures PyTensor before anything imports it (see _backend for why)
 from casualty_models import _backend  # noqa: F401
+from casualty_models import plots as _plots  # noqa: F401  (registers est.plot)
+from casualty_models import trust as _trust  # noqa: F401  (registers est.sensitivity ...)
 from casualty_models._version import __version__
 from casualty_models.backtest import Backtest, backtest
 from casualty_models.claims import (
@@ -16,16 +18,16 @@ from casualty_models.claims import (
     read_claims,
 )
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics, ModelCheckWarning
-from casualty_models.estimate import Estimate, FitSettings, fit
-from casualty_models.io import load
-from casualty_models.readers import ReaderNote
-from casualty_models.sources import (
+from casualty_models.estimate import Estimate, FitSettings, load
+from casualty_models.fitting import fit
+from casualty_models.model.priors import (
     DEFAULT_LEVEL,
     DEFAULT_SOURCE_PRIORS,
     Priors,
     SourcePrior,
 )
-from casualty_models.tallies import CoarseSourceWarning, DecreasingTallyWarning, SpikeWarning
+from casualty_models.model.tallies import CoarseSourceWarning, DecreasingTallyWarning, SpikeWarning
+from casualty_models.readers import ReaderNote
 
 __all__ = [
     "COLUMNS",

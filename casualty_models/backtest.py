@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from casualty_models import _hooks
 from casualty_models.claims import ClaimSet, parse_date, read_claims, records_to_claims
-from casualty_models.sources import DEFAULT_LEVEL, Priors
+from casualty_models.model.priors import DEFAULT_LEVEL, Priors
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,7 @@ class Backtest:
 
     def plot(self, *, series: Any = None, ax: Any = None, level: float = DEFAULT_LEVEL) -> Any:
         """How the estimate and its interval moved; see :func:`plotting.plot_backtest`."""
-        from casualty_models.plotting import plot_backtest
-
-        return plot_backtest(self, series=series, ax=ax, level=level)
+        return _hooks.call("Backtest.plot", self, series=series, ax=ax, level=level)
 
 
 def _one_vintage(
@@ -44,7 +43,7 @@ def _one_vintage(
     import warnings
 
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
-    from casualty_models.estimate import fit
+    from casualty_models.fitting import fit
 
     claims = records_to_claims(records, origin)
     if "priors" in fit_kwargs:  # sent as a plain dict: settings objects do not pickle
@@ -85,7 +84,7 @@ def backtest(
     since the parallelism is across dates). With ``progress`` a line per finished date
     goes to stderr.
     """
-    from casualty_models.estimate import fit  # noqa: F401  (fail fast on a bad install)
+    from casualty_models.fitting import fit  # noqa: F401  (fail fast on a bad install)
 
     claims = read_claims(claims)
     vintages = sorted({parse_date(d) for d in dates})

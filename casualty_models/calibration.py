@@ -13,7 +13,7 @@ simulator; so the simulator here copies the model exactly (see docs/model.md):
   (:meth:`Grid.cumulative`); ``level_mu`` is fixed, so the prior does not look at data;
 * each speaker's log bias is ``bias_mu + group_sigma * g[type, side] + bias_sigma * u``,
   ``u`` standard normal, bent softly under the cap for capped types (tallies, which have
-  no group offset; :class:`casualty_models.sources.SoftCappedNormal`);
+  no group offset; :class:`casualty_models.model.priors.SoftCappedNormal`);
 * each claim's figure is ``y* = window count x category factor x exp(bias) x
   exp(noise_sigma * t4)``, never rounded (rounding would change the likelihood);
 * censoring is *coarsening at random*, so the censored likelihood the model uses is the
@@ -58,7 +58,7 @@ from scipy import stats
 
 from casualty_models.claims import Claim, ClaimSet
 from casualty_models.model import NOISE_NU, RISE_T_SCALE, Grid, anchor_knots, rise_scale
-from casualty_models.sources import Priors
+from casualty_models.model.priors import Priors
 
 START = dt.date(2020, 1, 1)
 SIDES = ("A", "B")
@@ -151,7 +151,7 @@ class Simulation:
 
 
 def category_log_factor(category: str, log_ratio: float) -> float:
-    """log of a category's factor over killed, as in :mod:`casualty_models.categories`."""
+    """log of a category's factor over killed, as in :mod:`casualty_models.model.categories`."""
     if category == "killed":
         return 0.0
     if category == "casualties":
@@ -247,7 +247,7 @@ def draw_biases(
     ``bias = bias_mu + group_sigma * g[type, side] + bias_sigma * u``; ``g`` is shared by
     all speakers of one type about one side (for types whose ``group_sigma`` > 0), ``u``
     is standard normal, and a capped type's bias bends under its cap as the model's
-    (:class:`casualty_models.sources.SoftCappedNormal`).
+    (:class:`casualty_models.model.priors.SoftCappedNormal`).
     """
     groups: dict[tuple[str, str], float] = {}
     out = np.zeros(len(speakers))
@@ -589,7 +589,7 @@ def fit_and_evaluate(
     failure is recorded as ``record["error"]``.
     """
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
-    from casualty_models.estimate import fit
+    from casualty_models.fitting import fit
 
     t0 = time.perf_counter()
     kinds = pd.Series([c.kind for c in sim.claims]).value_counts()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from casualty_models.claims import ClaimSet
     from casualty_models.estimate import Estimate
-    from casualty_models.sources import Priors
+    from casualty_models.model.priors import Priors
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
@@ -323,7 +323,7 @@ def _package_warnings(*ignore: type[Warning]) -> Iterator[None]:
 def _fit_default(name: str) -> Any:
     import inspect
 
-    from casualty_models.estimate import fit
+    from casualty_models.fitting import fit
 
     return inspect.signature(fit).parameters[name].default
 
@@ -375,7 +375,7 @@ def _as_cli(text: str) -> str:
 
 
 def cmd_priors(args: argparse.Namespace) -> int:
-    from casualty_models.priors_file import dump_priors
+    from casualty_models.model.priors_file import dump_priors
 
     try:
         print(dump_priors(preset=args.preset), end="")
@@ -390,7 +390,7 @@ def _priors(args: argparse.Namespace) -> Priors | int | None:
     what is wrong with the file, every problem with its line."""
     if args.priors is None:
         return None
-    from casualty_models.priors_file import PriorsFileError, priors_from
+    from casualty_models.model.priors_file import PriorsFileError, priors_from
 
     try:
         return priors_from(args.priors)
@@ -434,7 +434,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     from casualty_models._backend import pymc
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
-    from casualty_models.estimate import fit
+    from casualty_models.fitting import fit
 
     progress("loading PyMC…")
     pymc()
@@ -662,7 +662,7 @@ def _write_outputs(
 
 def _print_summary(est: Estimate, out: Path) -> None:
     from casualty_models.diagnostics import MODEL_CHECK_LEVEL
-    from casualty_models.sources import DEFAULT_LEVEL
+    from casualty_models.model.priors import DEFAULT_LEVEL
 
     pct = f"{100 * DEFAULT_LEVEL:g}"
     print(

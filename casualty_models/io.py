@@ -1,4 +1,8 @@
-"""Save and load an Estimate as one netCDF file (posterior + claims + settings)."""
+"""One netCDF file per estimate: the InferenceData plus one JSON attribute of metadata.
+
+This module knows files, not estimates: :meth:`Estimate.save` and :func:`load` (in
+:mod:`casualty_models.estimate`) decide what the metadata holds.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +12,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from casualty_models._atomic import atomic_write_with
-from casualty_models.claims import records_to_claims
 
 if TYPE_CHECKING:
-    from casualty_models.estimate import Estimate
+    import arviz as az
 
 _ATTR = "casualty_models"  # one JSON attribute on the posterior group
 
 
-def save(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
-    """Write ``estimate`` to ``path`` (netCDF via h5netcdf), atomically."""
-    idata = estimate.idata.copy()
-    idata.posterior.attrs[_ATTR] = json.dumps(
-        {
-            "format": 1,
-            "package_version": estimate.version,
-            "claims_fingerprint": estimate.claims.fingerprint,
-            "claims_origin": estimate.claims.origin,
-            "claims": estimate.claims.to_records(),
-            "claims_places": [list(place) for place in estimate.claims.places],
-            "settings": estimate.settings.to_dict(),
-        }
-    )
+def write_netcdf(
+    path: str | os.PathLike[str], idata: az.InferenceData, meta: dict[str, Any]
+) -> Path:
+    """Write ``idata`` with ``meta`` (JSON-ready) to ``path`` (h5netcdf), atomically."""
+    idata = idata.copy()
+    idata.posterior.attrs[_ATTR] = json.dumps(meta)
     return atomic_write_with(path, lambda tmp: idata.to_netcdf(str(tmp), engine="h5netcdf"))
 
 
-def load(path: str | os.PathLike[str]) -> Estimate:
-    """Read an estimate written by :func:`save`; checks the claims fingerprint."""
+def read_netcdf(path: str | os.PathLike[str]) -> tuple[az.InferenceData, dict[str, Any]]:
+    """Read a file written by :func:`write_netcdf`: (idata without the attribute, meta)."""
     import arviz as az
-
-    from casualty_models.estimate import Estimate, FitSettings
 
     path = Path(path)
     if not path.is_file():
@@ -47,19 +40,5 @@ def load(path: str | os.PathLike[str]) -> Estimate:
     meta_text: Any = idata.posterior.attrs.get(_ATTR)
     if meta_text is None:
         raise ValueError(f"{path} is a netCDF file but not a saved casualty_models estimate")
-    meta = json.loads(meta_text)
-    claims = records_to_claims(meta["claims"], f"{path} (saved claims)")
-    places = [tuple(p) for p in meta["claims_places"]] if "claims_places" in meta else None
-    claims = type(claims)._trusted(tuple(claims), meta.get("claims_origin", str(path)), places)
-    if claims.fingerprint != meta["claims_fingerprint"]:
-        raise ValueError(
-            f"{path}: the saved claims do not match their fingerprint; "
-            "the file was altered or is corrupt"
-        )
     del idata.posterior.attrs[_ATTR]
-    return Estimate(
-        claims=claims,
-        settings=FitSettings.from_dict(meta["settings"]),
-        idata=idata,
-        version=meta["package_version"],
-    )
+    return idata, json.loads(meta_text)

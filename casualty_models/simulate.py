@@ -10,7 +10,7 @@ import numpy as np
 
 from casualty_models.claims import Claim, ClaimSet
 from casualty_models.model import NOISE_NU
-from casualty_models.sources import DEFAULT_SOURCE_PRIORS, Priors
+from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS, Priors
 
 
 @dataclass(frozen=True)

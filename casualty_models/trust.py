@@ -10,7 +10,7 @@ the bias priors and on anchors. This module measures how much.
   :func:`sensitivity_summary` says, per series, which prior moves it most.
 * :func:`leave_one_source_out` refits without each source in turn.
 * :func:`claims_pit` and :func:`ecdf_band` feed the calibration plot
-  (:func:`casualty_models.plotting.plot_ppc`).
+  (:func:`casualty_models.plots.plot_ppc`).
 
 **How sensitivity is computed.** A changed bias prior changes only the prior density of
 the speakers' biases; the likelihood and every other prior are untouched. So the
@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from casualty_models import _hooks
 from casualty_models.claims import SOURCE_TYPES
-from casualty_models.sources import DEFAULT_LEVEL, Priors, SourcePrior
+from casualty_models.model.priors import DEFAULT_LEVEL, Priors, SourcePrior
 
 if TYPE_CHECKING:
     from casualty_models.estimate import Estimate
@@ -172,7 +173,7 @@ def _block_logpdf(priors: Sequence[SourcePrior], bias: np.ndarray) -> np.ndarray
 
     A block is one speaker, or the uncapped members of one group, which share a normal
     offset: bias ~ MVN(mu, diag(s²) + g gᵀ). A capped speaker's bias is a
-    :class:`~casualty_models.sources.SoftCappedNormal`.
+    :class:`~casualty_models.model.priors.SoftCappedNormal`.
     """
     mu = np.array([p.bias_mu for p in priors])
     s = np.array([p.bias_sigma for p in priors])
@@ -342,7 +343,7 @@ def _refit_headline(
     """Fit; return (headline with ``mcse_log``, converged). Runs in a worker: top level."""
     from casualty_models.claims import records_to_claims
     from casualty_models.diagnostics import ConvergenceWarning
-    from casualty_models.estimate import fit
+    from casualty_models.fitting import fit
 
     claims = records_to_claims(records, origin)
     with warnings.catch_warnings():
@@ -392,6 +393,7 @@ class _Outcome:
     reliable: bool
 
 
+@_hooks.provides("Estimate.sensitivity")
 def sensitivity(
     estimate: Estimate,
     *,
@@ -610,6 +612,7 @@ def sensitivity_summary(df: pd.DataFrame, *, threshold: float = RESTS_ON_PRIOR) 
 
 
 # --------------------------------------------------------------- leave one source out
+@_hooks.provides("Estimate.leave_one_source_out")
 def leave_one_source_out(
     estimate: Estimate,
     *,

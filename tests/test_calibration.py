@@ -39,7 +39,7 @@ from casualty_models.calibration import (
     uniformity_table,
 )
 from casualty_models.model import Grid
-from casualty_models.sources import Priors
+from casualty_models.model.priors import Priors
 
 PRIORS = FitConfig().priors()
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import claim as _claim
 
 import casualty_models as cm
-from casualty_models.categories import UnlinkedCategoryWarning, plan
 from casualty_models.model import DecreasingTallyWarning, build_model, prepare
+from casualty_models.model.categories import UnlinkedCategoryWarning, plan
 
 START = dt.date(2022, 2, 24)
 END = dt.date(2022, 6, 30)

@@ -215,8 +215,8 @@ def test_priors_command_writes_a_file_that_estimate_reads(tmp_path, capsys, monk
     and a misspelt key is an error naming the line, before anything is fitted."""
     import casualty_models._backend
     import casualty_models.cli as cli
-    import casualty_models.estimate
-    from casualty_models.priors_file import PRESETS
+    import casualty_models.fitting
+    from casualty_models.model.priors_file import PRESETS
 
     assert main(["priors", "--preset", "disaster"]) == 0
     text = capsys.readouterr().out
@@ -229,7 +229,7 @@ def test_priors_command_writes_a_file_that_estimate_reads(tmp_path, capsys, monk
         raise KeyboardInterrupt  # stop before any output: only the arguments matter
 
     monkeypatch.setattr(casualty_models._backend, "pymc", lambda: None)
-    monkeypatch.setattr(casualty_models.estimate, "fit", fake_fit)
+    monkeypatch.setattr(casualty_models.fitting, "fit", fake_fit)
     out = str(tmp_path / "out")
     assert main(["estimate", str(SEED_CSV), "--out", out, "--priors", str(path)]) == 130
     assert main(["estimate", str(SEED_CSV), "--out", out, "--priors", "civilian"]) == 130
@@ -257,7 +257,7 @@ def test_unwritable_outputs_exit_1(tmp_path, capsys, monkeypatch):
     """An OSError while writing is reported in one line, not as a traceback."""
     import casualty_models._backend
     import casualty_models.cli as cli
-    import casualty_models.estimate
+    import casualty_models.fitting
 
     def fake_fit(claims, *, draws=1000, tune=1000, chains=2, **kwargs):
         return object()
@@ -266,7 +266,7 @@ def test_unwritable_outputs_exit_1(tmp_path, capsys, monkeypatch):
         raise PermissionError(13, "Permission denied", str(out / "estimate.nc"))
 
     monkeypatch.setattr(casualty_models._backend, "pymc", lambda: None)
-    monkeypatch.setattr(casualty_models.estimate, "fit", fake_fit)
+    monkeypatch.setattr(casualty_models.fitting, "fit", fake_fit)
     monkeypatch.setattr(cli, "_write_outputs", refuse)
     assert main(["estimate", str(SEED_CSV), "--out", str(tmp_path / "out"), "--quiet"]) == 1
     err = capsys.readouterr().err
@@ -284,7 +284,7 @@ def test_trust_is_off_unless_asked():
 def test_trust_interrupted_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
     """Ctrl-C during the (long) trust step: exit 130, and no output half-written."""
     import casualty_models._backend
-    import casualty_models.estimate
+    import casualty_models.fitting
 
     def interrupt(**kwargs):
         raise KeyboardInterrupt
@@ -299,7 +299,7 @@ def test_trust_interrupted_exits_130_and_writes_nothing(tmp_path, capsys, monkey
     def fake_fit(claims, *, draws=1000, tune=1000, chains=2, **kwargs):
         return fitted
 
-    monkeypatch.setattr(casualty_models.estimate, "fit", fake_fit)
+    monkeypatch.setattr(casualty_models.fitting, "fit", fake_fit)
     out_dir = tmp_path / "out"
     assert main(["estimate", str(SEED_CSV), "--out", str(out_dir), "--trust"]) == 130
     err = capsys.readouterr().err

@@ -12,7 +12,8 @@ from conftest import offline_estimate
 
 import casualty_models as cm
 from casualty_models.diagnostics import MODEL_CHECK_MAX_SHARE, Diagnostics, ModelCheckWarning
-from casualty_models.estimate import Attempt, FitSettings, _badness, _next_attempt
+from casualty_models.estimate import FitSettings
+from casualty_models.fitting import Attempt, _badness, _next_attempt
 
 START = dt.date(2022, 2, 24)
 

@@ -20,7 +20,7 @@ from casualty_models.model import (
     prepare,
     t4_logcdf,
 )
-from casualty_models.sources import SoftCappedNormal
+from casualty_models.model.priors import SoftCappedNormal
 
 START = dt.date(2022, 2, 24)
 

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 
 import casualty_models as cm
-from casualty_models import plotting
+from casualty_models import plots as plotting
 from casualty_models.claims import SOURCE_TYPES
 
 

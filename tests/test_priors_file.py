@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 import casualty_models as cm
-from casualty_models.priors_file import (
+from casualty_models.model.priors_file import (
     PRESETS,
     PriorsFileError,
     dump_priors,
@@ -166,7 +166,7 @@ def test_custom_settings_round_trip_exactly(tmp_path):
 
 
 def test_every_priors_setting_has_a_key_in_the_file():
-    from casualty_models.priors_file import _TOP_KEYS
+    from casualty_models.model.priors_file import _TOP_KEYS
 
     assert {f.name for f in fields(cm.Priors)} == set(_TOP_KEYS) - {"preset"}
 

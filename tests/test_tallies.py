@@ -15,7 +15,7 @@ from scipy import stats
 
 import casualty_models as cm
 from casualty_models.model import RISE_T_SCALE, build_model, prepare
-from casualty_models.tallies import (
+from casualty_models.model.tallies import (
     CoarseSourceWarning,
     DecreasingTallyWarning,
     SpikeWarning,

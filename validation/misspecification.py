@@ -37,7 +37,7 @@ from casualty_models.calibration import (
     replace_block,
     run_scenario,
 )
-from casualty_models.sources import DEFAULT_SOURCE_PRIORS
+from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS
 
 RAW = "misspecification_raw.jsonl"
 REFERENCE = "well specified"  # paired shifts are measured against this scenario

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from casualty_models.claims import ClaimSet
-from casualty_models.sources import Priors
+from casualty_models.model.priors import Priors
 
 
 class DecreasingTallyWarning(UserWarning):

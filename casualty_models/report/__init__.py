@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from casualty_models._atomic import atomic_write, atomic_write_with
 from casualty_models._version import __version__
 from casualty_models.claims import COLUMNS, Claim
-from casualty_models.priors_file import describe_priors
-from casualty_models.sources import DEFAULT_LEVEL
+from casualty_models.model.priors import DEFAULT_LEVEL
+from casualty_models.model.priors_file import describe_priors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -218,7 +218,7 @@ def _figure(kind: str, estimate: Estimate, level: float) -> Figure:
     """Render one plot on a fresh Figure (no pyplot: no global state, no GUI backend)."""
     from matplotlib.figure import Figure
 
-    from casualty_models import plotting
+    from casualty_models import plots as plotting
 
     draw: Callable[..., Any]
     if kind == "claims":
@@ -457,7 +457,7 @@ def _ppc_sentence(estimate: Estimate, level: float) -> str:
 def _trust_figure(kind: str, data: Any, level: float) -> Figure:
     from matplotlib.figure import Figure
 
-    from casualty_models import plotting
+    from casualty_models import plots as plotting
 
     if kind == "sensitivity":
         n = len(data.drop_duplicates(["source_type", "change"]))
@@ -857,7 +857,7 @@ def _plain(v: Any) -> str:
 
 def _prior_rows(types: dict[str, dict[str, Any]], level: float) -> tuple[list[str], list[list]]:
     """Per source type: the raw prior fields and its implied factor interval."""
-    from casualty_models.sources import SourcePrior
+    from casualty_models.model.priors import SourcePrior
 
     keys = list(dict.fromkeys(k for v in types.values() for k in v))
     pct = _pct(level)

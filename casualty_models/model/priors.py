@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from casualty_models.categories import DEFAULT_RATIO_PRIORS
 from casualty_models.claims import SOURCE_TYPES
+from casualty_models.model.categories import DEFAULT_RATIO_PRIORS
 
 DEFAULT_LEVEL = 0.9
 """The default credible level, used by every summary, plot and report."""
@@ -216,12 +216,12 @@ class Priors:
     taken from the claims, see docs), with standard deviation ``level_sigma``.
 
     ``ratios`` overrides the (median, log-sd) priors of the per-side ratios to killed
-    that link categories (see :mod:`casualty_models.categories`); ``link_categories``
+    that link categories (see :mod:`casualty_models.model.categories`); ``link_categories``
     turns the linking off (every category its own curve).
 
     A **running tally** is one speaker's figures of one series on at least
     ``running_min_claims`` dates (a daily or weekly series; see
-    :mod:`casualty_models.tallies`). Its bias may drift over time as a random walk with
+    :mod:`casualty_models.model.tallies`). Its bias may drift over time as a random walk with
     ``bias_drift`` log units per square-root day. Its later figures enter through their
     rises, with a relative error for a one-day rise that each tally learns (prior median
     ``running_noise``, log-sd ``running_noise_sd``: a clean daily count and a label that

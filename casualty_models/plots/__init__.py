@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from casualty_models import _hooks
 from casualty_models.claims import SOURCE_TYPES, Claim
-from casualty_models.sources import DEFAULT_LEVEL
+from casualty_models.model.priors import DEFAULT_LEVEL
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -1232,6 +1233,7 @@ def plot_loso(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = N
 
 
 # ---------------------------------------------------------------------------- accessor
+@_hooks.provides("Backtest.plot")
 def plot_backtest(
     backtest: Any,
     *,
@@ -1388,6 +1390,7 @@ def plot_drift(
     return ax
 
 
+@_hooks.provides("Estimate.plot")
 class PlotAccessor:
     """``estimate.plot``: ``.claims()``, ``.timeline()``, ``.sources()``, ``.ppc()`` and
     ``.drift()``.

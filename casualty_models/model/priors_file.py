@@ -1,6 +1,6 @@
 """Priors as an annotated YAML file, and named presets.
 
-One job: :class:`~casualty_models.sources.Priors` to YAML text and back.
+One job: :class:`~casualty_models.model.priors.Priors` to YAML text and back.
 
 * :func:`dump_priors` writes every setting, each source type's bias prior as a median
   *factor* and log-scale spreads (the parameters of :meth:`SourcePrior.from_factor`),
@@ -34,9 +34,9 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from casualty_models.categories import DEFAULT_RATIO_PRIORS
 from casualty_models.claims import SOURCE_TYPES
-from casualty_models.sources import DEFAULT_SOURCE_PRIORS, Priors, SourcePrior
+from casualty_models.model.categories import DEFAULT_RATIO_PRIORS
+from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS, Priors, SourcePrior
 
 __all__ = [
     "PRESETS",
@@ -360,7 +360,7 @@ def _header(name: str | None, exact: str | None) -> list[str]:
         *about,
         "#",
         "# Use: casualty-models estimate CLAIMS --priors FILE, or in Python",
-        "# fit(claims, priors=casualty_models.priors_file.load_priors(FILE)).",
+        "# fit(claims, priors=casualty_models.model.priors_file.load_priors(FILE)).",
         "# Every key is optional: a key left out keeps the value of the preset named by",
         f"# a `preset:` line ({', '.join(PRESETS)}; {DEFAULT_PRESET} when there",
         "# is none), so this is a complete file:",

@@ -1,0 +1,46 @@
+"""The statistical model: priors, categories, running tallies, inputs and the PyMC graph.
+
+Layers inside, each importing only those before it: :mod:`.priors` (bias and curve
+priors) and :mod:`.categories` (how categories relate) → :mod:`.tallies` (running
+tallies read as rises) → :mod:`.inputs` (claims to arrays, :func:`prepare`) →
+:mod:`.graph` (:func:`build_model`, the only place the PyMC graph is defined).
+:mod:`.priors_file` reads and writes priors as files.
+"""
+
+from casualty_models.model.graph import (
+    RISE_T_SCALE,
+    build_model,
+    central_logp,
+    central_sides,
+    rise_scale,
+    rises_logp,
+    t4_logcdf,
+)
+from casualty_models.model.inputs import (
+    KIND_CODES,
+    NOISE_NU,
+    EarlyStartWarning,
+    Grid,
+    ModelInputs,
+    anchor_knots,
+    prepare,
+)
+from casualty_models.model.tallies import DecreasingTallyWarning
+
+__all__ = [
+    "KIND_CODES",
+    "NOISE_NU",
+    "RISE_T_SCALE",
+    "DecreasingTallyWarning",
+    "EarlyStartWarning",
+    "Grid",
+    "ModelInputs",
+    "anchor_knots",
+    "build_model",
+    "central_logp",
+    "central_sides",
+    "prepare",
+    "rise_scale",
+    "rises_logp",
+    "t4_logcdf",
+]
