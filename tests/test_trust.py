@@ -22,7 +22,8 @@ from matplotlib.axes import Axes
 from scipy import stats
 
 import casualty_models as cm
-from casualty_models import plots as plotting, report, trust
+from casualty_models import plots as plotting
+from casualty_models import report, trust
 from casualty_models.estimate import Estimate, FitSettings
 from casualty_models.model import prepare
 
