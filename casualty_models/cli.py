@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from casualty_models._format import people
 from casualty_models._version import __version__
 
 if TYPE_CHECKING:
@@ -332,10 +333,6 @@ def _sampler_options(args: argparse.Namespace) -> dict[str, Any]:
     """The fit() keywords of the options given (others keep fit()'s defaults)."""
     names = ("target_accept", "sampler", "max_attempts")
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
-
-
-def _fmt_count(x: Any) -> str:
-    return f"{float(x):,.0f}"
 
 
 # -------------------------------------------------------------------------- commands
@@ -672,8 +669,8 @@ def _print_summary(est: Estimate, out: Path) -> None:
     for r in est.headline().itertuples():
         low, high = getattr(r, f"low_{pct}"), getattr(r, f"high_{pct}")
         print(
-            f"  {r.side} {r.category}: {_fmt_count(r.median)} "
-            f"({pct}% interval {_fmt_count(low)}–{_fmt_count(high)})"
+            f"  {r.side} {r.category}: {people(r.median)} "
+            f"({pct}% interval {people(low)}–{people(high)})"
         )
     d = est.diagnostics
     print(

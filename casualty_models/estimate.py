@@ -21,6 +21,7 @@ from scipy import stats
 
 from casualty_models import _hooks
 from casualty_models._atomic import atomic_write
+from casualty_models._format import level_pct
 from casualty_models._version import __version__
 from casualty_models.claims import ClaimSet, parse_date, records_to_claims
 from casualty_models.diagnostics import (
@@ -86,13 +87,9 @@ def _quantiles(draws: np.ndarray, levels: Iterable[float]) -> dict[str, np.ndarr
     out = {"mean": draws.mean(axis=0), "median": np.median(draws, axis=0)}
     for level in levels:
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        out[f"low_{_pct(level)}"] = lo
-        out[f"high_{_pct(level)}"] = hi
+        out[f"low_{level_pct(level)}"] = lo
+        out[f"high_{level_pct(level)}"] = hi
     return out
-
-
-def _pct(level: float) -> str:
-    return f"{100 * level:g}"
 
 
 def _tail(level: float) -> float:
@@ -103,7 +100,7 @@ def _tail(level: float) -> float:
 
 def _interval_names(level: float) -> list[str]:
     """Interval bound columns in the order summaries give them: low_50, high_50, ..."""
-    return [f"{end}_{_pct(lv)}" for lv in _levels(level) for end in ("low", "high")]
+    return [f"{end}_{level_pct(lv)}" for lv in _levels(level) for end in ("low", "high")]
 
 
 def _prior_with_drift(
@@ -361,9 +358,9 @@ class Estimate:
                     "bias_factor": float(q["median"][j]),
                     **{k: float(v[j]) for k, v in q.items() if k.startswith(("low_", "high_"))},
                     "drift_factor": float(drift_median[j]),
-                    f"prior_low_{_pct(level)}": p_lo,
+                    f"prior_low_{level_pct(level)}": p_lo,
                     "prior_median": p_med,
-                    f"prior_high_{_pct(level)}": p_hi,
+                    f"prior_high_{level_pct(level)}": p_hi,
                     "learned": float(1 - post[:, j].std(ddof=1) / prior_sd) if prior_sd else 0.0,
                 }
             )
@@ -534,7 +531,7 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready results: series, sources, diagnostics, fingerprint, version."""
         summ = self.summary()
-        lvl = _pct(DEFAULT_LEVEL)
+        lvl = level_pct(DEFAULT_LEVEL)
         series = []
         for (side, category), frame in summ.groupby(["side", "category"], sort=False):
             values = [
@@ -638,7 +635,7 @@ class Estimate:
 
     def __repr__(self) -> str:
         head = self.headline()
-        lvl = _pct(DEFAULT_LEVEL)
+        lvl = level_pct(DEFAULT_LEVEL)
         parts = [
             f"{r.side}/{r.category}: {r.median:,.0f} ({lvl}% {getattr(r, f'low_{lvl}'):,.0f}–"
             f"{getattr(r, f'high_{lvl}'):,.0f})"

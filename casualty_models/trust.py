@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from casualty_models import _hooks
+from casualty_models._format import check_level, level_pct
 from casualty_models.claims import SOURCE_TYPES
 from casualty_models.model.priors import DEFAULT_LEVEL, Priors, SourcePrior
 
@@ -369,15 +370,6 @@ def _run(jobs: list[tuple[Any, ...]], executor: Executor | None) -> list[tuple[p
             pool.shutdown(cancel_futures=True)
 
 
-def _pct(level: float) -> str:
-    return f"{100 * level:g}"
-
-
-def _check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
-
-
 # ------------------------------------------------------------------------ sensitivity
 @dataclass
 class _Outcome:
@@ -435,11 +427,11 @@ def sensitivity(
     when not tried) and ``reliable`` (k̂ under the threshold and at least
     :data:`REWEIGHT_MIN_ESS` effective draws, or the refit converged).
     """
-    _check_level(level)
+    check_level(level)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     changes = _changes(_varied_types(estimate, source_types), scales, shifts)
-    pct = _pct(level)
+    pct = level_pct(level)
     qs = [0.5, (1 - level) / 2, (1 + level) / 2]
     base = estimate.headline(level=level)
     inp, base_priors = estimate.inputs, estimate.settings.priors
@@ -637,8 +629,8 @@ def leave_one_source_out(
     with the source, so its posterior is exactly the estimate's), and ``reliable`` (the
     refit converged). Sorted by ``|shift_pct|``, largest first; NaN rows last.
     """
-    _check_level(level)
-    pct = _pct(level)
+    check_level(level)
+    pct = level_pct(level)
     claims, settings = estimate.claims, estimate.settings
     names = list(dict.fromkeys(c.source for c in claims))
     if sources is not None:
@@ -769,7 +761,7 @@ def ecdf_band(
     common tail probability, found by simulation (Säilynoja, Bürkner & Vehtari 2022);
     deterministic for a given ``random_seed``.
     """
-    _check_level(level)
+    check_level(level)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     x = np.linspace(0, 1, n_points + 1)[1:-1]

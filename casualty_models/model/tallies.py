@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from casualty_models._format import people
 from casualty_models.claims import ClaimSet
 from casualty_models.model.priors import Priors
 
@@ -199,14 +200,12 @@ def read_tallies(
             i = dated[k]
             spike[i] = True
             observed[i] = False
-            spike_notes.append(
-                f"{claims.where(i)}: {who} {_people(values[k])} on {claims[i].as_of}"
-            )
+            spike_notes.append(f"{claims.where(i)}: {who} {people(values[k])} on {claims[i].as_of}")
         for k in falls:
             high, low = claims[kept[k]], claims[kept[k + 1]]
             fall_notes.append(
-                f"{high.source} {high.category} {_people(high.value)} on {high.as_of} -> "
-                f"{_people(low.value)} on {low.as_of} ({claims.where(kept[k + 1])})"
+                f"{high.source} {high.category} {people(high.value)} on {high.as_of} -> "
+                f"{people(low.value)} on {low.as_of} ({claims.where(kept[k + 1])})"
             )
         last_rise = -1
         for a, b in itertools.pairwise(kept):
@@ -288,7 +287,3 @@ def _increments(
         rho=np.where(prev >= 0, np.exp(-gap / priors.running_memory), 0.0),
         prev=prev,
     )
-
-
-def _people(x: float | None) -> str:
-    return f"{x:,.0f}" if x is not None else "?"
