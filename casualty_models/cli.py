@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from casualty_models._format import people
+from casualty_models._format import level_pct, people
 from casualty_models._version import __version__
 
 if TYPE_CHECKING:
@@ -661,12 +661,18 @@ def _print_summary(est: Estimate, out: Path) -> None:
     from casualty_models.diagnostics import MODEL_CHECK_LEVEL
     from casualty_models.model.priors import DEFAULT_LEVEL
 
-    pct = f"{100 * DEFAULT_LEVEL:g}"
+    pct = level_pct(DEFAULT_LEVEL)
     print(
         f"Estimate as of {est.settings.as_of} from {len(est.claims)} claims "
         f"(fingerprint {est.claims.fingerprint[:8]}…):"
     )
     for r in est.headline().itertuples():
+        if not r.estimable:
+            print(
+                f"  {r.side} {r.category}: not estimable since {r.estimable_until:%Y-%m-%d} "
+                f"(last claim {r.last_claim:%Y-%m-%d})"
+            )
+            continue
         low, high = getattr(r, f"low_{pct}"), getattr(r, f"high_{pct}")
         print(
             f"  {r.side} {r.category}: {people(r.median)} "
