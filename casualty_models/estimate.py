@@ -79,6 +79,15 @@ class FitSettings:
             out[key] = None if out[key] is None else out[key].isoformat()
         return out
 
+    def fit_kwargs(self, **overrides: Any) -> dict[str, Any]:
+        """The keyword arguments of :func:`casualty_models.fit` that reproduce these
+        settings (every one; ``end`` follows from the claims), with ``overrides``."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "end"}
+        unknown = set(overrides) - set(out) - {"cores", "progressbar"}
+        if unknown:
+            raise TypeError(f"not a fit setting: {', '.join(sorted(unknown))}")
+        return {**out, **overrides}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FitSettings:
         data = dict(data)
