@@ -39,8 +39,10 @@ class Backtest:
 
 def _vintage_row(est: Estimate) -> pd.DataFrame:
     """A vintage's headline with its claim count and diagnostics (runs in a worker)."""
+    vintage = est.settings.as_reported_on
+    assert vintage is not None  # every backtest fit is a vintage
     head = est.headline()
-    head.insert(0, "as_reported_on", pd.Timestamp(est.settings.as_reported_on))
+    head.insert(0, "as_reported_on", pd.Timestamp(vintage))
     head.insert(3, "n_claims", len(est.claims))
     d = est.diagnostics
     head["r_hat_max"] = d.r_hat_max

@@ -28,16 +28,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casualty_models.calibration import (
+from casualty_models._parallel import executor
+from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS
+from validation.calibration import (
     MISSPECIFICATION_SCENARIOS,
     FitConfig,
     config_dict,
-    executor,
     read_records,
-    replace_block,
     run_scenario,
 )
-from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS
+from validation.outputs import replace_block
 
 RAW = "misspecification_raw.jsonl"
 REFERENCE = "well specified"  # paired shifts are measured against this scenario

@@ -1,7 +1,7 @@
 """Simulation-based calibration of the casualty model (Talts et al. 2018).
 
 Draws parameters and claims from the model's own prior (see
-:mod:`casualty_models.calibration`), fits each data set with
+:mod:`validation.calibration`), fits each data set with
 :func:`casualty_models.fit`, and records where every true value falls among its
 posterior draws. Run from the repository root::
 
@@ -10,7 +10,7 @@ posterior draws. Run from the repository root::
     python -m validation.sbc --running --n-sims 300 --out docs/validation
 
 ``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
-:func:`casualty_models.calibration.draw_design`); its files are named ``sbc_running_*``.
+:func:`validation.calibration.draw_design`); its files are named ``sbc_running_*``.
 
 Raw results are appended to ``<out>/sbc_raw.jsonl`` as each fit finishes, so a stopped
 run loses nothing: run the same command again and it resumes where it stopped. The
@@ -32,20 +32,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casualty_models.calibration import (
+from casualty_models._parallel import executor
+from validation.calibration import (
     FitConfig,
     binomial_band,
     config_dict,
     coverage_table,
-    executor,
-    plot_coverage,
-    plot_rank_histograms,
     read_records,
-    replace_block,
     run_simulation,
     uniformity_table,
     units_frame,
 )
+from validation.outputs import plot_coverage, plot_rank_histograms, replace_block
 
 RUNNING_FIGURES = (20, 30)
 TRUST = Path(__file__).resolve().parents[1] / "docs" / "trust.md"
