@@ -25,14 +25,13 @@ import argparse
 import json
 import sys
 import time
-from concurrent.futures import Future, as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from casualty_models._parallel import executor
+from casualty_models._parallel import executor, run_all
 from validation.calibration import (
     FitConfig,
     binomial_band,
@@ -162,30 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     with executor(args.workers, use_dask=args.dask) as pool, raw_path.open("a") as raw:
-        futures: dict[Future[dict[str, Any]], int] = {
-            pool.submit(run_simulation, i, args.seed, config): i for i in todo
-        }
-        for k, fut in enumerate(as_completed(futures), 1):
-            rec = fut.result()
+
+        def keep(_: int, rec: dict[str, Any]) -> None:
             rec["config"] = config_dict(config)
             raw.write(json.dumps(rec) + "\n")
             raw.flush()
             records.append(rec)
-            elapsed = time.perf_counter() - t0
-            eta = elapsed / k * (len(todo) - k)
-            status = (
-                f"error {rec['error']}"
-                if "error" in rec
-                else f"{rec['n_claims']} claims, {rec['divergences']} div, "
-                f"ESS {rec['ess_bulk_min']:.0f}, R-hat {rec['r_hat_max']:.3f}"
-            )
-            print(
-                f"[{len(records)}/{args.n_sims}] sim {rec['index']}: {rec['seconds']:.1f} s, "
-                f"{status}; elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min",
-                flush=True,
-            )
-            if k % args.summary_every == 0:
-                summarize(records, args.out, elapsed, prefix=prefix)
+            if "error" in rec:
+                print(f"sim {rec['index']}: error {rec['error']}", flush=True)
+            if len(records) % args.summary_every == 0:
+                summarize(records, args.out, time.perf_counter() - t0, prefix=prefix)
+
+        jobs = [(i, args.seed, config) for i in todo]
+        run_all(run_simulation, jobs, executor=pool, label="SBC", progress=True, on_result=keep)
     wall = time.perf_counter() - t0
     print(summarize(records, args.out, wall, trust, prefix))
     print(f"wall time {wall / 60:.1f} min", flush=True)
