@@ -33,6 +33,10 @@ Refits run on a :class:`concurrent.futures.Executor` (default: a local process p
 on one core), with every one of the estimate's own settings, the sampler included
 (``draws`` / ``tune`` may be overridden for speed): the one refit path of
 :mod:`casualty_models._parallel`.
+
+Over 500 lines because sensitivity and leave-one-source-out share the machinery of
+reweighting draws (PSIS, block log densities, Monte Carlo errors) and of reporting a
+headline's change; the two entry points and their summaries read best together.
 """
 
 from __future__ import annotations
