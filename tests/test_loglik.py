@@ -53,7 +53,12 @@ def _claims() -> cm.ClaimSet:
             ),
             _claim(source="P", low=1000, high=3000, as_of=_day(40), period_start=START),
             _claim(
-                source="Q", low=800, high=2400, interval_prob=0.9, as_of=_day(45), period_start=START
+                source="Q",
+                low=800,
+                high=2400,
+                interval_prob=0.9,
+                as_of=_day(45),
+                period_start=START,
             ),
             _claim(source="F", source_type="tally", low=400, as_of=_day(50), period_start=START),
             _claim(source="C", source_type="enemy", high=9000, as_of=_day(60), period_start=START),

@@ -1,0 +1,284 @@
+"""How far one claim alone moves each headline: the posterior without it, by PSIS or a refit.
+
+For an estimate fitted with claim ``j``, the posterior without ``j`` is the posterior
+reweighted by ``p(claims without j | θ) / p(claims | θ)`` (times the change of the one
+prior that depends on the claims, the curves' level prior; :mod:`casualty_models.loglik`).
+For an ordinary claim the ratio is ``exp(−loglik_j)``, the weights of PSIS
+leave-one-out cross-validation (Vehtari, Gelman & Gabry 2017). It is computed as the
+whole data log-likelihood of the claims without ``j``, read afresh (:func:`prepare`),
+minus that of all the claims, at the same draws, because some claims do not enter alone:
+
+* a running tally's later figure enters through its rise, and consecutive rises share
+  their errors (AR(1)); without the figure its two rises become one, and every term of
+  the tally after it changes a little. The difference of the tally's whole rise
+  likelihood with and without the figure is that figure's evidence, exactly;
+* two outlets quoting one statement share its weight (their noise is scaled by the
+  square root of their number), so without one the other weighs more;
+* a tally figure can be a spike only against its neighbours.
+
+The weights are Pareto-smoothed (:func:`casualty_models.trust._psis`). Where Pareto k̂
+exceeds :func:`casualty_models.trust.pareto_k_threshold` (0.7 for the usual number of
+draws), or where the claims without ``j`` make a different model (a tally with fewer
+than ``running_min_claims`` figures is read as ordinary claims; a drift that starts
+later; a shorter grid), the estimate is refitted without the claim through
+:func:`casualty_models._parallel.refit_many`, with the estimate's own settings
+(:meth:`FitSettings.fit_kwargs`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from casualty_models._parallel import refit_many
+from casualty_models.claims import ClaimSet
+from casualty_models.loglik import Draws, level_logprior, total_loglik
+from casualty_models.model import ModelInputs, prepare
+from casualty_models.trust import (
+    _components,
+    _headline_and_ok,
+    _headline_draws,
+    _median_mcse_log,
+    _psis,
+    weighted_quantiles,
+)
+
+if TYPE_CHECKING:
+    from casualty_models.estimate import Estimate
+
+NOT_EVIDENCE: frozenset[str] = frozenset({"citation", "url", "notes"})
+"""Claim fields that do not enter the model: an edit of only these moves nothing."""
+
+
+@dataclass(frozen=True)
+class Without:
+    """The headline of one estimate without one of its claims.
+
+    ``median`` (series,) of the estimate's series, NaN where no claim about the series
+    would be left; ``mcse_log`` the Monte Carlo standard error of the log of that
+    median; ``method`` "reweighted", "refit" or "not evidence" (the claim has no
+    likelihood term, nothing to reweight); ``pareto_k`` the weights' k̂ (NaN when not
+    tried); ``reliable`` the reweighting passed k̂ or the refit its checks; ``note`` why
+    a refit was needed.
+    """
+
+    median: np.ndarray
+    mcse_log: np.ndarray
+    method: str
+    pareto_k: float
+    ess: float
+    reliable: bool
+    note: str = ""
+
+
+class Side:
+    """One estimate (the old or the new) and its claims' draws, for leaving claims out."""
+
+    def __init__(self, estimate: Estimate, level: float):
+        self.estimate = estimate
+        self.level = level
+
+    @cached_property
+    def draws(self) -> Draws:
+        return Draws.of(self.estimate)
+
+    @cached_property
+    def base_loglik(self) -> np.ndarray:
+        inp = self.estimate.inputs
+        return total_loglik(inp, self.draws) + level_logprior(inp, self.draws)
+
+    @cached_property
+    def headline_draws(self) -> np.ndarray:
+        """(chain, draw, series) of the cumulative count on as_of."""
+        return _headline_draws(self.estimate)
+
+    @cached_property
+    def median(self) -> np.ndarray:
+        flat = self.headline_draws.reshape(-1, self.headline_draws.shape[-1])
+        out: np.ndarray = np.median(flat, axis=0)
+        return out
+
+    @cached_property
+    def mcse_log(self) -> np.ndarray:
+        return _median_mcse_log(self.headline_draws)
+
+    @cached_property
+    def components(self) -> tuple[np.ndarray, np.ndarray]:
+        return _components(self.estimate)
+
+    def touched(self, i: int) -> np.ndarray:
+        """(series,) bool: the series that share a parameter with claim ``i``."""
+        series_part, speaker_part = self.components
+        return np.asarray(series_part == speaker_part[self.estimate.inputs.claim_speaker[i]])
+
+    def reduced(self, i: int) -> ClaimSet:
+        claims = self.estimate.claims
+        keep = [k for k in range(len(claims)) if k != i]
+        return ClaimSet._trusted(
+            tuple(claims[k] for k in keep), claims.origin, [claims.places[k] for k in keep]
+        )
+
+    def log_ratio(self, i: int) -> tuple[np.ndarray | None, str]:
+        """log p(claims without ``i``) − log p(claims) at every draw (sample,), or None
+        and the reason when the claims without it make a different model."""
+        est = self.estimate
+        full = est.inputs
+        reduced = self.reduced(i)
+        s = est.settings
+        if len(reduced) == 0:
+            return None, "no claim would be left"
+        end = max(s.as_of, *(c.end() or c.as_of for c in reduced))
+        if end != s.end:
+            return None, f"without it the grid would end on {end}, not {s.end}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fit has shown the input warnings
+            red = prepare(reduced, start=s.start, end=s.end, priors=s.priors)
+        reason = _different_model(full, red)
+        if reason:
+            return None, reason
+        kept = np.array([k for k in range(len(est.claims)) if k != i], dtype=int)
+        d = self.draws
+        running = [full.running.index(full.speakers.index(red.speakers[j])) for j in red.running]
+        mapped = replace(
+            d,
+            loc=d.loc[:, kept],
+            log_count=d.log_count[:, kept],
+            series=np.array([full.series.index(sc) for sc in red.series], dtype=int),
+            rise_noise=d.rise_noise[:, running] if running else d.rise_noise[:, :0],
+            curves=np.array([full.plan.bases.index(b) for b in red.plan.bases], dtype=int),
+        )
+        ratio = total_loglik(red, mapped) + level_logprior(red, mapped) - self.base_loglik
+        return ratio, ""
+
+    def without(self, i: int, k_max: float | None) -> Without:
+        """The headline without claim ``i`` by reweighting; ``method="refit"`` with NaN
+        numbers when the reweighting is unreliable (k̂ above ``k_max``; None: never)."""
+        est = self.estimate
+        n_series = len(est.inputs.series)
+        nan = np.full(n_series, np.nan)
+        log_ratio, reason = self.log_ratio(i)
+        if log_ratio is None:
+            return Without(nan, nan, "refit", math.nan, math.nan, False, reason)
+        if np.ptp(log_ratio) == 0:  # no term of its own (an echo, a restatement)
+            return Without(
+                self.median.copy(), np.zeros(n_series), "not evidence", math.nan, math.nan, True
+            )
+        chains = self.headline_draws.shape[0]
+        weights, k = _psis(log_ratio, chains)
+        ess = float(1 / np.sum(weights**2))
+        if k_max is not None and not k <= k_max:
+            note = f"Pareto k̂ {k:.2f} above {k_max:.2f}"
+            return Without(nan, nan, "refit", k, ess, False, note)
+        flat = self.headline_draws.reshape(-1, n_series)
+        median = weighted_quantiles(flat, weights, [0.5])[0]
+        # importance sampling inflates the error of the base draws by the weights' spread
+        logs = np.log(flat)
+        mean_w = weights @ logs
+        sd_w = np.sqrt(weights @ (logs - mean_w) ** 2)
+        sd = logs.std(axis=0)
+        inflation = np.sqrt(flat.shape[0] * np.sum(weights**2)) * np.divide(
+            sd_w, sd, out=np.ones_like(sd), where=sd > 0
+        )
+        reliable = bool(k_max is None or k <= k_max)
+        return Without(median, self.mcse_log * inflation, "reweighted", k, ess, reliable)
+
+    def series_left(self, i: int) -> np.ndarray:
+        """(series,) bool: the series is still reported without claim ``i`` (a refit
+        without it would have it)."""
+        from casualty_models.model.categories import plan
+
+        inp = self.estimate.inputs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            left = plan(self.reduced(i).series, link=inp.priors.link_categories).series
+        return np.array([sc in left for sc in inp.series])
+
+
+def _different_model(full: ModelInputs, red: ModelInputs) -> str:
+    """Why the reduced inputs are not the full model with terms left out ("" if they are)."""
+    if full.grid != red.grid:
+        return "the grid would change"
+    names = [full.speakers[j] for j in full.running]
+    red_names = [red.speakers[j] for j in red.running]
+    if set(names) != set(red_names):
+        return "a running tally would be read differently (as one, or not)"
+    for name, knot in zip(red_names, red.running_first_knot, strict=True):
+        if knot != full.running_first_knot[names.index(name)]:
+            return "a running tally's drift would start at another knot"
+    for r, sc in enumerate(red.series):
+        if sc not in full.series:
+            return "a new series would appear"
+        f = full.series.index(sc)
+        if full.plan.bases[full.plan.series_base[f]] != red.plan.bases[red.plan.series_base[r]]:
+            return "a series would follow another curve"
+        fr, rr = full.plan.series_ratio[f], red.plan.series_ratio[r]
+        same_ratio = (fr < 0 and rr < 0) or (
+            fr >= 0 and rr >= 0 and full.plan.ratios[fr] == red.plan.ratios[rr]
+        )
+        if not same_ratio or full.plan.series_add_one[f] != red.plan.series_add_one[r]:
+            return "a series would be linked to its curve differently"
+    return ""
+
+
+def refit_without(
+    jobs: Sequence[tuple[Side, int]],
+    *,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> list[Without]:
+    """Refit each (side, claim) without the claim, with the side's own settings (every
+    one, the seed included, through :func:`casualty_models._parallel.refit_many`)."""
+    if not jobs:
+        return []
+    level = jobs[0][0].level
+    results = refit_many(
+        [side.reduced(i) for side, i in jobs],
+        [side.estimate.settings.fit_kwargs(cores=1) for side, _ in jobs],
+        partial(_headline_and_ok, level=level),
+        executor=executor,
+        label="attribution refits",
+        progress=progress,
+    )
+    out = []
+    for (side, _), (head, ok) in zip(jobs, results, strict=True):
+        series = side.estimate.inputs.series
+        got = {(str(r["side"]), str(r["category"])): r for r in head.to_dict(orient="records")}
+        median = np.array([float(got[s]["median"]) if s in got else math.nan for s in series])
+        mcse = np.array([float(got[s]["mcse_log"]) if s in got else math.nan for s in series])
+        out.append(
+            Without(median, np.hypot(mcse, side.mcse_log), "refit", math.nan, math.nan, bool(ok))
+        )
+    return out
+
+
+def effect_rows(
+    side: Side, i: int, got: Without, sign: int
+) -> list[tuple[float, float, str, bool, str]]:
+    """Per series of ``side``: (effect in people, its MCSE in people, method, reliable,
+    note). ``sign`` +1 for a claim the new estimate has (new − new without it), −1 for
+    one the old had (old without it − old)."""
+    left = side.series_left(i)
+    touched = side.touched(i)
+    rows = []
+    for r in range(len(side.median)):
+        base = float(side.median[r])
+        if not left[r]:
+            rows.append((math.nan, math.nan, got.method, False, "no claim about it without this"))
+        elif not touched[r]:
+            rows.append((0.0, 0.0, "unaffected", True, "shares no parameter with the claim"))
+        else:
+            without = float(got.median[r])
+            effect = sign * (base - without)
+            mcse = base * float(got.mcse_log[r]) if got.method != "not evidence" else 0.0
+            rows.append((effect, mcse, got.method, got.reliable, got.note))
+    return rows
+
+
+__all__ = ["NOT_EVIDENCE", "Side", "Without", "effect_rows", "refit_without"]

@@ -1,0 +1,717 @@
+"""Rerun as claims arrive: what changed between two estimates, and which claims moved them.
+
+``new.compare(old)`` (:func:`compare`) lines up two estimates of the same event, an
+earlier one and one refitted with the claims as they are now, and returns a
+:class:`Comparison`:
+
+* ``claims``: the claims added, removed and edited since the old fit. Claims are matched
+  by identity — source, side, category and dates (``as_of``, ``period_start``) — not
+  by fingerprint, so a corrected figure is one edited claim, old → new, with the
+  fields that changed, not a removal and an addition;
+* ``headline``: per series, the old and new median and interval, the change in people
+  and percent, and in old posterior standard deviations of the log count;
+* ``sources``: each speaker's bias factor before and after;
+* ``attribution``: how far each added, removed or edited claim *alone* moved each
+  headline (:mod:`casualty_models.attribution`: the posterior without the claim, by
+  Pareto-smoothed importance sampling, refitted where k̂ is too high), and per series
+  the rest, ``interactions``: what the claims do together beyond their separate
+  effects, and what changed besides the claims (a later ``as_of``, other settings).
+  The rows of a series add up to its change exactly.
+
+An edited claim is the old version left out of the old estimate and the new version
+left out of the new one: its effect is ``(new − new without the new version) + (old
+without the old version − old)``; an edit of the citation, URL or notes alone moves
+nothing. Effects are in people and in percent of the old median, so that they add up.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from casualty_models import _hooks
+from casualty_models._atomic import atomic_write
+from casualty_models._format import about, check_level, level_pct, signed_pct
+from casualty_models.attribution import NOT_EVIDENCE, Side, Without, effect_rows, refit_without
+from casualty_models.claims import Claim, ClaimSet, format_date
+from casualty_models.model.priors import DEFAULT_LEVEL
+from casualty_models.trust import pareto_k_threshold
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from casualty_models.estimate import Estimate
+
+IDENTITY: tuple[str, ...] = ("source", "side", "category", "as_of", "period_start")
+"""The fields that make two versions of a claim one claim (an edit, not a new claim)."""
+METHODS: tuple[str, ...] = ("auto", "reweight", "refit")
+NOISE_Z = 2.0
+"""A headline change smaller than this many Monte Carlo standard errors is called noise."""
+ATTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "change_id",
+    "change",
+    "claim",
+    "source",
+    "as_of",
+    "side",
+    "category",
+    "effect",
+    "effect_pct",
+    "mcse_pct",
+    "method",
+    "pareto_k",
+    "reliable",
+    "note",
+)
+MOSTLY = 0.5
+"""A claim moved a headline "mostly" when its effect is at least this share of the move."""
+
+
+# ------------------------------------------------------------------------ claim changes
+@dataclass(frozen=True)
+class ClaimChange:
+    """One claim added (``old`` None), removed (``new`` None) or edited (both), by
+    index into the old and new claim sets; ``fields`` are those an edit changed."""
+
+    change: str
+    old: int | None
+    new: int | None
+    fields: tuple[str, ...] = ()
+
+
+def _identity(c: Claim) -> tuple[Any, ...]:
+    return tuple(getattr(c, f) for f in IDENTITY)
+
+
+def _differing(a: Claim, b: Claim) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Claim) if getattr(a, f.name) != getattr(b, f.name))
+
+
+def match_claims(old: Sequence[Claim], new: Sequence[Claim]) -> list[ClaimChange]:
+    """The claims added, removed and edited from ``old`` to ``new``.
+
+    Claims equal in every field are unchanged, wherever they sit in the set. Of the
+    rest, a claim of the old set and one of the new with the same identity
+    (:data:`IDENTITY`) are one claim edited; when several share an identity, the pairs
+    that differ in the fewest fields are matched first. What is left was removed or
+    added. Ordered: removed and edited in the old set's order, then added in the new's.
+    """
+    unmatched_new: dict[Claim, list[int]] = {}
+    for j, c in enumerate(new):
+        unmatched_new.setdefault(c, []).append(j)
+    old_left: list[int] = []
+    for i, c in enumerate(old):
+        if unmatched_new.get(c):
+            unmatched_new[c].pop(0)
+        else:
+            old_left.append(i)
+    new_left = sorted(j for js in unmatched_new.values() for j in js)
+    by_key: dict[tuple[Any, ...], list[int]] = {}
+    for j in new_left:
+        by_key.setdefault(_identity(new[j]), []).append(j)
+    pairs: list[tuple[int, int, int]] = []  # (n fields differing, old, new)
+    for i in old_left:
+        for j in by_key.get(_identity(old[i]), []):
+            pairs.append((len(_differing(old[i], new[j])), i, j))
+    edited: dict[int, int] = {}
+    taken: set[int] = set()
+    for _, i, j in sorted(pairs):
+        if i not in edited and j not in taken:
+            edited[i] = j
+            taken.add(j)
+    out = [
+        ClaimChange("edited", i, edited[i], _differing(old[i], new[edited[i]]))
+        if i in edited
+        else ClaimChange("removed", i, None)
+        for i in old_left
+    ]
+    out += [ClaimChange("added", None, j) for j in new_left if j not in taken]
+    return out
+
+
+def _claims_frame(old: ClaimSet, new: ClaimSet, changes: list[ClaimChange]) -> pd.DataFrame:
+    rows = []
+    for k, ch in enumerate(changes):
+        c = new[ch.new] if ch.new is not None else old[ch.old]  # type: ignore[index]
+        was = old[ch.old] if ch.old is not None else None
+        now = new[ch.new] if ch.new is not None else None
+        rows.append(
+            {
+                "change_id": k,
+                "change": ch.change,
+                "source": c.source,
+                "source_type": c.source_type,
+                "side": c.side,
+                "category": c.category,
+                "as_of": format_date(c.as_of, c.as_of_precision),
+                "period_start": None
+                if c.period_start is None
+                else format_date(c.period_start, c.period_start_precision),
+                "reported": format_date(c.reported or c.as_of, c.reported_precision),
+                "old": "" if was is None else was.describe(),
+                "new": "" if now is None else now.describe(),
+                "fields": ", ".join(ch.fields),
+                "evidence": ch.change != "edited" or bool(set(ch.fields) - NOT_EVIDENCE),
+                "old_index": ch.old,
+                "new_index": ch.new,
+                "old_row": "" if ch.old is None else old.where(ch.old),
+                "new_row": "" if ch.new is None else new.where(ch.new),
+                "citation": c.citation,
+            }
+        )
+    columns = [
+        "change_id",
+        "change",
+        "source",
+        "source_type",
+        "side",
+        "category",
+        "as_of",
+        "period_start",
+        "reported",
+        "old",
+        "new",
+        "fields",
+        "evidence",
+        "old_index",
+        "new_index",
+        "old_row",
+        "new_row",
+        "citation",
+    ]
+    out = pd.DataFrame(rows, columns=columns)
+    for col in ("old_index", "new_index"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+# --------------------------------------------------------------------------- tables
+def _headline_frame(old: Side, new: Side, level: float) -> pd.DataFrame:
+    pct = level_pct(level)
+    keep = ["side", "category", "median", f"low_{pct}", f"high_{pct}", "estimable"]
+    a = old.estimate.headline(level=level)[keep]
+    b = new.estimate.headline(level=level)[keep]
+    a["mcse_log"], b["mcse_log"] = old.mcse_log, new.mcse_log
+    flat = old.headline_draws.reshape(-1, old.headline_draws.shape[-1])
+    a["sd_log"] = np.log(flat).std(axis=0, ddof=1)
+    out = a.merge(b, on=["side", "category"], how="outer", suffixes=("_old", "_new"), sort=False)
+    out = out.rename(
+        columns={
+            "median_old": "old_median",
+            "median_new": "new_median",
+            f"low_{pct}_old": f"old_low_{pct}",
+            f"high_{pct}_old": f"old_high_{pct}",
+            f"low_{pct}_new": f"new_low_{pct}",
+            f"high_{pct}_new": f"new_high_{pct}",
+            "estimable_old": "old_estimable",
+            "estimable_new": "new_estimable",
+            "sd_log": "old_sd_log",
+        }
+    )
+    for col in ("old_estimable", "new_estimable"):
+        out[col] = out[col].astype("boolean").fillna(False).astype(bool)
+    out["change"] = out["new_median"] - out["old_median"]
+    out["change_pct"] = 100 * out["change"] / out["old_median"]
+    out["change_sd"] = np.log(out["new_median"] / out["old_median"]) / out["old_sd_log"]
+    ratio = out["new_median"] / out["old_median"]
+    out["mcse_pct"] = 100 * ratio * np.hypot(out["mcse_log_old"], out["mcse_log_new"])
+    out.insert(2, "old_as_of", pd.Timestamp(old.estimate.settings.as_of))
+    out.insert(3, "new_as_of", pd.Timestamp(new.estimate.settings.as_of))
+    columns = [
+        "side",
+        "category",
+        "old_as_of",
+        "new_as_of",
+        "old_median",
+        f"old_low_{pct}",
+        f"old_high_{pct}",
+        "new_median",
+        f"new_low_{pct}",
+        f"new_high_{pct}",
+        "change",
+        "change_pct",
+        "mcse_pct",
+        "change_sd",
+        "old_sd_log",
+        "old_estimable",
+        "new_estimable",
+    ]
+    return out[columns].reset_index(drop=True)
+
+
+def _sources_frame(old: Estimate, new: Estimate, level: float) -> pd.DataFrame:
+    pct = level_pct(level)
+    keep = ["source", "side", "source_type", "n_claims", "bias_factor", f"low_{pct}", f"high_{pct}"]
+    a = old.sources(level=level)[keep]
+    b = new.sources(level=level)[keep]
+    out = a.merge(
+        b, on=["source", "side"], how="outer", suffixes=("_old", "_new"), sort=False
+    ).reset_index(drop=True)
+    out["source_type"] = out["source_type_new"].fillna(out["source_type_old"])
+    renamed = {}
+    for when in ("old", "new"):
+        renamed.update(
+            {
+                f"n_claims_{when}": f"{when}_n_claims",
+                f"bias_factor_{when}": f"{when}_bias_factor",
+                f"low_{pct}_{when}": f"{when}_low_{pct}",
+                f"high_{pct}_{when}": f"{when}_high_{pct}",
+            }
+        )
+    out = out.rename(columns=renamed)
+    for when in ("old", "new"):
+        out[f"{when}_n_claims"] = out[f"{when}_n_claims"].fillna(0).astype(int)
+    out["change_pct"] = 100 * (out["new_bias_factor"] / out["old_bias_factor"] - 1)
+    columns = [
+        "source",
+        "side",
+        "source_type",
+        "old_n_claims",
+        "new_n_claims",
+        "old_bias_factor",
+        f"old_low_{pct}",
+        f"old_high_{pct}",
+        "new_bias_factor",
+        f"new_low_{pct}",
+        f"new_high_{pct}",
+        "change_pct",
+    ]
+    return out[columns]
+
+
+# ------------------------------------------------------------------------ comparison
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """What changed from ``old`` to ``new`` (see the module docs); tables are DataFrames.
+
+    ``attribution`` has one row per (changed claim, series) and one ``interactions`` row
+    per series: ``change_id`` (row of ``claims``; -1 for interactions), ``change``,
+    ``claim`` (its words), ``side`` and ``category`` of the series, ``effect`` (people),
+    ``effect_pct`` (percent of the old median), ``mcse_pct`` (its Monte Carlo standard
+    error, approximate), ``method`` ("reweighted", "refit", "unaffected": the series
+    shares no parameter with the claim; "not evidence": the claim has no likelihood
+    term; "rest": interactions), ``pareto_k`` (the largest of the claim's weights' k̂,
+    NaN if not reweighted), ``reliable`` and ``note``.
+    """
+
+    old: Estimate
+    new: Estimate
+    claims: pd.DataFrame
+    headline: pd.DataFrame
+    sources: pd.DataFrame
+    attribution: pd.DataFrame
+    level: float = DEFAULT_LEVEL
+
+    def sentences(self) -> list[str]:
+        """One plain sentence per series, e.g. "russia killed moved from 120,000 to
+        131,000 (+9%), mostly because of the Pentagon figure of 2024-06-30 (+7%)"."""
+        return [_sentence(self, r) for r in self.headline.to_dict(orient="records")]
+
+    def drivers(self, side: str, category: str, n: int = 3) -> pd.DataFrame:
+        """The claims that moved one series most in the direction it moved: up to ``n``
+        rows of :attr:`attribution`, largest effect first."""
+        att = self.attribution
+        rows = att[(att["side"] == side) & (att["category"] == category) & (att["change_id"] >= 0)]
+        head = self.headline[
+            (self.headline["side"] == side) & (self.headline["category"] == category)
+        ]
+        move = float(head["change"].iloc[0]) if len(head) else math.nan
+        rows = rows[rows["effect"].notna() & (rows["effect"] != 0)]
+        if math.isfinite(move) and move != 0:
+            rows = rows[np.sign(rows["effect"]) == np.sign(move)]
+        order = rows["effect"].abs().sort_values(ascending=False, kind="stable").index
+        return rows.loc[order].head(n)
+
+    def moved(self, pct: float) -> pd.DataFrame:
+        """Headline rows whose median moved by more than ``pct`` percent (either way),
+        among series estimable before and after, with ``drivers``: the claims that moved
+        it most, in words."""
+        head = self.headline
+        both = head["old_estimable"] & head["new_estimable"]
+        out = head[both & (head["change_pct"].abs() > pct)].copy()
+        out["drivers"] = [
+            "; ".join(
+                f"{r['claim']} ({signed_pct(r['effect_pct'])})"
+                for r in self.drivers(s, c).to_dict(orient="records")
+            )
+            for s, c in zip(out["side"], out["category"], strict=True)
+        ]
+        return out.reset_index(drop=True)
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """Old and new curves with the new claims highlighted
+        (:func:`casualty_models.plots.compare.plot_compare`)."""
+        ax: Axes = _hooks.call("Comparison.plot", self, **kwargs)
+        return ax
+
+    def summary(self) -> dict[str, Any]:
+        """The two estimates in a line each: as_of, claims, fingerprint."""
+
+        def one(est: Estimate) -> dict[str, Any]:
+            return {
+                "as_of": est.settings.as_of.isoformat(),
+                "n_claims": len(est.claims),
+                "claims_fingerprint": est.claims.fingerprint,
+                "claims_origin": est.claims.origin,
+                "ok": bool(est.diagnostics.ok),
+            }
+
+        counts = self.claims["change"].value_counts()
+        return {
+            "old": one(self.old),
+            "new": one(self.new),
+            "added": int(counts.get("added", 0)),
+            "removed": int(counts.get("removed", 0)),
+            "edited": int(counts.get("edited", 0)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the summary, the sentences and the four tables."""
+        return {
+            **self.summary(),
+            "credible_level": self.level,
+            "sentences": self.sentences(),
+            "headline": _records(self.headline),
+            "claims": _records(self.claims),
+            "sources": _records(self.sources),
+            "attribution": _records(self.attribution),
+        }
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """:meth:`to_dict` as JSON; written atomically to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        if path is not None:
+            atomic_write(path, text + "\n")
+        return text
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The attribution table with each claim's change beside it, as CSV (one row
+        per changed claim and series, and the interactions of each series)."""
+        claims = self.claims.drop(columns=["side", "category", "source", "as_of"])
+        table = self.attribution.merge(claims, on="change_id", how="left", suffixes=("", "_c"))
+        text = table.to_csv(index=False)
+        if path is not None:
+            atomic_write(path, text)
+        return text
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"Comparison({s['old']['n_claims']} → {s['new']['n_claims']} claims: "
+            f"{s['added']} added, {s['removed']} removed, {s['edited']} edited; "
+            + " ".join(self.sentences())
+            + ")"
+        )
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for r in df.to_dict(orient="records"):
+        row = {}
+        for k, v in r.items():
+            if isinstance(v, pd.Timestamp):
+                v = v.date().isoformat()
+            elif isinstance(v, np.generic):
+                v = v.item()
+            if (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA or v is pd.NaT:
+                v = None
+            row[str(k)] = v
+        out.append(row)
+    return out
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
+def _label(r: Mapping[Any, Any]) -> str:
+    return f"{r['side']} {r['category']}"
+
+
+def _sentence(comp: Comparison, r: Mapping[Any, Any]) -> str:
+    label = _label(r)
+    pct = level_pct(comp.level)
+    old_ok, new_ok = bool(r["old_estimable"]), bool(r["new_estimable"])
+    if _missing(r["old_median"]):
+        if not new_ok:
+            return f"{label} is new, but not estimable on {r['new_as_of']:%Y-%m-%d}."
+        return (
+            f"{label} is new: {about(r['new_median'])} ({pct}% interval "
+            f"{about(r[f'new_low_{pct}'])}–{about(r[f'new_high_{pct}'])})."
+        )
+    if _missing(r["new_median"]):
+        return f"{label} is no longer estimated: no claim about it is left."
+    if not new_ok:
+        return (
+            f"{label} is not estimable on {r['new_as_of']:%Y-%m-%d} (its last claim is too "
+            "far back), so the change is not reported."
+        )
+    if not old_ok:
+        return (
+            f"{label} was not estimable on {r['old_as_of']:%Y-%m-%d}; it is now "
+            f"{about(r['new_median'])} ({pct}% interval {about(r[f'new_low_{pct}'])}–"
+            f"{about(r[f'new_high_{pct}'])})."
+        )
+    moved = f"from {about(r['old_median'])} to {about(r['new_median'])}"
+    change, noise = float(r["change_pct"]), float(r["mcse_pct"])
+    if abs(change) < NOISE_Z * noise:
+        return (
+            f"{label} did not move beyond Monte Carlo noise: {moved} "
+            f"({signed_pct(change)}, ±{noise:.1f}% Monte Carlo error)."
+        )
+    text = f"{label} moved {moved} ({signed_pct(change)})"
+    top = comp.drivers(r["side"], r["category"], n=1)
+    att = comp.attribution
+    rest = att[
+        (att["side"] == r["side"]) & (att["category"] == r["category"]) & (att["change_id"] < 0)
+    ]
+    if len(top) and abs(float(top["effect_pct"].iloc[0])) >= NOISE_Z * float(
+        top["mcse_pct"].iloc[0]
+    ):
+        t = top.iloc[0]
+        share = float(t["effect"]) / float(r["change"])
+        reason = "mostly because of" if share >= MOSTLY else "most of all because of"
+        text += f", {reason} {t['claim']} ({signed_pct(float(t['effect_pct']))})"
+    elif len(top):
+        text += ", and no single claim moved it beyond Monte Carlo noise"
+    else:
+        changed = att[
+            (att["side"] == r["side"])
+            & (att["category"] == r["category"])
+            & (att["change_id"] >= 0)
+        ]
+        moving = changed[changed["effect"].fillna(0) != 0]
+        text += (
+            ", against the claims that changed"
+            if len(moving)
+            else "; no claim that bears on it changed"
+        )
+    if len(rest):
+        inter = float(rest["effect_pct"].iloc[0])
+        if abs(inter) >= MOSTLY * abs(change) and abs(inter) >= NOISE_Z * noise:
+            why = "the claims together, beyond their separate effects"
+            if comp.old.settings.as_of != comp.new.settings.as_of:
+                why += (
+                    f", and the later date ({comp.old.settings.as_of} → {comp.new.settings.as_of})"
+                    if comp.new.settings.as_of > comp.old.settings.as_of
+                    else f", and the earlier date ({comp.old.settings.as_of} → "
+                    f"{comp.new.settings.as_of})"
+                )
+            text += f"; {signed_pct(inter)} comes from {why}"
+    return text + "."
+
+
+def _describe_change(claims: pd.DataFrame, k: int) -> str:
+    """ "the US DoD figure of 2022-03-11", "the removal of ...", "the edit of ..." """
+    c = claims.iloc[k]
+    label = f"the {c['source']} figure of {c['as_of']}"
+    return {"removed": f"the removal of {label}", "edited": f"the edit of {label}"}.get(
+        str(c["change"]), label
+    )
+
+
+# --------------------------------------------------------------------------- compute
+def _load(old: Any) -> Estimate:
+    from casualty_models.estimate import Estimate
+
+    if isinstance(old, Estimate):
+        return old
+    if isinstance(old, str | os.PathLike):
+        path = Path(old)
+        if path.is_dir():
+            if not (path / "estimate.nc").is_file():
+                raise FileNotFoundError(
+                    f"{path} holds no estimate.nc: give the output folder of an earlier "
+                    "`casualty-models estimate` run, or the .nc file itself"
+                )
+            path = path / "estimate.nc"
+        return Estimate.load(path)
+    raise TypeError(f"compare() takes an Estimate or the path of a saved one, not {old!r}")
+
+
+@_hooks.provides("Estimate.compare")
+def compare(
+    new: Estimate,
+    old: Estimate | str | os.PathLike[str],
+    *,
+    method: str = "auto",
+    executor: Executor | None = None,
+    level: float = DEFAULT_LEVEL,
+    pareto_k_max: float | None = None,
+    progress: bool = False,
+) -> Comparison:
+    """What changed from ``old`` (an Estimate, a saved ``.nc`` file or the output folder
+    holding one) to ``new``, and how far each claim added, removed or edited moved
+    each headline (see the module docs).
+
+    ``method``: "auto" reweights the posterior without each claim (PSIS) and refits
+    only where Pareto k̂ exceeds ``pareto_k_max`` (default
+    :func:`casualty_models.trust.pareto_k_threshold`, 0.7 for the usual draws) or
+    where leaving the claim out changes the model's structure; "reweight" never refits
+    (unreliable rows are marked); "refit" refits every change. Refits use the settings
+    of the estimate the claim is left out of (the new one for added claims, the old one
+    for removed ones) and run on ``executor`` (default: a local pool of 2 processes).
+    """
+    check_level(level)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    old_est = _load(old)
+    if old_est is new:
+        raise ValueError("compare() needs two different estimates")
+    old_side, new_side = Side(old_est, level), Side(new, level)
+    changes = match_claims(old_est.claims, new.claims)
+    claims = _claims_frame(old_est.claims, new.claims, changes)
+    head = _headline_frame(old_side, new_side, level)
+
+    # each change's parts: (side, claim index, sign) — an edit has two
+    parts: list[list[tuple[Side, int, int]]] = []
+    for ch in changes:
+        mine: list[tuple[Side, int, int]] = []
+        evidence = ch.change != "edited" or bool(set(ch.fields) - NOT_EVIDENCE)
+        if evidence and ch.new is not None:
+            mine.append((new_side, ch.new, +1))
+        if evidence and ch.old is not None:
+            mine.append((old_side, ch.old, -1))
+        parts.append(mine)
+    results: dict[tuple[int, int], Without] = {}
+    to_refit: list[tuple[Side, int]] = []
+    for mine in parts:
+        for side, i, _ in mine:
+            if method == "refit":
+                got = Without(*(np.array([]),) * 2, "refit", math.nan, math.nan, False, "")
+            else:
+                n = side.headline_draws.shape[0] * side.headline_draws.shape[1]
+                k_max = None if method == "reweight" else pareto_k_max
+                if k_max is None and method == "auto":
+                    k_max = pareto_k_threshold(n)
+                got = side.without(i, k_max)
+                if got.method == "refit" and method == "reweight":
+                    got = replace(got, reliable=False)  # structure changed: NaN, marked
+            results[(id(side), i)] = got
+            if got.method == "refit" and method != "reweight":
+                to_refit.append((side, i))
+    for (side, i), refit in zip(
+        to_refit, refit_without(to_refit, executor=executor, progress=progress), strict=True
+    ):
+        before = results[(id(side), i)]
+        results[(id(side), i)] = replace(refit, pareto_k=before.pareto_k, note=before.note)
+
+    attribution = _attribution(head, claims, parts, results, old_side, new_side)
+    return Comparison(
+        old_est, new, claims, head, _sources_frame(old_est, new, level), attribution, level
+    )
+
+
+def _attribution(
+    head: pd.DataFrame,
+    claims: pd.DataFrame,
+    parts: list[list[tuple[Side, int, int]]],
+    results: dict[tuple[int, int], Without],
+    old_side: Side,
+    new_side: Side,
+) -> pd.DataFrame:
+    series = list(zip(head["side"], head["category"], strict=True))
+    base = dict(zip(series, head["old_median"], strict=True))
+    rows = []
+    for k, mine in enumerate(parts):
+        effect = {s: 0.0 for s in series}
+        var = {s: 0.0 for s in series}
+        methods: dict[tuple[str, str], list[str]] = {s: [] for s in series}
+        reliable = {s: True for s in series}
+        notes: dict[tuple[str, str], list[str]] = {s: [] for s in series}
+        k_hat = math.nan
+        for side, i, sign in mine:
+            got = results[(id(side), i)]
+            if math.isfinite(got.pareto_k):
+                k_hat = got.pareto_k if math.isnan(k_hat) else max(k_hat, got.pareto_k)
+            own = side.estimate.inputs.series
+            per_series = effect_rows(side, i, got, sign)
+            for sc, (eff, mcse, how, ok, note) in zip(own, per_series, strict=True):
+                effect[sc] = effect[sc] + eff
+                var[sc] = var[sc] + mcse**2
+                methods[sc].append(how)
+                reliable[sc] = reliable[sc] and ok
+                if note:
+                    notes[sc].append(note)
+        for sc in series:
+            used = methods[sc]
+            if not mine:
+                label, ok = "not evidence", True
+            elif not used:  # the series is not in the estimate the claim belongs to
+                label, ok = "unaffected", True
+            else:
+                label = next((m for m in ("refit", "reweighted") if m in used), used[0])
+                ok = reliable[sc]
+            old_median = base[sc]
+            rows.append(
+                {
+                    "change_id": k,
+                    "change": claims.iloc[k]["change"],
+                    "claim": _describe_change(claims, k),
+                    "source": claims.iloc[k]["source"],
+                    "as_of": claims.iloc[k]["as_of"],
+                    "side": sc[0],
+                    "category": sc[1],
+                    "effect": effect[sc],
+                    "effect_pct": 100 * effect[sc] / old_median,
+                    "mcse_pct": 100 * math.sqrt(var[sc]) / old_median,
+                    "method": label,
+                    "pareto_k": k_hat,
+                    "reliable": ok,
+                    "note": "; ".join(dict.fromkeys(notes[sc])),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
+    for r in head.to_dict(orient="records"):
+        sc = (r["side"], r["category"])
+        mine_rows = frame[(frame["side"] == sc[0]) & (frame["category"] == sc[1])]
+        rest = float(r["change"]) - float(mine_rows["effect"].astype(float).sum())
+        note = "what the claims do together, beyond their separate effects"
+        olds, news = old_side.estimate.settings, new_side.estimate.settings
+        if olds.as_of != news.as_of:
+            note += f", and the move of as_of from {olds.as_of} to {news.as_of}"
+        others = [
+            name
+            for name in ("start", "priors", "draws", "tune", "chains", "random_seed", "sampler")
+            if getattr(olds, name) != getattr(news, name)
+        ]
+        if others:
+            note += f", and the changed settings ({', '.join(others)})"
+        rows.append(
+            {
+                "change_id": -1,
+                "change": "interactions",
+                "claim": "interactions and the rest",
+                "source": "",
+                "as_of": "",
+                "side": sc[0],
+                "category": sc[1],
+                "effect": rest,
+                "effect_pct": 100 * rest / r["old_median"],
+                "mcse_pct": float(r["mcse_pct"]),
+                "method": "rest",
+                "pareto_k": math.nan,
+                "reliable": True,
+                "note": note,
+            }
+        )
+    return pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
+
+
+__all__ = [
+    "IDENTITY",
+    "METHODS",
+    "ClaimChange",
+    "Comparison",
+    "compare",
+    "match_claims",
+]
