@@ -26,9 +26,15 @@ from casualty_models.report.trust_facts import loso_sentences as _loso_sentences
 from casualty_models.report.trust_facts import sensitivity_sentences as _sensitivity_sentences
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TypeAlias
+
     import pandas as pd
 
     from casualty_models.estimate import Estimate
+
+    # series=: "side|category", a (side, category) tuple, a list of them, or None
+    SeriesChoice: TypeAlias = str | tuple[str, str] | Sequence[str | tuple[str, str]] | None
 
 # the escaping helpers, under the names the tests and older callers use
 _e = html.escape
@@ -42,6 +48,7 @@ def build_document(
     *,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
     with_figures: bool = True,
@@ -52,6 +59,7 @@ def build_document(
         estimate,
         level=level,
         title=title,
+        series=series,
         sensitivity=sensitivity,
         loso=loso,
         with_figures=with_figures,
@@ -64,17 +72,27 @@ def report_html(
     *,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
 ) -> str:
     """The report as one self-contained HTML document (text escaped, plots inlined).
+
+    On top, a one-screen summary (``id="summary"``): the headline table of the series
+    named by ``series`` ("side|category", a (side, category) tuple or a list of them;
+    by default every side's killed), one sentence per series and the main figure.
+    Below it the detail, in collapsible sections. A series past its estimable horizon
+    (:meth:`Estimate.headline`) has no number in the summary; the appendix "All
+    series" gives its estimate as of its last claim.
 
     With ``sensitivity`` (a :func:`casualty_models.trust.sensitivity` table) and/or
     ``loso`` (a :func:`casualty_models.trust.leave_one_source_out` table) it gains a
     section "How far to trust the answer": plain-language sentences, their plots and
     tables, and the calibration plot of the claims.
     """
-    doc = build_document(estimate, level=level, title=title, sensitivity=sensitivity, loso=loso)
+    doc = build_document(
+        estimate, level=level, title=title, series=series, sensitivity=sensitivity, loso=loso
+    )
     return html.render(doc)
 
 
@@ -83,17 +101,19 @@ def report_markdown(
     *,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
 ) -> str:
     """The report as Markdown text (no plots; text escaped so no HTML or links leak).
 
-    ``sensitivity`` and ``loso`` add the trust section, as in :func:`report_html`.
+    ``series``, ``sensitivity`` and ``loso`` as in :func:`report_html`.
     """
     doc = build_document(
         estimate,
         level=level,
         title=title,
+        series=series,
         sensitivity=sensitivity,
         loso=loso,
         with_figures=False,
@@ -107,18 +127,22 @@ def write_report(
     *,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
 ) -> Path:
     """Write :func:`report_html` to ``path`` atomically and return the file's path.
 
     When ``path`` is a directory (an existing one, or any path ending in a separator)
-    the file is ``path/report.html``. ``sensitivity`` and ``loso`` add the trust section.
+    the file is ``path/report.html``. ``series``, ``sensitivity`` and ``loso`` as in
+    :func:`report_html`.
     """
     target = Path(path)
     if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
         target = target / "report.html"
-    page = report_html(estimate, level=level, title=title, sensitivity=sensitivity, loso=loso)
+    page = report_html(
+        estimate, level=level, title=title, series=series, sensitivity=sensitivity, loso=loso
+    )
     return atomic_write(target, page)
 
 

@@ -3,6 +3,11 @@
 A section has a title, blocks (paragraphs, tables, figures, subsections) and a
 collapsible flag; :func:`build` lays the facts out once, and the HTML and Markdown
 renderers only walk the result. Adding a section means adding it here, once.
+
+The layout has two layers: a one-screen summary (``id="summary"``: the headline
+table, one sentence per series, the main figure), then the detail in collapsible
+sections: sources, claims check, trust, every series, the claims, diagnostics,
+settings.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from casualty_models.report.facts import LEARNED_LITTLE, Facts, Table
+from casualty_models.report.facts import Facts
 from casualty_models.report.figures import Figure
+from casualty_models.report.tables import LEARNED_LITTLE, Table
 
 IDENTIFICATION = (
     "How far to trust these numbers: with one latent count per series and every source "
@@ -22,6 +28,10 @@ IDENTIFICATION = (
     '"learned" near 0% means a source\'s factor is just its prior — and see '
     'docs/model.md, "What identifies the biases — and what cannot", before quoting a '
     "number."
+)
+IDENTIFICATION_SHORT = (
+    "The claims alone cannot tell a true count from the sources' biases: where no anchor "
+    "reports, the numbers lean on the bias priors (see Sources and their biases)."
 )
 SOURCES_INTRO = (
     "Bias factor = what the source says ÷ the true count (×1 is honest). learned = 1 − "
@@ -56,6 +66,8 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Section:
+    """A titled run of blocks; a collapsible one is shown closed, behind its title."""
+
     kind: ClassVar[str] = "section"
     title: str
     blocks: tuple[Block, ...]
@@ -68,7 +80,7 @@ Block = Paragraph | Table | Figure | Section
 
 @dataclass(frozen=True)
 class Document:
-    """The report: its first section is the lead, whose title is the document's."""
+    """The report: its first section is the summary, whose title is the document's."""
 
     title: str
     sections: tuple[Section, ...]
@@ -85,6 +97,17 @@ class Document:
 
         yield from visit(self.sections)
 
+    @property
+    def summary(self) -> Section:
+        return self.sections[0]
+
+    def section(self, id: str) -> Section:
+        """The section (at any depth) with this id."""
+        for b in self.walk():
+            if isinstance(b, Section) and b.id == id:
+                return b
+        raise KeyError(id)
+
     def tables(self) -> list[Table]:
         return [b for b in self.walk() if isinstance(b, Table)]
 
@@ -96,46 +119,28 @@ def _blocks(*items: Block | None) -> tuple[Block, ...]:
     return tuple(b for b in items if b is not None)
 
 
-def _figure(facts: Facts, kind: str) -> Figure | None:
-    return facts.figures.get(kind)
-
-
 def build(facts: Facts) -> Document:
     """Lay the facts out as the report's sections."""
-    top = _blocks(
-        Paragraph(facts.overview, style="meta"),
-        Paragraph(facts.failure[1], style="bad", lead=facts.failure[0]) if facts.failure else None,
-    )
     sections = [
-        Section(facts.title, top, id="summary"),
-        Section("Headline", (facts.headline,)),
+        _summary(facts),
+        Section("Sources and their biases", _sources(facts), collapsible=True, id="sources"),
+        Section("Claims check", _check(facts), collapsible=True, id="claims-check"),
+        *([_trust(facts)] if facts.trust is not None else []),
         Section(
-            "What the model says",
-            (
-                *(Paragraph(p) for p in facts.series_paragraphs),
-                Paragraph(IDENTIFICATION, style="note"),
-            ),
-        ),
-        Section("Claims against the model", _blocks(_figure(facts, "claims"))),
-        Section("Through time", _blocks(_figure(facts, "timeline"))),
-        Section("Sources: bias factors", _sources_blocks(facts)),
-        Section(
-            "Claims check",
+            "All series",
             (
                 Paragraph(
-                    "What the model expects each source to have said, given everything else, "
-                    "and how surprising the actual claim is (p-value; highlighted below "
-                    f"{1 - facts.level:.2g}). Each claim is part of the fit, so this "
-                    "understates surprise."
+                    "Every series, the headline's and the rest. A series is estimable up "
+                    f"to {facts.horizon_days} days after its last claim; past that a figure "
+                    f"for {facts.as_of} would rest on the prior alone, so the row gives the "
+                    "estimate as of its last claim instead (see status)."
                 ),
-                facts.check,
+                facts.all_series,
             ),
+            collapsible=True,
+            id="all-series",
         ),
-    ]
-    if facts.trust is not None:
-        sections.append(_trust_section(facts))
-    sections += [
-        Section("Claims", (facts.claims,)),
+        Section("Claims", (facts.claims,), collapsible=True, id="claims"),
         Section(
             "Diagnostics",
             (
@@ -144,6 +149,8 @@ def build(facts: Facts) -> Document:
                 ),
                 facts.diagnostics,
             ),
+            collapsible=True,
+            id="diagnostics",
         ),
         Section(
             "Settings",
@@ -154,15 +161,40 @@ def build(facts: Facts) -> Document:
                 else None,
                 Section("Other priors", (facts.other_priors,)) if facts.other_priors else None,
             ),
+            collapsible=True,
+            id="settings",
         ),
     ]
     return Document(facts.title, tuple(sections), facts.footer)
 
 
-def _sources_blocks(facts: Facts) -> tuple[Block, ...]:
+def _summary(facts: Facts) -> Section:
+    """The one screen on top: headline table and sentences beside the main figure."""
+    text = _blocks(
+        facts.headline,
+        *(Paragraph(s) for s in facts.series_sentences),
+        *(Paragraph(w, style="note") for w in facts.withheld),
+        Paragraph(f"{facts.surprise} {IDENTIFICATION_SHORT}", style="meta"),
+    )
+    return Section(
+        facts.title,
+        _blocks(
+            Paragraph(facts.overview, style="meta"),
+            Paragraph(facts.failure[1], style="bad", lead=facts.failure[0])
+            if facts.failure
+            else None,
+            Section("", text, id="summary-text"),
+            facts.figures.get("main"),
+        ),
+        id="summary",
+    )
+
+
+def _sources(facts: Facts) -> tuple[Block, ...]:
     blocks: list[Block | None] = [
+        Paragraph(IDENTIFICATION, style="note"),
         Paragraph(SOURCES_INTRO),
-        _figure(facts, "sources"),
+        facts.figures.get("sources"),
         facts.sources,
     ]
     if facts.running:
@@ -172,15 +204,39 @@ def _sources_blocks(facts: Facts) -> tuple[Block, ...]:
                 "plot shows the factor by which it differs, through time, from its bias at "
                 "the tally's first figure."
             ),
-            _figure(facts, "drift"),
+            facts.figures.get("drift"),
         ]
     return _blocks(*blocks)
 
 
-def _trust_section(facts: Facts) -> Section:
+def _check(facts: Facts) -> tuple[Block, ...]:
+    blocks: list[Block | None] = [
+        Paragraph(
+            "What the model expects each source to have said, given everything else, and "
+            "how surprising the actual claim is (p-value; highlighted below "
+            f"{1 - facts.level:.2g}), the surprising claims first. Each claim is part of the "
+            "fit, so this understates surprise."
+        ),
+        facts.figures.get("claims"),
+        facts.check,
+    ]
+    if facts.check_runs:
+        blocks.append(
+            Paragraph(
+                "Long runs of one source's figures on one series are folded below the table, "
+                "their surprising claims kept in it."
+            )
+        )
+        blocks += [Section(title, (t,), collapsible=True) for title, t in facts.check_runs]
+    return _blocks(*blocks)
+
+
+def _trust(facts: Facts) -> Section:
     trust = facts.trust
     assert trust is not None
     parts: list[Block] = [Paragraph(TRUST_INTRO)]
+    if facts.trust_note:
+        parts.append(Paragraph(facts.trust_note, style="note"))
     for title, part in (
         ("Sensitivity to the bias priors", trust.sensitivity),
         ("Leaving out one source", trust.loso),
@@ -199,4 +255,4 @@ def _trust_section(facts: Facts) -> Section:
             _blocks(Paragraph(f"{PPC_TEXT} {' '.join(cal.paragraphs)}"), cal.figure),
         )
     )
-    return Section("How far to trust the answer", tuple(parts))
+    return Section("How far to trust the answer", tuple(parts), collapsible=True, id="trust")

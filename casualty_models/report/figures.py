@@ -10,7 +10,7 @@ import base64
 import functools
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -61,7 +61,7 @@ def _close(fig: MplFigure) -> None:
     plt.close(fig)
 
 
-def _draw(kind: str, data: Any, level: float) -> MplFigure:
+def _draw(kind: str, data: Any, level: float, **options: Any) -> MplFigure:
     """Draw one plot on the figure its plot function sizes and return that figure."""
     from matplotlib.figure import Figure as MplFigure
 
@@ -78,18 +78,26 @@ def _draw(kind: str, data: Any, level: float) -> MplFigure:
         table_draw = plots.plot_sensitivity if kind == "sensitivity" else plots.plot_loso
         ax = table_draw(data, ax=None)
     elif kind in draw:
-        ax = draw[kind](data, ax=None, level=level)
+        ax = draw[kind](data, ax=None, level=level, **options)
     else:
         raise ValueError(f"unknown plot {kind!r}")
     fig = ax.figure
     return fig if isinstance(fig, MplFigure) else fig.figure
 
 
-def render(kind: str, data: Any, level: float = DEFAULT_LEVEL, *, caption: str = "") -> Figure:
-    """Plot ``kind`` ("claims", "timeline", "sources", "drift", "ppc": of an Estimate;
-    "sensitivity", "loso": of a trust table) as a PNG :class:`Figure`."""
+def render(
+    kind: str,
+    data: Any,
+    level: float = DEFAULT_LEVEL,
+    *,
+    options: Mapping[str, Any] | None = None,
+    caption: str = "",
+) -> Figure:
+    """Plot ``kind`` ("claims", "timeline", "sources", "drift", "ppc": of an Estimate,
+    with ``options`` for its plot function; "sensitivity", "loso": of a trust table) as
+    a PNG :class:`Figure`."""
     check_level(level)
-    fig = _draw(kind, data, level)
+    fig = _draw(kind, data, level, **(options or {}))
     try:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=PNG_DPI)

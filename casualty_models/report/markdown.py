@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from casualty_models.report.document import Block, Document, Paragraph, Section
-from casualty_models.report.facts import Table
 from casualty_models.report.figures import Figure
+from casualty_models.report.tables import Table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]{}|~#!])")
 _AUTOLINK = re.compile(r"^https?://[^\s<>\"'`|\\]+$", re.IGNORECASE)

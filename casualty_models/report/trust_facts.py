@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from casualty_models._format import about, factor, people, share, signed_pct
 from casualty_models.report import figures
-from casualty_models.report.facts import Cell, Table, interval, table
 from casualty_models.report.figures import Figure
+from casualty_models.report.tables import Cell, Table, interval, table
 
 if TYPE_CHECKING:
     import pandas as pd
