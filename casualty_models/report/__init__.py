@@ -17,13 +17,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from casualty_models import _format
 from casualty_models._atomic import atomic_write
-from casualty_models._format import about as _about
 from casualty_models.model.priors import DEFAULT_LEVEL
-from casualty_models.report import document, facts, html, markdown
+from casualty_models.report import document, facts, html, markdown, trust_facts
 from casualty_models.report.figures import PLOT_FILES, save_plots
-from casualty_models.report.trust_facts import loso_sentences as _loso_sentences
-from casualty_models.report.trust_facts import sensitivity_sentences as _sensitivity_sentences
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,11 +34,14 @@ if TYPE_CHECKING:
     # series=: "side|category", a (side, category) tuple, a list of them, or None
     SeriesChoice: TypeAlias = str | tuple[str, str] | Sequence[str | tuple[str, str]] | None
 
-# the escaping helpers, under the names the tests and older callers use
+# helpers under the names the tests (and callers of the single-module report) use
 _e = html.escape
 _link = html.link
 _md = markdown.escape
 _md_url = markdown.url
+_about = _format.about
+_sensitivity_sentences = trust_facts.sensitivity_sentences
+_loso_sentences = trust_facts.loso_sentences
 
 
 def build_document(
@@ -154,4 +155,3 @@ __all__ = [
     "save_plots",
     "write_report",
 ]
-_ = (_about, _e, _link, _loso_sentences, _md, _md_url, _sensitivity_sentences)
