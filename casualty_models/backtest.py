@@ -13,9 +13,10 @@ import pandas as pd
 
 from casualty_models import _hooks
 from casualty_models._parallel import refit_many
-from casualty_models.claims import ClaimSet, parse_date, read_claims
+from casualty_models.claims import ClaimSet, parse_date
 from casualty_models.estimate import Estimate
 from casualty_models.model.priors import DEFAULT_LEVEL
+from casualty_models.readers import read_claims
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ claims); 130 interrupted.
 
 Importing this module is light: PyMC, ArviZ and matplotlib load only when ``estimate``
 runs.
+
+Over 500 lines because it is one argparse parser and its commands (validate, priors,
+estimate, backtest) sharing one exit-code contract; each command is a short function that
+parses, calls the library and maps the outcome to an exit code.
 """
 
 from __future__ import annotations
@@ -248,7 +252,8 @@ def _read(paths: list[str], fmt: str | None = None) -> ClaimSet | int:
     Every file is checked before giving up, so one run lists the problems of all of
     them; several files are then combined and checked across files (e.g. duplicates).
     """
-    from casualty_models.claims import ClaimsError, read_claims
+    from casualty_models.claims import ClaimsError
+    from casualty_models.readers import read_claims
 
     def report(err: ClaimsError, where: str) -> None:
         for problem in err.problems:

@@ -2,6 +2,9 @@
 
 Imports only the layers below it (claims, model, diagnostics, io); the methods whose
 work lives above it (plots, trust) are bound through :mod:`casualty_models._hooks`.
+
+Over 500 lines because the Estimate is the one result object users hold: its summaries
+(series, sources, drift, claims check, JSON) share one set of memoised posterior draws.
 """
 
 from __future__ import annotations
