@@ -57,6 +57,7 @@ from casualty_models import _hooks
 from casualty_models._format import check_level, level_pct
 from casualty_models._parallel import refit_many
 from casualty_models.claims import SOURCE_TYPES
+from casualty_models.model import KIND_CODES
 from casualty_models.model.priors import DEFAULT_LEVEL, Priors, SourcePrior
 
 if TYPE_CHECKING:
@@ -696,7 +697,7 @@ def claims_pit(estimate: Estimate) -> pd.DataFrame:
     ``side``, ``category``, ``as_of``, ``pit``.
     """
     inp = estimate.inputs
-    points = np.flatnonzero(inp.claim_kind == 0)
+    points = np.flatnonzero(inp.claim_kind == KIND_CODES["point"])
     pred = estimate.predictive_draws()[:, points]
     pit = np.mean(pred < inp.claim_log_value[points], axis=0)
     rows = []
