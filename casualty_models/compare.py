@@ -474,6 +474,10 @@ def _sentence(comp: Comparison, r: Mapping[Any, Any]) -> str:
     rest = att[
         (att["side"] == r["side"]) & (att["category"] == r["category"]) & (att["change_id"] < 0)
     ]
+    changed = att[
+        (att["side"] == r["side"]) & (att["category"] == r["category"]) & (att["change_id"] >= 0)
+    ]
+    bearing = changed[changed["method"].isin(["reweighted", "refit"])]
     if len(top) and abs(float(top["effect_pct"].iloc[0])) >= NOISE_Z * float(
         top["mcse_pct"].iloc[0]
     ):
@@ -483,31 +487,39 @@ def _sentence(comp: Comparison, r: Mapping[Any, Any]) -> str:
         text += f", {reason} {t['claim']} ({signed_pct(float(t['effect_pct']))})"
     elif len(top):
         text += ", and no single claim moved it beyond Monte Carlo noise"
+    elif len(bearing):
+        text += ", although the changed claims alone would have moved it the other way"
     else:
-        changed = att[
-            (att["side"] == r["side"])
-            & (att["category"] == r["category"])
-            & (att["change_id"] >= 0)
-        ]
-        moving = changed[changed["effect"].fillna(0) != 0]
-        text += (
-            ", against the claims that changed"
-            if len(moving)
-            else "; no claim that bears on it changed"
-        )
+        text += "; no claim that bears on it changed"
     if len(rest):
         inter = float(rest["effect_pct"].iloc[0])
         if abs(inter) >= MOSTLY * abs(change) and abs(inter) >= NOISE_Z * noise:
-            why = "the claims together, beyond their separate effects"
-            if comp.old.settings.as_of != comp.new.settings.as_of:
-                why += (
-                    f", and the later date ({comp.old.settings.as_of} → {comp.new.settings.as_of})"
-                    if comp.new.settings.as_of > comp.old.settings.as_of
-                    else f", and the earlier date ({comp.old.settings.as_of} → "
-                    f"{comp.new.settings.as_of})"
-                )
-            text += f"; {signed_pct(inter)} comes from {why}"
+            text += f"; {signed_pct(inter)} comes from {_rest_causes(comp, len(bearing))}"
     return text + "."
+
+
+def _rest_causes(comp: Comparison, n_claims: int) -> str:
+    """What the interactions row holds, in words: the claims together, a moved date,
+    changed settings, or else the two sampler runs."""
+    old, new = comp.old.settings, comp.new.settings
+    causes = []
+    if n_claims:
+        causes.append("the claims together, beyond their separate effects")
+    if old.as_of != new.as_of:
+        when = "later" if new.as_of > old.as_of else "earlier"
+        causes.append(f"the {when} date ({old.as_of} → {new.as_of})")
+    others = _changed_settings(comp)
+    if others:
+        causes.append(f"the changed settings ({', '.join(others)})")
+    if not causes:
+        return "the difference between the two sampler runs"
+    return ", and ".join(causes)
+
+
+def _changed_settings(comp: Comparison) -> list[str]:
+    old, new = comp.old.settings, comp.new.settings
+    names = ("start", "priors", "draws", "tune", "chains", "random_seed", "sampler")
+    return [n for n in names if getattr(old, n) != getattr(new, n)]
 
 
 def _describe_change(claims: pd.DataFrame, k: int) -> str:
@@ -683,7 +695,7 @@ def _attribution(
             name
             for name in ("start", "priors", "draws", "tune", "chains", "random_seed", "sampler")
             if getattr(olds, name) != getattr(news, name)
-        ]
+        ]  # (as _changed_settings, before the Comparison exists)
         if others:
             note += f", and the changed settings ({', '.join(others)})"
         rows.append(
