@@ -16,6 +16,7 @@ from casualty_models import loglik
 from casualty_models.model import KIND_CODES, build_model, prepare
 from casualty_models.model.inputs import FAR_LOG
 
+MODE = "FAST_COMPILE"  # tiny graphs evaluated a few times: skip the C compilation
 START = dt.date(2022, 2, 24)
 END = dt.date(2022, 5, 31)
 
@@ -90,7 +91,7 @@ def _draws_at(model, inp, points):
     """The model's deterministics at ``points`` as :class:`loglik.Draws`."""
     names = ["claim_loc", "log_count", "log_rate", "log_factor", "rise_noise"]
     outs = model.replace_rvs_by_values([model[n] for n in names])
-    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", mode=MODE)
     got = [fn(p) for p in points]
     loc, log_count, log_rate, log_factor, noise = (np.stack(x) for x in zip(*got, strict=True))
     base = np.array(inp.plan.series_base)
@@ -142,10 +143,11 @@ def test_numpy_loglik_matches_the_models_logp_term_by_term(model_and_inputs):
         model.logp(vars=[model["obs_point"]], sum=False)[0],
         inputs=model.value_vars,
         on_unused_input="ignore",
+        mode=MODE,
     )
     for s, p in enumerate(points):
         np.testing.assert_allclose(ours[s, point], pointwise(p), rtol=1e-9, atol=1e-9)
-        terms = model.point_logps(p, round_vals=14)
+        terms = model.point_logps(p, round_vals=14, mode=MODE)
         assert ours[s, censored].sum() == pytest.approx(terms["obs_censored"], abs=1e-8)
         assert ours[s, central].sum() == pytest.approx(terms["obs_central"], abs=1e-8)
         assert rises[s].sum() == pytest.approx(terms["obs_rises"], abs=1e-7)
@@ -211,7 +213,9 @@ def test_loglik_without_a_claim_is_the_models_logp_without_it(model_and_inputs):
         mapped = dataclasses.replace(
             draws, loc=draws.loc[:, kept], log_count=draws.log_count[:, kept]
         )
-        expected = model_red.compile_logp()(red_point) - model_full.compile_logp()(point)
+        expected = model_red.compile_logp(mode=MODE)(red_point) - model_full.compile_logp(
+            mode=MODE
+        )(point)
         got = (
             loglik.total_loglik(inp_red, mapped)
             - loglik.total_loglik(inp_full, draws)
