@@ -36,8 +36,10 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from casualty_models._parallel import refit_many
+from casualty_models.claim_changes import change_label
 from casualty_models.claims import ClaimSet
 from casualty_models.loglik import Draws, level_logprior, total_loglik
 from casualty_models.model import ModelInputs, prepare
@@ -53,8 +55,22 @@ from casualty_models.trust import (
 if TYPE_CHECKING:
     from casualty_models.estimate import Estimate
 
-NOT_EVIDENCE: frozenset[str] = frozenset({"citation", "url", "notes"})
-"""Claim fields that do not enter the model: an edit of only these moves nothing."""
+ATTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "change_id",
+    "change",
+    "claim",
+    "source",
+    "as_of",
+    "side",
+    "category",
+    "effect",
+    "effect_pct",
+    "mcse_pct",
+    "method",
+    "pareto_k",
+    "reliable",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -281,4 +297,110 @@ def effect_rows(
     return rows
 
 
-__all__ = ["NOT_EVIDENCE", "Side", "Without", "effect_rows", "refit_without"]
+def attribution_table(
+    head: pd.DataFrame,
+    claims: pd.DataFrame,
+    parts: list[list[tuple[Side, int, int]]],
+    results: dict[tuple[int, int], Without],
+    old_side: Side,
+    new_side: Side,
+) -> pd.DataFrame:
+    """The attribution table of :class:`casualty_models.compare.Comparison`: per change
+    (``parts``: its (side, claim, sign) pieces, an edit has two) and series, the sum of
+    its pieces' effects (``results``); per series, the rest of the change."""
+    series = list(zip(head["side"], head["category"], strict=True))
+    base = dict(zip(series, head["old_median"], strict=True))
+    rows = []
+    for k, mine in enumerate(parts):
+        effect = {s: 0.0 for s in series}
+        var = {s: 0.0 for s in series}
+        methods: dict[tuple[str, str], list[str]] = {s: [] for s in series}
+        reliable = {s: True for s in series}
+        notes: dict[tuple[str, str], list[str]] = {s: [] for s in series}
+        k_hat = math.nan
+        for side, i, sign in mine:
+            got = results[(id(side), i)]
+            if math.isfinite(got.pareto_k):
+                k_hat = got.pareto_k if math.isnan(k_hat) else max(k_hat, got.pareto_k)
+            own = side.estimate.inputs.series
+            per_series = effect_rows(side, i, got, sign)
+            for sc, (eff, mcse, how, ok, note) in zip(own, per_series, strict=True):
+                effect[sc] = effect[sc] + eff
+                var[sc] = var[sc] + mcse**2
+                methods[sc].append(how)
+                reliable[sc] = reliable[sc] and ok
+                if note:
+                    notes[sc].append(note)
+        for sc in series:
+            used = methods[sc]
+            if not mine:
+                label, ok = "not evidence", True
+            elif not used:  # the series is not in the estimate the claim belongs to
+                label, ok = "unaffected", True
+            else:
+                label = next((m for m in ("refit", "reweighted") if m in used), used[0])
+                ok = reliable[sc]
+            old_median = base[sc]
+            rows.append(
+                {
+                    "change_id": k,
+                    "change": claims.iloc[k]["change"],
+                    "claim": change_label(claims, k),
+                    "source": claims.iloc[k]["source"],
+                    "as_of": claims.iloc[k]["as_of"],
+                    "side": sc[0],
+                    "category": sc[1],
+                    "effect": effect[sc],
+                    "effect_pct": 100 * effect[sc] / old_median,
+                    "mcse_pct": 100 * math.sqrt(var[sc]) / old_median,
+                    "method": label,
+                    "pareto_k": k_hat,
+                    "reliable": ok,
+                    "note": "; ".join(dict.fromkeys(notes[sc])),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
+    for r in head.to_dict(orient="records"):
+        sc = (r["side"], r["category"])
+        mine_rows = frame[(frame["side"] == sc[0]) & (frame["category"] == sc[1])]
+        rest = float(r["change"]) - float(mine_rows["effect"].astype(float).sum())
+        note = "what the claims do together, beyond their separate effects"
+        olds, news = old_side.estimate.settings, new_side.estimate.settings
+        if olds.as_of != news.as_of:
+            note += f", and the move of as_of from {olds.as_of} to {news.as_of}"
+        others = [
+            name
+            for name in ("start", "priors", "draws", "tune", "chains", "random_seed", "sampler")
+            if getattr(olds, name) != getattr(news, name)
+        ]  # (as _changed_settings, before the Comparison exists)
+        if others:
+            note += f", and the changed settings ({', '.join(others)})"
+        rows.append(
+            {
+                "change_id": -1,
+                "change": "interactions",
+                "claim": "interactions and the rest",
+                "source": "",
+                "as_of": "",
+                "side": sc[0],
+                "category": sc[1],
+                "effect": rest,
+                "effect_pct": 100 * rest / r["old_median"],
+                "mcse_pct": float(r["mcse_pct"]),
+                "method": "rest",
+                "pareto_k": math.nan,
+                "reliable": True,
+                "note": note,
+            }
+        )
+    return pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
+
+
+__all__ = [
+    "ATTRIBUTION_COLUMNS",
+    "Side",
+    "Without",
+    "attribution_table",
+    "effect_rows",
+    "refit_without",
+]

@@ -29,9 +29,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +41,8 @@ import pandas as pd
 from casualty_models import _hooks
 from casualty_models._atomic import atomic_write
 from casualty_models._format import about, check_level, level_pct, signed_pct
-from casualty_models.attribution import NOT_EVIDENCE, Side, Without, effect_rows, refit_without
-from casualty_models.claims import Claim, ClaimSet, format_date
+from casualty_models.attribution import Side, Without, attribution_table, refit_without
+from casualty_models.claim_changes import NOT_EVIDENCE, ClaimChange, claims_frame, match_claims
 from casualty_models.model.priors import DEFAULT_LEVEL
 from casualty_models.trust import pareto_k_threshold
 
@@ -51,147 +51,11 @@ if TYPE_CHECKING:
 
     from casualty_models.estimate import Estimate
 
-IDENTITY: tuple[str, ...] = ("source", "side", "category", "as_of", "period_start")
-"""The fields that make two versions of a claim one claim (an edit, not a new claim)."""
 METHODS: tuple[str, ...] = ("auto", "reweight", "refit")
 NOISE_Z = 2.0
 """A headline change smaller than this many Monte Carlo standard errors is called noise."""
-ATTRIBUTION_COLUMNS: tuple[str, ...] = (
-    "change_id",
-    "change",
-    "claim",
-    "source",
-    "as_of",
-    "side",
-    "category",
-    "effect",
-    "effect_pct",
-    "mcse_pct",
-    "method",
-    "pareto_k",
-    "reliable",
-    "note",
-)
 MOSTLY = 0.5
 """A claim moved a headline "mostly" when its effect is at least this share of the move."""
-
-
-# ------------------------------------------------------------------------ claim changes
-@dataclass(frozen=True)
-class ClaimChange:
-    """One claim added (``old`` None), removed (``new`` None) or edited (both), by
-    index into the old and new claim sets; ``fields`` are those an edit changed."""
-
-    change: str
-    old: int | None
-    new: int | None
-    fields: tuple[str, ...] = ()
-
-
-def _identity(c: Claim) -> tuple[Any, ...]:
-    return tuple(getattr(c, f) for f in IDENTITY)
-
-
-def _differing(a: Claim, b: Claim) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Claim) if getattr(a, f.name) != getattr(b, f.name))
-
-
-def match_claims(old: Sequence[Claim], new: Sequence[Claim]) -> list[ClaimChange]:
-    """The claims added, removed and edited from ``old`` to ``new``.
-
-    Claims equal in every field are unchanged, wherever they sit in the set. Of the
-    rest, a claim of the old set and one of the new with the same identity
-    (:data:`IDENTITY`) are one claim edited; when several share an identity, the pairs
-    that differ in the fewest fields are matched first. What is left was removed or
-    added. Ordered: removed and edited in the old set's order, then added in the new's.
-    """
-    unmatched_new: dict[Claim, list[int]] = {}
-    for j, c in enumerate(new):
-        unmatched_new.setdefault(c, []).append(j)
-    old_left: list[int] = []
-    for i, c in enumerate(old):
-        if unmatched_new.get(c):
-            unmatched_new[c].pop(0)
-        else:
-            old_left.append(i)
-    new_left = sorted(j for js in unmatched_new.values() for j in js)
-    by_key: dict[tuple[Any, ...], list[int]] = {}
-    for j in new_left:
-        by_key.setdefault(_identity(new[j]), []).append(j)
-    pairs: list[tuple[int, int, int]] = []  # (n fields differing, old, new)
-    for i in old_left:
-        for j in by_key.get(_identity(old[i]), []):
-            pairs.append((len(_differing(old[i], new[j])), i, j))
-    edited: dict[int, int] = {}
-    taken: set[int] = set()
-    for _, i, j in sorted(pairs):
-        if i not in edited and j not in taken:
-            edited[i] = j
-            taken.add(j)
-    out = [
-        ClaimChange("edited", i, edited[i], _differing(old[i], new[edited[i]]))
-        if i in edited
-        else ClaimChange("removed", i, None)
-        for i in old_left
-    ]
-    out += [ClaimChange("added", None, j) for j in new_left if j not in taken]
-    return out
-
-
-def _claims_frame(old: ClaimSet, new: ClaimSet, changes: list[ClaimChange]) -> pd.DataFrame:
-    rows = []
-    for k, ch in enumerate(changes):
-        c = new[ch.new] if ch.new is not None else old[ch.old]  # type: ignore[index]
-        was = old[ch.old] if ch.old is not None else None
-        now = new[ch.new] if ch.new is not None else None
-        rows.append(
-            {
-                "change_id": k,
-                "change": ch.change,
-                "source": c.source,
-                "source_type": c.source_type,
-                "side": c.side,
-                "category": c.category,
-                "as_of": format_date(c.as_of, c.as_of_precision),
-                "period_start": None
-                if c.period_start is None
-                else format_date(c.period_start, c.period_start_precision),
-                "reported": format_date(c.reported or c.as_of, c.reported_precision),
-                "old": "" if was is None else was.describe(),
-                "new": "" if now is None else now.describe(),
-                "fields": ", ".join(ch.fields),
-                "evidence": ch.change != "edited" or bool(set(ch.fields) - NOT_EVIDENCE),
-                "old_index": ch.old,
-                "new_index": ch.new,
-                "old_row": "" if ch.old is None else old.where(ch.old),
-                "new_row": "" if ch.new is None else new.where(ch.new),
-                "citation": c.citation,
-            }
-        )
-    columns = [
-        "change_id",
-        "change",
-        "source",
-        "source_type",
-        "side",
-        "category",
-        "as_of",
-        "period_start",
-        "reported",
-        "old",
-        "new",
-        "fields",
-        "evidence",
-        "old_index",
-        "new_index",
-        "old_row",
-        "new_row",
-        "citation",
-    ]
-    out = pd.DataFrame(rows, columns=columns)
-    for col in ("old_index", "new_index"):
-        out[col] = out[col].astype("Int64")
-    return out
 
 
 # --------------------------------------------------------------------------- tables
@@ -522,15 +386,6 @@ def _changed_settings(comp: Comparison) -> list[str]:
     return [n for n in names if getattr(old, n) != getattr(new, n)]
 
 
-def _describe_change(claims: pd.DataFrame, k: int) -> str:
-    """ "the US DoD figure of 2022-03-11", "the removal of ...", "the edit of ..." """
-    c = claims.iloc[k]
-    label = f"the {c['source']} figure of {c['as_of']}"
-    return {"removed": f"the removal of {label}", "edited": f"the edit of {label}"}.get(
-        str(c["change"]), label
-    )
-
-
 # --------------------------------------------------------------------------- compute
 def _load(old: Any) -> Estimate:
     from casualty_models.estimate import Estimate
@@ -581,7 +436,7 @@ def compare(
         raise ValueError("compare() needs two different estimates")
     old_side, new_side = Side(old_est, level), Side(new, level)
     changes = match_claims(old_est.claims, new.claims)
-    claims = _claims_frame(old_est.claims, new.claims, changes)
+    claims = claims_frame(old_est.claims, new.claims, changes)
     head = _headline_frame(old_side, new_side, level)
 
     # each change's parts: (side, claim index, sign) — an edit has two
@@ -617,110 +472,13 @@ def compare(
         before = results[(id(side), i)]
         results[(id(side), i)] = replace(refit, pareto_k=before.pareto_k, note=before.note)
 
-    attribution = _attribution(head, claims, parts, results, old_side, new_side)
+    attribution = attribution_table(head, claims, parts, results, old_side, new_side)
     return Comparison(
         old_est, new, claims, head, _sources_frame(old_est, new, level), attribution, level
     )
 
 
-def _attribution(
-    head: pd.DataFrame,
-    claims: pd.DataFrame,
-    parts: list[list[tuple[Side, int, int]]],
-    results: dict[tuple[int, int], Without],
-    old_side: Side,
-    new_side: Side,
-) -> pd.DataFrame:
-    series = list(zip(head["side"], head["category"], strict=True))
-    base = dict(zip(series, head["old_median"], strict=True))
-    rows = []
-    for k, mine in enumerate(parts):
-        effect = {s: 0.0 for s in series}
-        var = {s: 0.0 for s in series}
-        methods: dict[tuple[str, str], list[str]] = {s: [] for s in series}
-        reliable = {s: True for s in series}
-        notes: dict[tuple[str, str], list[str]] = {s: [] for s in series}
-        k_hat = math.nan
-        for side, i, sign in mine:
-            got = results[(id(side), i)]
-            if math.isfinite(got.pareto_k):
-                k_hat = got.pareto_k if math.isnan(k_hat) else max(k_hat, got.pareto_k)
-            own = side.estimate.inputs.series
-            per_series = effect_rows(side, i, got, sign)
-            for sc, (eff, mcse, how, ok, note) in zip(own, per_series, strict=True):
-                effect[sc] = effect[sc] + eff
-                var[sc] = var[sc] + mcse**2
-                methods[sc].append(how)
-                reliable[sc] = reliable[sc] and ok
-                if note:
-                    notes[sc].append(note)
-        for sc in series:
-            used = methods[sc]
-            if not mine:
-                label, ok = "not evidence", True
-            elif not used:  # the series is not in the estimate the claim belongs to
-                label, ok = "unaffected", True
-            else:
-                label = next((m for m in ("refit", "reweighted") if m in used), used[0])
-                ok = reliable[sc]
-            old_median = base[sc]
-            rows.append(
-                {
-                    "change_id": k,
-                    "change": claims.iloc[k]["change"],
-                    "claim": _describe_change(claims, k),
-                    "source": claims.iloc[k]["source"],
-                    "as_of": claims.iloc[k]["as_of"],
-                    "side": sc[0],
-                    "category": sc[1],
-                    "effect": effect[sc],
-                    "effect_pct": 100 * effect[sc] / old_median,
-                    "mcse_pct": 100 * math.sqrt(var[sc]) / old_median,
-                    "method": label,
-                    "pareto_k": k_hat,
-                    "reliable": ok,
-                    "note": "; ".join(dict.fromkeys(notes[sc])),
-                }
-            )
-    frame = pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
-    for r in head.to_dict(orient="records"):
-        sc = (r["side"], r["category"])
-        mine_rows = frame[(frame["side"] == sc[0]) & (frame["category"] == sc[1])]
-        rest = float(r["change"]) - float(mine_rows["effect"].astype(float).sum())
-        note = "what the claims do together, beyond their separate effects"
-        olds, news = old_side.estimate.settings, new_side.estimate.settings
-        if olds.as_of != news.as_of:
-            note += f", and the move of as_of from {olds.as_of} to {news.as_of}"
-        others = [
-            name
-            for name in ("start", "priors", "draws", "tune", "chains", "random_seed", "sampler")
-            if getattr(olds, name) != getattr(news, name)
-        ]  # (as _changed_settings, before the Comparison exists)
-        if others:
-            note += f", and the changed settings ({', '.join(others)})"
-        rows.append(
-            {
-                "change_id": -1,
-                "change": "interactions",
-                "claim": "interactions and the rest",
-                "source": "",
-                "as_of": "",
-                "side": sc[0],
-                "category": sc[1],
-                "effect": rest,
-                "effect_pct": 100 * rest / r["old_median"],
-                "mcse_pct": float(r["mcse_pct"]),
-                "method": "rest",
-                "pareto_k": math.nan,
-                "reliable": True,
-                "note": note,
-            }
-        )
-    return pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
-
-
 __all__ = [
-    "IDENTITY",
     "METHODS",
     "ClaimChange",
     "Comparison",

@@ -18,7 +18,7 @@ from conftest import claim, offline_estimate
 
 import casualty_models as cm
 from casualty_models import attribution
-from casualty_models.compare import ClaimChange, match_claims
+from casualty_models.claim_changes import ClaimChange, match_claims
 
 S = dt.date(2022, 2, 24)
 

@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"estimate"},
     {"fitting"},
     {"_parallel"},
-    {"loglik"},
+    {"loglik", "claim_changes"},
     {"trust", "backtest"},
     {"attribution"},
     {"compare", "history"},
