@@ -1,7 +1,7 @@
 """Scale benchmark: how fit time and sampler behaviour grow with days and claims.
 
 Fits nine synthetic claim sets, 30/365/1500 days × 50/500/5000 claims, each generated
-with a fixed seed by the library's own simulator (``casualty_models.simulate``), with
+with a fixed seed by the library's own simulator (``validation.simulate``), with
 ``casualty_models.fit(claims, start=..., random_seed=1)`` at its default settings
 (2 chains × 1,500 draws after 1,000 tuning steps). Each configuration runs in a fresh
 subprocess with a time limit, so one slow or failing fit cannot take down the others.
@@ -51,7 +51,7 @@ from casualty_models._atomic import atomic_write
 from casualty_models.claims import Claim, ClaimSet
 from casualty_models.model import prepare
 from casualty_models.model.priors import Priors
-from casualty_models.simulate import SimSpeaker, prior_bias_factor, simulate_claims
+from validation.simulate import SimSpeaker, prior_bias_factor, simulate_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = (30, 365, 1500)

@@ -15,7 +15,6 @@ from casualty_models.claims import (
     Claim,
     ClaimsError,
     ClaimSet,
-    read_claims,
 )
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics, ModelCheckWarning
 from casualty_models.estimate import Estimate, FitSettings, load
@@ -27,7 +26,7 @@ from casualty_models.model.priors import (
     SourcePrior,
 )
 from casualty_models.model.tallies import CoarseSourceWarning, DecreasingTallyWarning, SpikeWarning
-from casualty_models.readers import ReaderNote
+from casualty_models.readers import ReaderNote, read_claims
 
 __all__ = [
     "COLUMNS",

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from casualty_models import _hooks
-from casualty_models.claims import ClaimSet, parse_date, read_claims, records_to_claims
-from casualty_models.model.priors import DEFAULT_LEVEL, Priors
+from casualty_models._parallel import refit_many
+from casualty_models.claims import ClaimSet, parse_date
+from casualty_models.estimate import Estimate
+from casualty_models.model.priors import DEFAULT_LEVEL
+from casualty_models.readers import read_claims
 
 
 @dataclass(frozen=True)
@@ -36,25 +38,12 @@ class Backtest:
         return _hooks.call("Backtest.plot", self, series=series, ax=ax, level=level)
 
 
-def _one_vintage(
-    records: list[dict[str, Any]], origin: str, date: str, fit_kwargs: dict[str, Any]
-) -> pd.DataFrame:
-    """Fit the claims known on ``date``; runs in a worker process (must be top level)."""
-    import warnings
-
-    from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
-    from casualty_models.fitting import fit
-
-    claims = records_to_claims(records, origin)
-    if "priors" in fit_kwargs:  # sent as a plain dict: settings objects do not pickle
-        fit_kwargs = {**fit_kwargs, "priors": Priors.from_dict(fit_kwargs["priors"])}
-    with warnings.catch_warnings():
-        # a vintage that fails its checks is reported in the history, not raised
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", ModelCheckWarning)
-        est = fit(claims, as_reported_on=date, **fit_kwargs)
+def _vintage_row(est: Estimate) -> pd.DataFrame:
+    """A vintage's headline with its claim count and diagnostics (runs in a worker)."""
+    vintage = est.settings.as_reported_on
+    assert vintage is not None  # every backtest fit is a vintage
     head = est.headline()
-    head.insert(0, "as_reported_on", pd.Timestamp(date))
+    head.insert(0, "as_reported_on", pd.Timestamp(vintage))
     head.insert(3, "n_claims", len(est.claims))
     d = est.diagnostics
     head["r_hat_max"] = d.r_hat_max
@@ -81,11 +70,9 @@ def backtest(
     ``dask.distributed.Client(...).get_executor()`` for a cluster). ``fit_kwargs`` go to
     :func:`casualty_models.fit` (``start`` is fixed to the full claim set's start so
     every vintage uses the same grid origin; each fit samples its chains on one core,
-    since the parallelism is across dates). With ``progress`` a line per finished date
-    goes to stderr.
+    since the parallelism is across dates). With ``progress`` a progress bar
+    is shown on stderr.
     """
-    from casualty_models.fitting import fit  # noqa: F401  (fail fast on a bad install)
-
     claims = read_claims(claims)
     vintages = sorted({parse_date(d) for d in dates})
     if not vintages:
@@ -101,28 +88,15 @@ def backtest(
         fit_kwargs["start"] = min(starts)
     start = parse_date(fit_kwargs["start"])
     fit_kwargs.setdefault("cores", 1)
-    if isinstance(fit_kwargs.get("priors"), Priors):
-        fit_kwargs["priors"] = fit_kwargs["priors"].to_dict()
-    records = claims.to_records()
-    own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=min(len(vintages), os.cpu_count() or 1))
-    try:
-        futures = {
-            pool.submit(_one_vintage, records, claims.origin, d.isoformat(), fit_kwargs): d
-            for d in vintages
-        }
-        parts = []
-        for done, fut in enumerate(as_completed(futures), 1):
-            parts.append(fut.result())
-            if progress:
-                print(
-                    f"backtest: {futures[fut]} done ({done}/{len(vintages)})",
-                    file=sys.stderr,
-                    flush=True,
-                )
-    finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
+    parts = refit_many(
+        [claims] * len(vintages),
+        [{**fit_kwargs, "as_reported_on": d.isoformat()} for d in vintages],
+        _vintage_row,
+        executor=executor,
+        workers=min(len(vintages), os.cpu_count() or 1),
+        label="backtest vintages",
+        progress=progress,
+    )
     history = (
         pd.concat(parts, ignore_index=True)
         .sort_values(["as_reported_on", "side", "category"], kind="stable")

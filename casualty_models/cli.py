@@ -8,6 +8,10 @@ claims); 130 interrupted.
 
 Importing this module is light: PyMC, ArviZ and matplotlib load only when ``estimate``
 runs.
+
+Over 500 lines because it is one argparse parser and its commands (validate, priors,
+estimate, backtest) sharing one exit-code contract; each command is a short function that
+parses, calls the library and maps the outcome to an exit code.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from casualty_models._format import people
+from casualty_models._format import level_pct, people
 from casualty_models._version import __version__
 
 if TYPE_CHECKING:
@@ -248,7 +252,8 @@ def _read(paths: list[str], fmt: str | None = None) -> ClaimSet | int:
     Every file is checked before giving up, so one run lists the problems of all of
     them; several files are then combined and checked across files (e.g. duplicates).
     """
-    from casualty_models.claims import ClaimsError, read_claims
+    from casualty_models.claims import ClaimsError
+    from casualty_models.readers import read_claims
 
     def report(err: ClaimsError, where: str) -> None:
         for problem in err.problems:
@@ -661,12 +666,18 @@ def _print_summary(est: Estimate, out: Path) -> None:
     from casualty_models.diagnostics import MODEL_CHECK_LEVEL
     from casualty_models.model.priors import DEFAULT_LEVEL
 
-    pct = f"{100 * DEFAULT_LEVEL:g}"
+    pct = level_pct(DEFAULT_LEVEL)
     print(
         f"Estimate as of {est.settings.as_of} from {len(est.claims)} claims "
         f"(fingerprint {est.claims.fingerprint[:8]}…):"
     )
     for r in est.headline().itertuples():
+        if not r.estimable:
+            print(
+                f"  {r.side} {r.category}: not estimable since {r.estimable_until:%Y-%m-%d} "
+                f"(last claim {r.last_claim:%Y-%m-%d})"
+            )
+            continue
         low, high = getattr(r, f"low_{pct}"), getattr(r, f"high_{pct}")
         print(
             f"  {r.side} {r.category}: {people(r.median)} "

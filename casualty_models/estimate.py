@@ -2,6 +2,9 @@
 
 Imports only the layers below it (claims, model, diagnostics, io); the methods whose
 work lives above it (plots, trust) are bound through :mod:`casualty_models._hooks`.
+
+Over 500 lines because the Estimate is the one result object users hold: its summaries
+(series, sources, drift, claims check, JSON) share one set of memoised posterior draws.
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ if TYPE_CHECKING:
 
     from casualty_models.plots import PlotAccessor
 
+EXTRAPOLATION_HORIZON_DAYS = 90
+"""Days after a series' last claim for which its headline is still reported. Past it the
+random walk of the daily rate has run for a quarter year with nothing to hold it: the
+interval then spans orders of magnitude and says more about the prior than the event
+(docs/model.md)."""
+
 MAX_TREE_DEPTH = 10  # NUTS tree depth for every sampler; diagnostics count hits
 
 
@@ -72,6 +81,15 @@ class FitSettings:
         for key in ("start", "end", "as_of", "as_reported_on"):
             out[key] = None if out[key] is None else out[key].isoformat()
         return out
+
+    def fit_kwargs(self, **overrides: Any) -> dict[str, Any]:
+        """The keyword arguments of :func:`casualty_models.fit` that reproduce these
+        settings (every one; ``end`` follows from the claims), with ``overrides``."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "end"}
+        unknown = set(overrides) - set(out) - {"cores", "progressbar"}
+        if unknown:
+            raise TypeError(f"not a fit setting: {', '.join(sorted(unknown))}")
+        return {**out, **overrides}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FitSettings:
@@ -233,7 +251,8 @@ class Estimate:
         One row per (side, category, date); ``dates`` selects days (default: every day
         of the grid). Columns: mean, median, sd and the bounds of the 50% and
         ``level`` equal-tailed credible intervals (``low_50``, ``high_50``, ``low_90``,
-        ``high_90`` at the default level), in people.
+        ``high_90`` at the default level), in people; ``extrapolated`` is True after the
+        series' last claim (see :meth:`headline`).
         """
         grid = self.inputs.grid
         wanted = range(grid.n_days) if dates is None else [self._day_index(d) for d in dates]
@@ -255,6 +274,10 @@ class Estimate:
         )
         for key in ("mean", "median", "sd", *[k for k in stats if k.startswith(("low_", "high_"))]):
             out[key] = stats[key].reshape(-1)  # (series, day) row-major, as the rows
+        last = self._last_claim_by_series()
+        out["extrapolated"] = out["date"].to_numpy() > np.repeat(
+            np.array([last[s] for s in series], dtype="datetime64[ns]"), len(idx)
+        )
         return out
 
     def _memo(self, key: tuple[Any, ...], compute: Any) -> pd.DataFrame:
@@ -267,23 +290,33 @@ class Estimate:
     def headline(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
         """:meth:`summary` at the ``as_of`` date only: one row per series.
 
-        ``last_claim`` is the latest ``as_of`` of any claim on the series' curve (its
-        linked categories included): after it the curve is extrapolated by its prior
-        alone, and the interval widens with every day.
+        ``last_claim`` is the latest ``as_of`` of any claim the fit used on the series'
+        curve (its linked categories included): after it the curve is extrapolated by
+        its prior alone, and the interval widens with every day. ``estimable_until`` is
+        ``last_claim`` plus :data:`EXTRAPOLATION_HORIZON_DAYS`; ``estimable`` is False
+        when ``as_of`` is later, and then the row's numbers rest on the prior alone: the
+        report, the command line and :meth:`to_dict` withhold them.
         """
         out = self.summary(dates=[self.settings.as_of], level=level)
-        inp = self.inputs
-        base = np.array(inp.plan.series_base)
-        last = np.full(len(inp.plan.bases), -1)
-        np.maximum.at(last, base[inp.claim_series], inp.claim_last_day)
-        by_series = {
-            s: pd.Timestamp(inp.grid.dates[last[b]]) for s, b in zip(inp.series, base, strict=True)
-        }
+        last = self._last_claim_by_series()
         out["last_claim"] = [
-            by_series[(str(side), str(cat))]
+            last[(str(side), str(cat))]
             for side, cat in zip(out["side"], out["category"], strict=True)
         ]
+        out["estimable_until"] = out["last_claim"] + pd.Timedelta(days=EXTRAPOLATION_HORIZON_DAYS)
+        out["estimable"] = pd.Timestamp(self.settings.as_of) <= out["estimable_until"]
         return out
+
+    def _last_claim_by_series(self) -> dict[tuple[str, str], pd.Timestamp]:
+        """(side, category) -> the last day of the latest used claim on its curve."""
+        inp = self.inputs
+        base = np.array(inp.plan.series_base)
+        used = inp.claim_used
+        last = np.full(len(inp.plan.bases), 0)
+        np.maximum.at(last, base[inp.claim_series[used]], inp.claim_last_day[used])
+        return {
+            s: pd.Timestamp(inp.grid.dates[last[b]]) for s, b in zip(inp.series, base, strict=True)
+        }
 
     def _day_index(self, date: Any) -> int:
         d = parse_date(date)
@@ -569,6 +602,19 @@ class Estimate:
             }
             for r in src.to_dict(orient="records")
         ]
+        head = []
+        for r in self.headline().to_dict(orient="records"):
+            row: dict[str, Any] = {
+                "side": r["side"],
+                "category": r["category"],
+                "estimable": bool(r["estimable"]),
+                "last_claim": r["last_claim"].strftime("%Y-%m-%d"),
+                "estimable_until": r["estimable_until"].strftime("%Y-%m-%d"),
+            }
+            # a figure resting on the prior alone is withheld, not published
+            keys = ("median", "mean", "low_50", "high_50", f"low_{lvl}", f"high_{lvl}")
+            row.update({k: (r[k] if r["estimable"] else None) for k in keys})
+            head.append(row)
         d = self.diagnostics
         return {
             "package_version": self.version,
@@ -576,6 +622,7 @@ class Estimate:
             "credible_level": DEFAULT_LEVEL,
             "as_of": self.settings.as_of.isoformat(),
             "settings": self.settings.to_dict(),
+            "headline": head,
             "series": series,
             "sources": sources,
             "diagnostics": {
@@ -639,6 +686,8 @@ class Estimate:
         parts = [
             f"{r.side}/{r.category}: {r.median:,.0f} ({lvl}% {getattr(r, f'low_{lvl}'):,.0f}–"
             f"{getattr(r, f'high_{lvl}'):,.0f})"
+            if r.estimable
+            else f"{r.side}/{r.category}: not estimable since {r.estimable_until:%Y-%m-%d}"
             for r in head.itertuples()
         ]
         return (

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from casualty_models.claims import ClaimSet, parse_date, read_claims
+from casualty_models.claims import ClaimSet, parse_date
 from casualty_models.diagnostics import (
     R_HAT_MAX,
     ConvergenceWarning,
@@ -29,6 +29,7 @@ from casualty_models.diagnostics import (
 from casualty_models.estimate import MAX_TREE_DEPTH, Estimate, FitSettings
 from casualty_models.model import ModelInputs, build_model, prepare
 from casualty_models.model.priors import Priors
+from casualty_models.readers import read_claims
 
 if TYPE_CHECKING:
     import arviz as az

@@ -29,9 +29,14 @@ shift of a prior the claims say little about leaves few draws with weight).
 rows are flagged).
 
 Refits run on a :class:`concurrent.futures.Executor` (default: a local process pool of
-:data:`DEFAULT_WORKERS` workers; each refit samples its chains on one core), with the
-estimate's own settings: start, as_of, as_reported_on, draws, tune, chains,
-target_accept and random_seed (``draws`` / ``tune`` may be overridden for speed).
+:data:`casualty_models._parallel.DEFAULT_WORKERS` workers; each refit samples its chains
+on one core), with every one of the estimate's own settings, the sampler included
+(``draws`` / ``tune`` may be overridden for speed): the one refit path of
+:mod:`casualty_models._parallel`.
+
+Over 500 lines because sensitivity and leave-one-source-out share the machinery of
+reweighting draws (PSIS, block log densities, Monte Carlo errors) and of reporting a
+headline's change; the two entry points and their summaries read best together.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,7 +55,9 @@ from scipy import stats
 
 from casualty_models import _hooks
 from casualty_models._format import check_level, level_pct
+from casualty_models._parallel import refit_many
 from casualty_models.claims import SOURCE_TYPES
+from casualty_models.model import KIND_CODES
 from casualty_models.model.priors import DEFAULT_LEVEL, Priors, SourcePrior
 
 if TYPE_CHECKING:
@@ -60,8 +68,6 @@ DEFAULT_SCALES: tuple[float, ...] = (0.5, 2.0)
 """Default factors on a type's bias sds (``bias_sigma`` and ``group_sigma``)."""
 DEFAULT_SHIFTS: tuple[float, ...] = (-LOG2, LOG2)
 """Default shifts of a type's ``bias_mu``: the assumed factor halved and doubled."""
-DEFAULT_WORKERS = 2
-"""Worker processes of the default executor."""
 RESTS_ON_PRIOR = 0.5
 """An estimate "rests mostly on" a prior when more than this share of a shift of that
 prior's ``bias_mu`` passes into the log of its median (see :func:`sensitivity_summary`)."""
@@ -317,57 +323,22 @@ def _components(estimate: Estimate) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- refits
-def _fit_kwargs(estimate: Estimate, draws: int | None, tune: int | None) -> dict[str, Any]:
+def _refit_kwargs(
+    estimate: Estimate, priors: Priors, draws: int | None, tune: int | None
+) -> dict[str, Any]:
+    """The estimate's every fit setting, with ``priors`` and the refits' draws/tuning."""
     s = estimate.settings
-    return {
-        "start": s.start,
-        "as_of": s.as_of,
-        "as_reported_on": s.as_reported_on,
-        "draws": s.draws if draws is None else draws,
-        "tune": s.tune if tune is None else tune,
-        "chains": s.chains,
-        "target_accept": s.target_accept,
-        "random_seed": s.random_seed,
-        "sampler": s.sampler,
-        "max_attempts": s.max_attempts,
-        "cores": 1,
-    }
+    return s.fit_kwargs(
+        priors=priors,
+        draws=s.draws if draws is None else draws,
+        tune=s.tune if tune is None else tune,
+        cores=1,
+    )
 
 
-def _refit_headline(
-    records: list[dict[str, Any]],
-    origin: str,
-    priors: dict[str, Any],
-    fit_kwargs: dict[str, Any],
-    level: float,
-) -> tuple[pd.DataFrame, bool]:
-    """Fit; return (headline with ``mcse_log``, converged). Runs in a worker: top level."""
-    from casualty_models.claims import records_to_claims
-    from casualty_models.diagnostics import ConvergenceWarning
-    from casualty_models.fitting import fit
-
-    claims = records_to_claims(records, origin)
-    with warnings.catch_warnings():
-        # a refit that fails its checks is flagged in the table (reliable=False)
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est = fit(claims, priors=Priors.from_dict(priors), **fit_kwargs)
+def _headline_and_ok(est: Estimate, level: float) -> tuple[pd.DataFrame, bool]:
+    """What a trust refit keeps: the headline with ``mcse_log``, and whether it is ok."""
     return _headline(est, level), bool(est.diagnostics.ok)
-
-
-def _run(jobs: list[tuple[Any, ...]], executor: Executor | None) -> list[tuple[pd.DataFrame, bool]]:
-    """Run ``_refit_headline(*job)`` for every job, in parallel; results in job order."""
-    if not jobs:
-        return []
-    own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=min(len(jobs), DEFAULT_WORKERS))
-    try:
-        futures: list[Future[tuple[pd.DataFrame, bool]]] = [
-            pool.submit(_refit_headline, *job) for job in jobs
-        ]
-        return [f.result() for f in futures]
-    finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
 
 
 # ------------------------------------------------------------------------ sensitivity
@@ -487,19 +458,14 @@ def sensitivity(
             )
         )
 
-    records = estimate.claims.to_records()
-    fit_kwargs = _fit_kwargs(estimate, draws, tune)
-    jobs = [
-        (
-            records,
-            estimate.claims.origin,
-            changes[i].priors(base_priors).to_dict(),
-            fit_kwargs,
-            level,
-        )
-        for i in to_refit
-    ]
-    for i, (head, ok) in zip(to_refit, _run(jobs, executor), strict=True):
+    refits = refit_many(
+        [estimate.claims] * len(to_refit),
+        [_refit_kwargs(estimate, changes[i].priors(base_priors), draws, tune) for i in to_refit],
+        partial(_headline_and_ok, level=level),
+        executor=executor,
+        label="sensitivity refits",
+    )
+    for i, (head, ok) in zip(to_refit, refits, strict=True):
         got = base[["side", "category"]].merge(head, on=["side", "category"], how="left")
         previous = outcomes[i]
         assert previous is not None
@@ -642,8 +608,8 @@ def leave_one_source_out(
     base = _headline(estimate, level)
     series_part, speaker_part = _components(estimate)
     speakers = estimate.inputs.speakers
-    fit_kwargs = _fit_kwargs(estimate, draws, tune)
-    jobs: list[tuple[Any, ...]] = []
+    kept_sets: list[list[Any]] = []
+    kwargs: list[dict[str, Any]] = []
     job_of: dict[str, int] = {}
     for name in names:
         rest = [c for c in claims if c.source != name]
@@ -654,11 +620,17 @@ def leave_one_source_out(
             for k, v in settings.priors.sources.items()
             if k != name and not k.startswith(f"{name}|")
         }
-        priors = replace(settings.priors, sources=kept)
-        job_of[name] = len(jobs)
-        records = [c.to_record() for c in rest]
-        jobs.append((records, claims.origin, priors.to_dict(), fit_kwargs, level))
-    results = _run(jobs, executor)
+        job_of[name] = len(kept_sets)
+        kept_sets.append(rest)
+        kwargs.append(_refit_kwargs(estimate, replace(settings.priors, sources=kept), draws, tune))
+    results = refit_many(
+        kept_sets,
+        kwargs,
+        partial(_headline_and_ok, level=level),
+        origin=claims.origin,
+        executor=executor,
+        label="leave-one-source-out refits",
+    )
 
     rows = []
     for name in names:
@@ -725,7 +697,7 @@ def claims_pit(estimate: Estimate) -> pd.DataFrame:
     ``side``, ``category``, ``as_of``, ``pit``.
     """
     inp = estimate.inputs
-    points = np.flatnonzero(inp.claim_kind == 0)
+    points = np.flatnonzero(inp.claim_kind == KIND_CODES["point"])
     pred = estimate.predictive_draws()[:, points]
     pit = np.mean(pred < inp.claim_log_value[points], axis=0)
     rows = []

@@ -59,7 +59,7 @@ def offline_estimate(claims, *, loc_shift=None, drift=None, start=dt.date(2022, 
 
     import casualty_models as cm
     from casualty_models.estimate import FitSettings
-    from casualty_models.model import prepare
+    from casualty_models.model import KIND_CODES, prepare
 
     end = max(c.as_of for c in claims)
     settings = FitSettings(start=start, end=end, as_of=end)
@@ -67,7 +67,9 @@ def offline_estimate(claims, *, loc_shift=None, drift=None, start=dt.date(2022, 
     rng = np.random.default_rng(seed)
     shape = (2, 500)
     centre = np.where(
-        inp.claim_kind == 0, inp.claim_log_value, np.nan_to_num(inp.claim_log_low, neginf=0)
+        inp.claim_kind == KIND_CODES["point"],
+        inp.claim_log_value,
+        np.nan_to_num(inp.claim_log_low, neginf=0),
     )
     if loc_shift is not None:
         centre = centre + np.log(loc_shift)

@@ -15,31 +15,33 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from casualty_models.calibration import (
-    SBC_LEVEL_MU,
-    SBC_TYPES,
+from casualty_models.model import Grid
+from casualty_models.model.priors import Priors
+from validation.calibration import (
     FitConfig,
-    Speaker,
-    Truth,
     binomial_band,
     coverage_table,
+    first_units,
+    misspecification_design,
+    run_scenario,
+    run_simulation,
+    uniformity_table,
+)
+from validation.outputs import replace_block
+from validation.simulate import (
+    SBC_LEVEL_MU,
+    SBC_TYPES,
+    Speaker,
+    Truth,
     draw_biases,
     draw_claims,
     draw_design,
     draw_log_rate,
     draw_truth,
-    first_units,
-    misspecification_design,
     one_sided,
     range_bin,
-    replace_block,
-    run_scenario,
-    run_simulation,
     simulate,
-    uniformity_table,
 )
-from casualty_models.model import Grid
-from casualty_models.model.priors import Priors
 
 PRIORS = FitConfig().priors()
 

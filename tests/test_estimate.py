@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import casualty_models as cm
-from casualty_models.simulate import SimSpeaker, simulate_claims
+from validation.simulate import SimSpeaker, simulate_claims
 
 pytestmark = pytest.mark.mcmc
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import casualty_models as cm
-from casualty_models import readers
 from casualty_models.claims import ClaimsError, Problem
+from casualty_models.readers import radford2023 as readers
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "seeds" / "radford2023" / "replication-data-pnas.csv"

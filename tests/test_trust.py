@@ -22,8 +22,8 @@ from matplotlib.axes import Axes
 from scipy import stats
 
 import casualty_models as cm
+from casualty_models import _parallel, report, trust
 from casualty_models import plots as plotting
-from casualty_models import report, trust
 from casualty_models.estimate import Estimate, FitSettings
 from casualty_models.model import prepare
 
@@ -92,17 +92,21 @@ def _synthetic_estimate(claims, *, priors=None, chains=2, draws=2000, seed=0) ->
 
 
 class FakeExecutor(Executor):
-    """Records every job and answers it with ``respond(*args)`` at once (no MCMC)."""
+    """Records every refit job, as (records, origin, priors, other fit kwargs, level), and
+    answers it with ``respond(*job)`` at once (no MCMC)."""
 
     def __init__(self, respond):
         self.jobs: list[tuple[Any, ...]] = []
         self.respond = respond
 
     def submit(self, fn, /, *args, **kwargs):
-        assert fn is trust._refit_headline and not kwargs
-        self.jobs.append(args)
+        assert fn is _parallel.refit and not kwargs
+        records, origin, fit_kwargs, extract = args
+        rest = {k: v for k, v in fit_kwargs.items() if k != "priors"}
+        job = (records, origin, fit_kwargs["priors"], rest, extract.keywords["level"])
+        self.jobs.append(job)
         fut: Future = Future()
-        fut.set_result(self.respond(*args))
+        fut.set_result(self.respond(*job))
         return fut
 
 

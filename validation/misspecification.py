@@ -21,23 +21,22 @@ import json
 import math
 import sys
 import time
-from concurrent.futures import Future, as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from casualty_models.calibration import (
+from casualty_models._parallel import executor, run_all
+from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS
+from validation.calibration import (
     MISSPECIFICATION_SCENARIOS,
     FitConfig,
     config_dict,
-    executor,
     read_records,
-    replace_block,
     run_scenario,
 )
-from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS
+from validation.outputs import replace_block
 
 RAW = "misspecification_raw.jsonl"
 REFERENCE = "well specified"  # paired shifts are measured against this scenario
@@ -178,22 +177,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     with executor(args.workers, use_dask=args.dask) as pool, raw_path.open("a") as raw:
-        futures: dict[Future[dict[str, Any]], tuple[str, int]] = {
-            pool.submit(run_scenario, s, i, args.seed, config): (s, i) for s, i in todo
-        }
-        for k, fut in enumerate(as_completed(futures), 1):
-            rec = fut.result()
+
+        def keep(_: int, rec: dict[str, Any]) -> None:
             rec["config"] = config_dict(config)
             raw.write(json.dumps(rec) + "\n")
             raw.flush()
             records.append(rec)
-            elapsed = time.perf_counter() - t0
-            print(
-                f"[{k}/{len(todo)}] {rec['scenario']} #{rec['index']}: {rec['seconds']:.1f} s"
-                + (f", error {rec['error']}" if "error" in rec else "")
-                + f"; ETA {elapsed / k * (len(todo) - k) / 60:.1f} min",
-                flush=True,
-            )
+            if "error" in rec:
+                print(f"{rec['scenario']} #{rec['index']}: error {rec['error']}", flush=True)
+
+        jobs = [(s, i, args.seed, config) for s, i in todo]
+        run_all(
+            run_scenario,
+            jobs,
+            executor=pool,
+            label="misspecification",
+            progress=True,
+            on_result=keep,
+        )
     print(write(records, args.out, trust))
     print(f"wall time {(time.perf_counter() - t0) / 60:.1f} min")
     return 0

@@ -1,7 +1,7 @@
 """Simulation-based calibration of the casualty model (Talts et al. 2018).
 
 Draws parameters and claims from the model's own prior (see
-:mod:`casualty_models.calibration`), fits each data set with
+:mod:`validation.calibration`), fits each data set with
 :func:`casualty_models.fit`, and records where every true value falls among its
 posterior draws. Run from the repository root::
 
@@ -10,7 +10,7 @@ posterior draws. Run from the repository root::
     python -m validation.sbc --running --n-sims 300 --out docs/validation
 
 ``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
-:func:`casualty_models.calibration.draw_design`); its files are named ``sbc_running_*``.
+:func:`validation.calibration.draw_design`); its files are named ``sbc_running_*``.
 
 Raw results are appended to ``<out>/sbc_raw.jsonl`` as each fit finishes, so a stopped
 run loses nothing: run the same command again and it resumes where it stopped. The
@@ -25,27 +25,24 @@ import argparse
 import json
 import sys
 import time
-from concurrent.futures import Future, as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from casualty_models.calibration import (
+from casualty_models._parallel import executor, run_all
+from validation.calibration import (
     FitConfig,
     binomial_band,
     config_dict,
     coverage_table,
-    executor,
-    plot_coverage,
-    plot_rank_histograms,
     read_records,
-    replace_block,
     run_simulation,
     uniformity_table,
     units_frame,
 )
+from validation.outputs import plot_coverage, plot_rank_histograms, replace_block
 
 RUNNING_FIGURES = (20, 30)
 TRUST = Path(__file__).resolve().parents[1] / "docs" / "trust.md"
@@ -164,30 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     with executor(args.workers, use_dask=args.dask) as pool, raw_path.open("a") as raw:
-        futures: dict[Future[dict[str, Any]], int] = {
-            pool.submit(run_simulation, i, args.seed, config): i for i in todo
-        }
-        for k, fut in enumerate(as_completed(futures), 1):
-            rec = fut.result()
+
+        def keep(_: int, rec: dict[str, Any]) -> None:
             rec["config"] = config_dict(config)
             raw.write(json.dumps(rec) + "\n")
             raw.flush()
             records.append(rec)
-            elapsed = time.perf_counter() - t0
-            eta = elapsed / k * (len(todo) - k)
-            status = (
-                f"error {rec['error']}"
-                if "error" in rec
-                else f"{rec['n_claims']} claims, {rec['divergences']} div, "
-                f"ESS {rec['ess_bulk_min']:.0f}, R-hat {rec['r_hat_max']:.3f}"
-            )
-            print(
-                f"[{len(records)}/{args.n_sims}] sim {rec['index']}: {rec['seconds']:.1f} s, "
-                f"{status}; elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min",
-                flush=True,
-            )
-            if k % args.summary_every == 0:
-                summarize(records, args.out, elapsed, prefix=prefix)
+            if "error" in rec:
+                print(f"sim {rec['index']}: error {rec['error']}", flush=True)
+            if len(records) % args.summary_every == 0:
+                summarize(records, args.out, time.perf_counter() - t0, prefix=prefix)
+
+        jobs = [(i, args.seed, config) for i in todo]
+        run_all(run_simulation, jobs, executor=pool, label="SBC", progress=True, on_result=keep)
     wall = time.perf_counter() - t0
     print(summarize(records, args.out, wall, trust, prefix))
     print(f"wall time {wall / 60:.1f} min", flush=True)

@@ -16,6 +16,10 @@ A dumped file reads back to settings equal to the ones dumped (``==``). A factor
 written as the shortest decimal whose logarithm is exactly the stored log factor; when no
 decimal has that property (a log factor set directly in Python), the file says
 ``log_factor:`` instead, which is exact.
+
+Over 500 lines because it is one file format in both directions: the writer's annotated
+sections and the validating reader's checks mirror each other, and are kept side by side
+so that a change to one is seen next to the other.
 """
 
 from __future__ import annotations
