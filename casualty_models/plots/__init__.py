@@ -5,8 +5,9 @@ returns the one :class:`matplotlib.axes.Axes` it drew on; the trust plots
 (:func:`plot_sensitivity`, :func:`plot_loso`) take the table of
 :mod:`casualty_models.trust` instead of the estimate. When ``ax`` is None a figure of
 the plot's own size is created (``ax.figure``); nothing here calls ``plt.show()``.
-Colours follow :data:`SOURCE_TYPE_COLORS` in every plot. The plots draw the tables the
-estimate computes (:meth:`~casualty_models.Estimate.summary`,
+A claim (or a speaker) takes its source type's colour (:data:`SOURCE_TYPE_COLORS`,
+Okabe–Ito) and marker shape (:data:`SOURCE_TYPE_MARKERS`) in every plot. The plots draw
+the tables the estimate computes (:meth:`~casualty_models.Estimate.summary`,
 :meth:`~casualty_models.Estimate.claims_check`,
 :meth:`~casualty_models.Estimate.claim_figures`, ...): no statistic is computed here.
 
@@ -28,6 +29,7 @@ from casualty_models.plots._style import (
     MODEL_COLOR,
     SOURCE_TYPE_COLORS,
     SOURCE_TYPE_LABELS,
+    SOURCE_TYPE_MARKERS,
     SURPRISE_COLOR,
     SURPRISE_TEXT_COLOR,
 )
@@ -137,6 +139,7 @@ __all__ = [
     "MODEL_COLOR",
     "SOURCE_TYPE_COLORS",
     "SOURCE_TYPE_LABELS",
+    "SOURCE_TYPE_MARKERS",
     "SURPRISE_COLOR",
     "SURPRISE_TEXT_COLOR",
     "PlotAccessor",

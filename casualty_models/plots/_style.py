@@ -7,15 +7,18 @@ modules are given.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from casualty_models._format import people_tick
+from casualty_models._format import date, people_tick
+from casualty_models._version import __version__
 from casualty_models.claims import SOURCE_TYPES
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
+
+    from casualty_models.estimate import Estimate
 
 SOURCE_TYPE_COLORS: Mapping[str, str] = {
     "own": "#0072b2",  # blue
@@ -23,9 +26,21 @@ SOURCE_TYPE_COLORS: Mapping[str, str] = {
     "neutral": "#009e73",  # bluish green
     "tally": "#cc79a7",  # reddish purple
     "independent": "#e69f00",  # orange
-    "known": "#6a3d9a",  # purple
+    "known": "#56b4e9",  # sky blue
 }
-"""One colour per source type (Okabe–Ito, colour-blind safe, plus purple), used by every plot."""
+"""One colour per source type, all from the Okabe–Ito palette (colour-blind safe; its
+black is the model's and its yellow is too pale on white), used by every plot."""
+
+SOURCE_TYPE_MARKERS: Mapping[str, str] = {
+    "own": "o",  # circle
+    "enemy": "s",  # square
+    "neutral": "^",  # triangle up
+    "tally": "v",  # triangle down
+    "independent": "P",  # filled plus
+    "known": "*",  # star
+}
+"""One marker shape per source type, so claims read in greyscale too. The diamond is the
+model's (its true count in :func:`plot_claims`), never a source type's."""
 
 SOURCE_TYPE_LABELS: Mapping[str, str] = {
     "own": "own: a side on its own losses",
@@ -47,6 +62,8 @@ SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
 SERIES_LINESTYLES = ("-", "--", "-.", ":")
 
 _FALLBACK_COLOR = "#777777"
+_FALLBACK_MARKER = "X"
+_GREY = "#555555"  # legend handles that stand for any source type
 _ARROW_POINTS = 20.0  # length of the "at least" / "at most" arrows, in points
 
 
@@ -58,6 +75,11 @@ def text(s: Any) -> str:
 def color(source_type: str) -> str:
     """The colour of a source type (grey for an unknown one)."""
     return SOURCE_TYPE_COLORS.get(source_type, _FALLBACK_COLOR)
+
+
+def marker(source_type: str) -> str:
+    """The marker shape of a source type (an X for an unknown one)."""
+    return SOURCE_TYPE_MARKERS.get(source_type, _FALLBACK_MARKER)
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -160,12 +182,62 @@ def bound_arrow(
     )
 
 
-class _BoundHandle:
-    """Legend proxy for an "at least" (``right``) or "at most" (``left``) mark."""
+def draw_claim(
+    ax: Axes, r: Any, at: Any, *, vertical: bool, ms: float = 8.0, hollow: bool = False
+) -> list[float]:
+    """One claim's figures at position ``at`` (a date when ``vertical``, else a row).
 
-    def __init__(self, direction: str, color: str):
+    ``r`` has ``kind``, ``value``, ``low``, ``high`` and ``source_type`` (a row of
+    :meth:`Estimate.claim_figures` or ``claims_check``). Every figure is a mark of the
+    source type's colour and shape: a point alone; a range's two ends joined by a bar; a
+    central estimate's value on a thin bar over its interval; an "at least" / "at most"
+    figure with an arrow away from it. ``hollow`` draws the marks unfilled (a dotted bar).
+    The figure's mark has gid ``claim`` (one per claim). Returns the figures drawn.
+    """
+    c, m = color(r.source_type), marker(r.source_type)
+    face = "none" if hollow else c
+    edge = c if hollow else "white"
+    style: dict[str, Any] = {"color": c, "marker": m, "mfc": face, "mec": edge, "zorder": 5}
+    style["mew"] = 1.5 if hollow else 1.0
+
+    def xy(values: list[float]) -> tuple[list[Any], list[Any]]:
+        where = [at] * len(values)
+        return (where, values) if vertical else (values, where)
+
+    if r.kind == "range":
+        ax.plot(
+            *xy([r.low, r.high]),
+            lw=3,
+            ls=":" if hollow else "-",
+            solid_capstyle="butt",
+            ms=0.75 * ms,
+            gid="claim",
+            **style,
+        )
+        return [r.low, r.high]
+    if r.kind == "central":
+        ax.plot(*xy([r.low, r.high]), color=c, lw=1.5, ls=":" if hollow else "-", zorder=4.8)
+        ax.plot(*xy([r.value]), ls="none", ms=ms, gid="claim", **style)
+        return [r.low, r.value, r.high]
+    if r.kind == "point":
+        ax.plot(*xy([r.value]), ls="none", ms=ms, gid="claim", **style)
+        return [r.value]
+    bound = r.low if r.kind == "floor" else r.high
+    ax.plot(*xy([bound]), ls="none", ms=0.85 * ms, gid="claim", **style)
+    up = r.kind == "floor"
+    direction = ("up" if up else "down") if vertical else ("right" if up else "left")
+    bound_arrow(ax, at if vertical else bound, bound if vertical else at, direction, c)
+    return [bound]
+
+
+class _BoundHandle:
+    """Legend proxy for an "at least" (``right``) or "at most" (``left``) mark; with a
+    ``marker``, the mark is that marker rather than a bar."""
+
+    def __init__(self, direction: str, color: str, marker: str | None = None):
         self.direction = direction
         self.color = color
+        self.marker = marker
 
 
 class _BoundHandler:
@@ -213,46 +285,76 @@ class _BoundHandler:
             shrinkB=0,
             transform=tr,
         )
-        handlebox.add_artist(bar)
+        if orig_handle.marker is not None:
+            bar = Line2D(
+                [tail[0]],
+                [tail[1]],
+                marker=orig_handle.marker,
+                ls="none",
+                color=orig_handle.color,
+                mec="white",
+                ms=fontsize * 0.55,
+                transform=tr,
+            )
         handlebox.add_artist(arrow)
+        handlebox.add_artist(bar)
         return arrow
 
 
 def kind_handles(
-    kinds: Sequence[str], *, vertical: bool = False, point_marker: str = "o"
+    kinds: Sequence[str],
+    *,
+    vertical: bool = False,
+    point_marker: str = "o",
+    shapes: bool = True,
 ) -> list[tuple[Any, str]]:
-    """Legend (handle, label) pairs for the claim kinds present."""
+    """Legend (handle, label) pairs for the claim kinds present, as :func:`draw_claim`
+    draws them (grey: the colour and shape are the source type's). ``shapes=False``
+    describes the older marks: ``point_marker`` points, bars for ranges and bounds."""
     from matplotlib.lines import Line2D
 
-    grey = "#555555"
     out: list[tuple[Any, str]] = []
+    mark = "o" if shapes else point_marker
+    dot = Line2D([], [], marker=mark, ls="none", color=_GREY, mec="white", ms=8)
     if "point" in kinds:
-        out.append(
-            (
-                Line2D([], [], marker=point_marker, ls="none", color=grey, mec="white", ms=8),
-                "claimed figure",
-            )
-        )
+        out.append((dot, "claimed figure" + (" (shape, colour: source type)" if shapes else "")))
+    if "central" in kinds:
+        bar = Line2D([], [], color=_GREY, lw=1.5)
+        if vertical:
+            bar = Line2D([], [], marker="|", ls="none", color=_GREY, ms=12, mew=1.5)
+        out.append(((bar, dot), "claimed figure with its interval"))
     if "range" in kinds:
         if vertical:
-            handle = Line2D([], [], marker="|", ls="none", color=grey, ms=12, mew=3)
+            handle = Line2D([], [], marker="|", ls="none", color=_GREY, ms=12, mew=3)
         else:
-            handle = Line2D([], [], color=grey, lw=3.5, solid_capstyle="butt")
+            handle = Line2D([], [], color=_GREY, lw=3.5, solid_capstyle="butt")
         out.append((handle, "claimed range"))
+    bound_mark = "o" if shapes else None
     if "floor" in kinds:
-        out.append((_BoundHandle("up" if vertical else "right", grey), "“at least” figure"))
+        up = _BoundHandle("up" if vertical else "right", _GREY, bound_mark)
+        out.append((up, "“at least” figure"))
     if "ceiling" in kinds:
-        out.append((_BoundHandle("down" if vertical else "left", grey), "“at most” figure"))
+        down = _BoundHandle("down" if vertical else "left", _GREY, bound_mark)
+        out.append((down, "“at most” figure"))
     return out
 
 
-def type_handles(types: Sequence[str]) -> list[tuple[Any, str]]:
-    """Legend (handle, label) pairs for the source types present, in the standard order."""
+def type_handles(types: Sequence[str], *, shapes: bool = True) -> list[tuple[Any, str]]:
+    """Legend (handle, label) pairs for the source types present, in the standard order:
+    the type's marker in its colour, or a colour patch when ``shapes`` is False (plots
+    whose marks do not take the type's shape)."""
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     present = [t for t in SOURCE_TYPES if t in set(types)]
     present += sorted(t for t in set(types) if t not in SOURCE_TYPES)
-    return [(Patch(color=color(t)), text(SOURCE_TYPE_LABELS.get(t, t))) for t in present]
+    out: list[tuple[Any, str]] = []
+    for t in present:
+        handle: Any = Patch(color=color(t))
+        if shapes:
+            handle = Line2D([], [], marker=marker(t), ls="none", color=color(t), mec="white", ms=9)
+        out.append((handle, text(SOURCE_TYPE_LABELS.get(t, t))))
+    return out
 
 
 def legend_below(
@@ -303,3 +405,44 @@ def tidy(ax: Axes) -> None:
     """No top or right spine."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+# ------------------------------------------------------------------------ source line
+SOURCE_LINE_COLOR = "#666666"
+
+
+def source_text(
+    *, as_of: Any = None, n_claims: int | None = None, version: str | None = None
+) -> str:
+    """The source line's text: "as of 2022-03-11 · 4 claims · casualty_models 0.1.0"."""
+    parts = [] if as_of is None else [f"as of {date(as_of)}"]
+    if n_claims is not None:
+        parts.append(f"{n_claims:,} claim{'s' if n_claims != 1 else ''}")
+    parts.append(f"casualty_models {version or __version__}")
+    return " · ".join(parts)
+
+
+def estimate_source(estimate: Estimate) -> str:
+    """:func:`source_text` of an estimate: its as-of date, its claims and the version
+    that fitted it (and the one drawing it, when they differ)."""
+    version = estimate.version
+    if version != __version__:
+        version = f"{version} (drawn with {__version__})"
+    return source_text(
+        as_of=estimate.settings.as_of, n_claims=len(estimate.claims), version=version
+    )
+
+
+def source_line(ax: Axes, line: bool | str, default: Callable[[], str]) -> None:
+    """The figure's source line, small at its bottom left: ``default()`` when ``line`` is
+    True, ``line`` itself when it is text, none when False.
+
+    It is the figure's ``supxlabel``, so constrained layout makes room for it and plots
+    sharing a figure write one line, not one each.
+    """
+    if line is False:
+        return
+    words = default() if line is True else text(line)
+    ax.figure.supxlabel(
+        words, x=0.01, ha="left", fontsize="x-small", color=SOURCE_LINE_COLOR, gid="source-line"
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from casualty_models import _hooks
@@ -42,23 +41,6 @@ def _draw_vintages(ax: Axes, rows: pd.DataFrame, pct: str) -> None:
     ax.plot(dates, rows["median"], "o-", color=st.MODEL_COLOR, label="median, as estimated then")
 
 
-def _draw_claim(ax: Axes, r: Any, *, later: bool) -> list[float]:
-    """A level claim at its date, hollow (dotted for a range) when ``later``."""
-    color = st.color(r.source_type)
-    when = np.datetime64(r.as_of, "D")
-    style: dict[str, Any] = {"mec": color, "mfc": "none" if later else color}
-    if r.kind == "point":
-        ax.plot([when], [r.value], marker="D", linestyle="none", markersize=5, **style)
-        return [r.value]
-    if r.kind == "range":
-        ax.plot([when, when], [r.low, r.high], color=color, lw=1.5, ls=":" if later else "-")
-        return [r.low, r.high]
-    bound = r.low if r.kind == "floor" else r.high
-    ax.plot([when], [bound], marker="_", linestyle="none", markersize=9, mew=2, **style)
-    st.bound_arrow(ax, when, bound, "up" if r.kind == "floor" else "down", color)
-    return [bound]
-
-
 def _level_claims(backtest: Any, wanted: tuple[str, str]) -> pd.DataFrame:
     """The series' claims that are levels of its cumulative curve (not window counts)."""
     columns = ["source_type", "as_of", "reported", "kind", "value", "low", "high"]
@@ -85,16 +67,19 @@ def plot_backtest(
     series: Any = None,
     ax: Axes | None = None,
     level: float = DEFAULT_LEVEL,
+    source_line: bool | str = True,
 ) -> Axes:
     """How the estimate moved: the headline on each vintage date, with its intervals.
 
     ``backtest`` is a :class:`~casualty_models.backtest.Backtest`. Each vintage is drawn
     at its date: median, 50% and ``level`` intervals (the history holds the default
-    level; other levels raise). Cumulative point claims of the series are overlaid at
-    their ``as_of`` (points as diamonds, ranges as bars, "at least"/"at most" figures as
-    arrows), hollow when published after the first vintage — what the first estimate
-    could not know. ``series`` picks one (side, category) or "side|category" (default:
-    the first).
+    level; other levels raise). The series' claims of its cumulative count are overlaid
+    at their ``as_of`` in their source type's colour and marker shape (a range's ends
+    joined by a bar, "at least"/"at most" figures with an arrow), hollow when published
+    after the first vintage — what the first estimate could not know. ``series`` picks
+    one (side, category) or "side|category" (default: the first). ``source_line`` (True,
+    False or a text) writes the source line at the figure's bottom: the last vintage,
+    the number of claims, the package version.
     """
     from matplotlib.lines import Line2D
 
@@ -113,7 +98,7 @@ def plot_backtest(
     claims = _level_claims(backtest, wanted)
     later = (claims["reported"] > first).to_numpy(dtype=bool)
     for r, late in zip(claims.itertuples(index=False), later, strict=True):
-        figures = _draw_claim(ax, r, later=bool(late))
+        figures = st.draw_claim(ax, r, r.as_of, vertical=True, ms=7, hollow=bool(late))
         lo, hi = min(lo, *figures), max(hi, *figures)
     st.log_people_axis(ax, lo * 0.8, hi * 1.25, axis="y")
     ax.set_xlabel("date the estimate was made (claims published by then)")
@@ -121,9 +106,9 @@ def plot_backtest(
     ax.set_title(f"How the estimate of {wanted[0]} {wanted[1]} moved as claims arrived")
     handles, labels = ax.get_legend_handles_labels()
     types = sorted({c.source_type for c in backtest.claims if c.series == wanted})
-    hollow = Line2D([], [], marker="D", ls="none", mec="#555555", mfc="none", ms=6)
+    hollow = Line2D([], [], marker="o", ls="none", mec="#555555", mfc="none", ms=7, mew=1.5)
     extra = (
-        st.kind_handles(list(claims["kind"]), vertical=True, point_marker="D")
+        st.kind_handles(list(claims["kind"]), vertical=True)
         + ([(hollow, "published after the first estimate")] if later.any() else [])
         + st.type_handles(types)
     )
@@ -136,4 +121,8 @@ def plot_backtest(
         frameon=False,
     )
     st.tidy(ax)
+    last = pd.to_datetime(hist["as_reported_on"]).max()
+    st.source_line(
+        ax, source_line, lambda: st.source_text(as_of=last, n_claims=len(backtest.claims))
+    )
     return ax

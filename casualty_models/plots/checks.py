@@ -80,7 +80,7 @@ def _draw_calibration(ax: Axes, cal: _Calibration, types: pd.Series) -> None:
             ax.plot(
                 [value],
                 [rank / n],
-                "o",
+                st.marker(source_type),
                 color=st.color(source_type),
                 mec="white",
                 mew=1,
@@ -96,6 +96,7 @@ def plot_ppc(
     ax: Axes | None = None,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    source_line: bool | str = True,
 ) -> Axes:
     """Calibration of the claims: the ECDF of their PIT values against the uniform.
 
@@ -105,8 +106,10 @@ def plot_ppc(
     simultaneous ``level`` band (ArviZ's ``ecdf_confidence_band``) with probability
     ``level``. Only point claims have a PIT value (ranges, floors and ceilings are left
     out). Each claim is part of the fit, so PIT values bunch toward 0.5 (an S-shaped
-    ECDF); a claim near 0 or 1 is surprising given the rest. Dots are coloured by source
-    type (up to 200 claims).
+    ECDF); a claim near 0 or 1 is surprising given the rest. Each claim's mark takes its
+    source type's colour and shape (up to 200 claims).
+    ``source_line`` (True, False or a text) writes the source line at the figure's
+    bottom: as-of date, number of claims, package version.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -151,4 +154,5 @@ def plot_ppc(
     ]
     handles += st.type_handles(list(pit["source_type"]) if len(pit) <= _MAX_DOTS else [])
     st.legend_below(ax, handles, ncol=2)
+    st.source_line(ax, source_line, lambda: st.estimate_source(estimate))
     return ax

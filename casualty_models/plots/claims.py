@@ -48,31 +48,6 @@ def _select_rows(n: int, surprising: np.ndarray, max_rows: int | None) -> np.nda
     return np.sort(np.concatenate([flagged, picked]))
 
 
-def _draw_claim(ax: Axes, row: Any, y: float, color: str) -> list[float]:
-    """The claimed figure on row ``y``: a dot, a bar for a range, a bar with an arrow for
-    "at least" / "at most". Returns the figures drawn."""
-    if row.kind == "point":
-        ax.plot([row.value], [y], "o", color=color, mec="white", mew=1, ms=8, zorder=5)
-        return [row.value]
-    if row.kind == "range":
-        ax.plot(
-            [row.low, row.high],
-            [y, y],
-            color=color,
-            lw=3.5,
-            zorder=5,
-            solid_capstyle="butt",
-            marker="|",
-            ms=9,
-            mew=2,
-        )
-        return [row.low, row.high]
-    bound = row.low if row.kind == "floor" else row.high
-    ax.plot([bound], [y], "|", color=color, ms=11, mew=2.5, zorder=5)
-    st.bound_arrow(ax, bound, y, "right" if row.kind == "floor" else "left", color)
-    return [bound]
-
-
 def _claims_table(estimate: Estimate, level: float) -> pd.DataFrame:
     """Per claim: what it states, what the model expects its source to say
     (``predicted_*``, ``surprising``) and the true count (``true_*``)."""
@@ -91,17 +66,20 @@ def plot_claims(
     level: float = DEFAULT_LEVEL,
     max_rows: int | None = 60,
     title: str | None = None,
+    source_line: bool | str = True,
 ) -> Axes:
     """Every claim beside the model's view of it, one row per claim (log scale).
 
-    Per row, top to bottom: the claimed figure (a dot; a bar for a range; a bar with an
-    arrow for "at least" / "at most"), coloured by source type; the posterior predictive
-    ``level`` interval of what that source would say (light band); and the posterior of
-    the true count for the claim's series and window (black: median and ``level``
-    interval, :meth:`Estimate.claim_counts`). Rows of surprising claims
+    Per row, top to bottom: the claimed figure in its source type's colour and marker
+    shape (a range's ends joined by a bar; an arrow away from an "at least" / "at most"
+    figure); the posterior predictive ``level`` interval of what that source would say
+    (light band); and the posterior of the true count for the claim's series and window
+    (black: median and ``level`` interval, :meth:`Estimate.claim_counts`). Rows of surprising claims
     (``claims_check()["surprising"]``) are shaded. Above ``max_rows`` claims, all
     surprising claims and an even spread of the rest are shown (``max_rows=None`` shows
-    all). With ``ax`` None the figure is sized to the rows.
+    all). With ``ax`` None the figure is sized to the rows. ``source_line`` (True,
+    False or a text) writes the source line at the figure's bottom: as-of date, number
+    of claims, package version.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -125,7 +103,7 @@ def plot_claims(
             ax.axhspan(
                 y - 0.5, y + 0.5, color=st.SURPRISE_COLOR, zorder=0.5, lw=0, gid="surprising"
             )
-        xs += _draw_claim(ax, r, y - _ROW_OFFSET, color)
+        xs += st.draw_claim(ax, r, y - _ROW_OFFSET, vertical=False)
         # what the model expects this source to say
         lo, med = getattr(r, f"predicted_low_{pct}"), r.predicted_median
         hi = getattr(r, f"predicted_high_{pct}")
@@ -182,4 +160,5 @@ def plot_claims(
             )
         )
     st.legend_below(ax, handles, ncol=3, drop=0.72 if shown else 0.5)
+    st.source_line(ax, source_line, lambda: st.estimate_source(estimate))
     return ax

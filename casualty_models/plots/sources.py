@@ -55,7 +55,7 @@ def _draw_speaker(ax: Axes, y: int, r: Any, pct: str) -> None:
     ax.plot(
         [r["bias_factor"]],
         [yq],
-        "o",
+        st.marker(r["source_type"]),
         color=color,
         mec="white",
         mew=1.2,
@@ -91,15 +91,19 @@ def plot_sources(
     ax: Axes | None = None,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    source_line: bool | str = True,
 ) -> Axes:
     """Forest plot of each speaker's bias factor (claim ÷ true count), log scale.
 
     Per speaker (a source about one side; :meth:`Estimate.sources`): the posterior
-    median with 50% (thick) and ``level`` (thin) intervals, coloured by source type, and
+    median with 50% (thick) and ``level`` (thin) intervals, in the source type's colour
+    and marker shape, and
     underneath in grey the prior's ``level`` interval and median. Where the two look
     alike the claims taught the model little about that source; the right-hand column
     gives ``learned`` (0% = the factor is just its prior). The vertical line at ×1 is an
     honest source. With ``ax`` None the figure is sized to the rows.
+    ``source_line`` (True, False or a text) writes the source line at the figure's
+    bottom: as-of date, number of claims, package version.
     """
     from matplotlib.lines import Line2D
 
@@ -149,6 +153,7 @@ def plot_sources(
     ]
     handles += st.type_handles(list(src["source_type"]))
     st.legend_below(ax, handles, ncol=2)
+    st.source_line(ax, source_line, lambda: st.estimate_source(estimate))
     return ax
 
 
@@ -158,12 +163,15 @@ def plot_drift(
     ax: Axes | None = None,
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
+    source_line: bool | str = True,
 ) -> Axes:
     """Each running tally's drift factor over time (:meth:`Estimate.drift`): median and
     ``level`` band, on a log axis where 1 means the bias at the tally's first figure.
 
     A tally whose factor falls has come to report a smaller share of the truth than it
     did at first. With no running tally the axes say so and show nothing else.
+    ``source_line`` (True, False or a text) writes the source line at the figure's
+    bottom: as-of date, number of claims, package version.
     """
     check_level(level)
     pct = level_pct(level)
@@ -174,6 +182,7 @@ def plot_drift(
             0.5, 0.5, "no running tally: no drift", ha="center", va="center", transform=ax.transAxes
         )
         ax.set_axis_off()
+        st.source_line(ax, source_line, lambda: st.estimate_source(estimate))
         return ax
     src = estimate.sources(level=level)
     types = dict(zip(zip(src["source"], src["side"], strict=True), src["source_type"], strict=True))
@@ -195,4 +204,5 @@ def plot_drift(
     ax.set_title(title or f"How running tallies' biases drift (median and {pct}% interval)")
     ax.legend(frameon=False, fontsize="small")
     st.tidy(ax)
+    st.source_line(ax, source_line, lambda: st.estimate_source(estimate))
     return ax

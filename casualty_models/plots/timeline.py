@@ -78,39 +78,30 @@ def _draw_curve(
     )
 
 
-def _draw_claim(ax: Axes, r: Any, marker: str, *, many: bool) -> list[float]:
-    """A cumulative claim at its date: a dot, a vertical bar for a range, an arrow up or
-    down for "at least" / "at most". Returns the figures drawn."""
+def _draw_series_claim(ax: Axes, r: Any, marker: str) -> list[float]:
+    """A cumulative claim at its date in its series' ``marker`` (with several series),
+    coloured by source type: a vertical bar for a range, an arrow up or down for "at
+    least" / "at most". Returns the figures drawn."""
     cc = st.color(r.source_type)
     when = np.datetime64(r.as_of, "D")
+    style: dict[str, Any] = {"color": cc, "mec": "white", "zorder": 5, "gid": "claim"}
     if r.kind == "point":
-        ax.plot([when], [r.value], marker, color=cc, mec="white", mew=1, ms=8, zorder=5)
+        ax.plot([when], [r.value], marker, mew=1, ms=8, **style)
         return [r.value]
-    if r.kind == "range":
+    if r.kind in ("range", "central"):
         ax.plot(
             [when, when],
             [r.low, r.high],
-            color=cc,
             lw=3,
-            zorder=5,
             solid_capstyle="butt",
-            marker=marker if many else "_",
-            ms=7 if many else 10,
+            marker=marker,
+            ms=7,
             mew=2,
-            mec="white" if many else cc,
+            **style,
         )
         return [r.low, r.high]
     bound = r.low if r.kind == "floor" else r.high
-    ax.plot(
-        [when],
-        [bound],
-        marker if many else "_",
-        color=cc,
-        ms=8 if many else 12,
-        mew=1 if many else 2.5,
-        mec="white" if many else cc,
-        zorder=5,
-    )
+    ax.plot([when], [bound], marker, ms=8, mew=1, **style)
     st.bound_arrow(ax, when, bound, "up" if r.kind == "floor" else "down", cc)
     return [bound]
 
@@ -226,8 +217,8 @@ def _legend(ax: Axes, drawn: _Drawn, pct: str, *, many: bool) -> None:
         (Patch(color=grey, alpha=0.12, lw=0), f"{pct}% credible interval"),
     ]
     kinds = [k for k in drawn.kinds if not (many and k == "point")]
-    handles += st.kind_handles(kinds, vertical=True)
-    handles += st.type_handles(drawn.types)
+    handles += st.kind_handles(kinds, vertical=True, shapes=not many)
+    handles += st.type_handles(drawn.types, shapes=not many)
     key = (
         "line: a series' model median · marker shape: which series a claim is about · "
         "colour: source type"
@@ -243,17 +234,21 @@ def plot_timeline(
     level: float = DEFAULT_LEVEL,
     log: bool | None = None,
     title: str | None = None,
+    source_line: bool | str = True,
 ) -> Axes:
     """Cumulative true count over the daily grid, with the claims at their dates.
 
     One curve per series (or only ``series``, a ``(side, category)`` tuple or
     ``"side|category"``): posterior median with 50% and ``level`` bands. Claims are
-    drawn at their ``as_of`` date, coloured by source type (a range is a vertical bar,
-    "at least" / "at most" an arrow up / down); with several series, each series has
-    its own line style and claim marker. Claims counting a window that starts after
+    drawn at their ``as_of`` date in their source type's colour and marker shape (a
+    range's ends joined by a vertical bar, "at least" / "at most" with an arrow up /
+    down); with several series, each series has its own line style, and the claim's
+    marker says which series it is about. Claims counting a window that starts after
     the grid's start are not cumulative, so they are left out and a note says how many.
     The dotted vertical line is the estimate's ``as_of`` date. ``log`` puts the counts on
     a log scale; by default it does so when the plotted figures span more than ×30.
+    ``source_line`` (True, False or a text) writes the source line at the figure's
+    bottom: as-of date, number of claims, package version.
 
     Every series on one axis gets crowded beyond two or three series:
     :func:`~casualty_models.plots.plot_panels` (one panel per series) is the
@@ -292,7 +287,10 @@ def plot_timeline(
             drawn.first_claim = r.as_of if first is None else min(first, r.as_of)
             drawn.kinds.append(r.kind)
             drawn.types.append(r.source_type)
-            drawn.ys += _draw_claim(ax, r, marker, many=many)
+            if many:  # the marker says which series the claim is about
+                drawn.ys += _draw_series_claim(ax, r, marker)
+            else:
+                drawn.ys += st.draw_claim(ax, r, r.as_of, vertical=True)
     in_chosen = [s in chosen for s in zip(summ["side"], summ["category"], strict=True)]
     lows = summ.loc[in_chosen]
     if drawn.first_claim is not None:
@@ -318,4 +316,5 @@ def plot_timeline(
         )
     st.title(ax, title)
     _legend(ax, drawn, pct, many=many)
+    st.source_line(ax, source_line, lambda: st.estimate_source(estimate))
     return ax

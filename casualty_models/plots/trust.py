@@ -209,7 +209,13 @@ def _relative_handles(
     return out
 
 
-def plot_sensitivity(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_sensitivity(
+    df: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    source_line: bool | str = True,
+) -> Axes:
     """Dot plot of how the median moves when one source type's bias prior changes.
 
     ``df`` is a :func:`casualty_models.trust.sensitivity` table. One row per change
@@ -219,6 +225,9 @@ def plot_sensitivity(df: pd.DataFrame, *, ax: Axes | None = None, title: str | N
     own marker; series the change cannot reach (``method == "unaffected"``) are not
     drawn. The right-hand column gives the change of the median; hollow dots are
     unreliable. With ``ax`` None the figure is sized to the rows.
+    ``source_line`` (True, False or a text) writes the source line at the figure's
+    bottom; the table knows no date or claims, so by default it names the package
+    version only: pass the estimate's line (``plots.source_text(...)``) for more.
     """
     import pandas as pd
 
@@ -239,12 +248,19 @@ def plot_sensitivity(df: pd.DataFrame, *, ax: Axes | None = None, title: str | N
     ax.set_xlabel("median under the changed prior vs the estimate's (log scale)")
     st.title(ax, title or "How the median moves when one bias prior changes")
     handles = _relative_handles(series, pct, hollow, series_colored=False)
-    handles += st.type_handles([t for t, _ in keys])
+    handles += st.type_handles([t for t, _ in keys], shapes=False)
     st.legend_below(ax, handles, ncol=2)
+    st.source_line(ax, source_line, st.source_text)
     return ax
 
 
-def plot_loso(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_loso(
+    df: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    source_line: bool | str = True,
+) -> Axes:
     """Dot plot of how the median moves when each source is left out.
 
     ``df`` is a :func:`casualty_models.trust.leave_one_source_out` table. One row per
@@ -253,6 +269,9 @@ def plot_loso(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = N
     %) with its interval, one colour and marker per series. A series left with no claims
     is noted; series that share no parameter with the source are not drawn. With ``ax``
     None the figure is sized to the rows.
+    ``source_line`` (True, False or a text) writes the source line at the figure's
+    bottom; the table knows no date or claims, so by default it names the package
+    version only: pass the estimate's line (``plots.source_text(...)``) for more.
     """
     if df.empty:
         raise ValueError("plot_loso needs a non-empty leave-one-source-out table")
@@ -270,4 +289,5 @@ def plot_loso(df: pd.DataFrame, *, ax: Axes | None = None, title: str | None = N
     st.title(ax, title or "How the median moves without each source")
     _legend = _relative_handles(series, pct, hollow, series_colored=True)
     st.legend_below(ax, _legend, ncol=2)
+    st.source_line(ax, source_line, st.source_text)
     return ax

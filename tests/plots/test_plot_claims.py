@@ -54,11 +54,11 @@ def test_plot_claims_true_count_marks_are_the_posterior_medians(seed_estimate):
     assert len(diamonds) == len(seed_estimate.claims)
     got = [float(ln.get_xdata()[0]) for ln in sorted(diamonds, key=lambda ln: ln.get_ydata()[0])]
     np.testing.assert_allclose(got, expected, rtol=1e-9)
-    # the claim's own marks are in its source type's colour
-    dots = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
-    point_types = [c.source_type for c in seed_estimate.claims if c.kind == "point"]
-    assert sorted(to_hex(d.get_color()) for d in dots) == sorted(
-        plotting.SOURCE_TYPE_COLORS[t] for t in point_types
+    # the claim's own marks are in its source type's colour and shape
+    marks = [ln for ln in ax.get_lines() if ln.get_gid() == "claim"]
+    assert sorted((to_hex(m.get_color()), m.get_marker()) for m in marks) == sorted(
+        (plotting.SOURCE_TYPE_COLORS[c.source_type], plotting.SOURCE_TYPE_MARKERS[c.source_type])
+        for c in seed_estimate.claims
     )
 
 

@@ -77,8 +77,8 @@ def test_plot_timeline_skips_window_claims_and_says_so(seed_estimate):
     notes = [t.get_text() for t in ax.texts if t.get_gid() == "skipped-note"]
     assert len(notes) == 1 and notes[0].startswith("1 claim ")
     full = plotting.plot_timeline(seed_estimate, series="russia|killed")
-    dots = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
-    full_dots = [ln for ln in full.get_lines() if ln.get_marker() == "o"]
+    dots = [ln for ln in ax.get_lines() if ln.get_gid() == "claim"]
+    full_dots = [ln for ln in full.get_lines() if ln.get_gid() == "claim"]
     assert len(dots) == len(full_dots) - 1
 
 
