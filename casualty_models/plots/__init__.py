@@ -36,6 +36,7 @@ from casualty_models.plots._style import (
 from casualty_models.plots.backtest import plot_backtest
 from casualty_models.plots.checks import plot_ppc
 from casualty_models.plots.claims import plot_claims
+from casualty_models.plots.export import PRINT_DPI, WEB_DPI, save_figure
 from casualty_models.plots.sources import plot_drift, plot_sources
 from casualty_models.plots.timeline import plot_timeline
 from casualty_models.plots.trust import plot_loso, plot_sensitivity
@@ -137,11 +138,13 @@ def loso_figsize(n_rows: int) -> tuple[float, float]:
 
 __all__ = [
     "MODEL_COLOR",
+    "PRINT_DPI",
     "SOURCE_TYPE_COLORS",
     "SOURCE_TYPE_LABELS",
     "SOURCE_TYPE_MARKERS",
     "SURPRISE_COLOR",
     "SURPRISE_TEXT_COLOR",
+    "WEB_DPI",
     "PlotAccessor",
     "plot_backtest",
     "plot_claims",
@@ -151,4 +154,5 @@ __all__ = [
     "plot_sensitivity",
     "plot_sources",
     "plot_timeline",
+    "save_figure",
 ]
