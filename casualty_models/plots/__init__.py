@@ -37,6 +37,7 @@ from casualty_models.plots.backtest import plot_backtest
 from casualty_models.plots.checks import plot_ppc
 from casualty_models.plots.claims import plot_claims
 from casualty_models.plots.export import PRINT_DPI, WEB_DPI, save_figure
+from casualty_models.plots.panels import plot_panels
 from casualty_models.plots.sources import plot_drift, plot_sources
 from casualty_models.plots.timeline import plot_timeline
 from casualty_models.plots.trust import plot_loso, plot_sensitivity
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
 
 @_hooks.provides("Estimate.plot")
 class PlotAccessor:
-    """``estimate.plot``: ``.claims()``, ``.timeline()``, ``.sources()``, ``.ppc()`` and
-    ``.drift()``.
+    """``estimate.plot``: ``.panels()`` (the main figure), ``.claims()``, ``.timeline()``,
+    ``.sources()``, ``.ppc()`` and ``.drift()``.
 
     Each method takes the same keyword arguments as the matching ``plot_*`` function
     and returns the Axes drawn on.
@@ -64,6 +65,11 @@ class PlotAccessor:
     def claims(self, **kwargs: Any) -> Axes:
         """:func:`plot_claims` for this estimate."""
         return plot_claims(self._estimate, **kwargs)
+
+    def panels(self, **kwargs: Any) -> Any:
+        """:func:`plot_panels` for this estimate: the main figure, one panel per series
+        (returns the Axes, one per series)."""
+        return plot_panels(self._estimate, **kwargs)
 
     def timeline(self, **kwargs: Any) -> Axes:
         """:func:`plot_timeline` for this estimate."""
@@ -82,7 +88,7 @@ class PlotAccessor:
         return plot_drift(self._estimate, **kwargs)
 
     def __repr__(self) -> str:
-        return "<PlotAccessor: .claims(), .timeline(), .sources(), .ppc(), .drift()>"
+        return "<PlotAccessor: .panels(), .claims(), .timeline(), .sources(), .ppc(), .drift()>"
 
 
 # ------------------------------------------------------------------ deprecated sizes
@@ -150,6 +156,7 @@ __all__ = [
     "plot_claims",
     "plot_drift",
     "plot_loso",
+    "plot_panels",
     "plot_ppc",
     "plot_sensitivity",
     "plot_sources",

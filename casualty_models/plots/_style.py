@@ -63,6 +63,7 @@ SERIES_LINESTYLES = ("-", "--", "-.", ":")
 
 _FALLBACK_COLOR = "#777777"
 _FALLBACK_MARKER = "X"
+_MARKER_SCALE = {"*": 1.5, "P": 1.1}  # shapes that look small at the same marker size
 _GREY = "#555555"  # legend handles that stand for any source type
 _ARROW_POINTS = 20.0  # length of the "at least" / "at most" arrows, in points
 
@@ -195,6 +196,7 @@ def draw_claim(
     The figure's mark has gid ``claim`` (one per claim). Returns the figures drawn.
     """
     c, m = color(r.source_type), marker(r.source_type)
+    ms *= _MARKER_SCALE.get(m, 1.0)
     face = "none" if hollow else c
     edge = c if hollow else "white"
     style: dict[str, Any] = {"color": c, "marker": m, "mfc": face, "mec": edge, "zorder": 5}
@@ -364,20 +366,22 @@ def legend_below(
     ncol: int = 2,
     drop: float = 0.5,
     title: str | None = None,
+    on_figure: bool | None = None,
 ) -> None:
     """Legend under the axes, ``drop`` inches below its bottom edge (clear of the labels).
 
-    Centred on the figure when the axes is alone in it (long y labels shift the axes
-    right), else on the axes.
+    Centred on the figure when ``on_figure``, by default when the axes is alone in it
+    (long y labels shift the axes right), else on the axes. Being the axes' own legend,
+    constrained layout makes room for it (and puts the source line below it).
     """
     from matplotlib.transforms import ScaledTranslation, Transform, blended_transform_factory
 
     if not handles:
         return
     fig = ax.figure
-    alone = len(fig.axes) == 1
+    centred = len(fig.axes) == 1 if on_figure is None else on_figure
     xform: Transform = blended_transform_factory(
-        fig.transFigure if alone else ax.transAxes, ax.transAxes
+        fig.transFigure if centred else ax.transAxes, ax.transAxes
     ) + ScaledTranslation(0, -drop, fig.dpi_scale_trans)
     ax.legend(
         [h for h, _ in handles],
