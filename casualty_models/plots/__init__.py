@@ -1,19 +1,30 @@
-"""Plots of an :class:`~casualty_models.Estimate`: claims vs model, timeline, source biases.
+"""Plots of an :class:`~casualty_models.Estimate`: the main figure, claims, biases, checks.
 
-Every function has the form ``f(estimate, *, ax=None, level=DEFAULT_LEVEL, ...)`` and
-returns the one :class:`matplotlib.axes.Axes` it drew on; the trust plots
-(:func:`plot_sensitivity`, :func:`plot_loso`) take the table of
-:mod:`casualty_models.trust` instead of the estimate. When ``ax`` is None a figure of
-the plot's own size is created (``ax.figure``); nothing here calls ``plt.show()``.
+:func:`plot_panels` (``est.plot.panels()``) is the main figure: one panel per series on
+a shared date axis, the stretch after a series' last claim drawn apart.
+:func:`plot_claims`, :func:`plot_sources`, :func:`plot_drift`, :func:`plot_ppc` and
+:func:`plot_timeline` (every series on one axis, kept for compatibility) take the
+estimate; :func:`plot_sensitivity` and :func:`plot_loso` take the tables of
+:mod:`casualty_models.trust`, :func:`plot_backtest` a backtest. Each has the form
+``f(data, *, ax=None, level=DEFAULT_LEVEL, ...)`` and returns the Axes it drew on
+(:func:`plot_panels`: one per series). When ``ax`` is None a figure of the plot's own
+size is made (``figsize=`` overrides it; ``ax.figure`` is the figure); nothing here calls
+``plt.show()``. Every figure carries a source line at its bottom (as-of date, number
+of claims, package version; ``source_line=False`` or a text of your own), and
+:func:`save_figure` writes it as PNG, SVG or PDF for the web or for print.
+
 A claim (or a speaker) takes its source type's colour (:data:`SOURCE_TYPE_COLORS`,
 Okabe–Ito) and marker shape (:data:`SOURCE_TYPE_MARKERS`) in every plot. The plots draw
 the tables the estimate computes (:meth:`~casualty_models.Estimate.summary`,
+:meth:`~casualty_models.Estimate.headline`,
 :meth:`~casualty_models.Estimate.claims_check`,
-:meth:`~casualty_models.Estimate.claim_figures`, ...): no statistic is computed here.
+:meth:`~casualty_models.Estimate.claim_figures`,
+:meth:`~casualty_models.Estimate.claim_counts`, ...): no statistic is computed here.
 
-One module per topic: :mod:`.claims`, :mod:`.timeline`, :mod:`.sources` (with the
-drift), :mod:`.checks` (calibration), :mod:`.trust` (sensitivity, leave one source
-out), :mod:`.backtest`; :mod:`._style` holds the palette and the shared helpers.
+One module per topic: :mod:`.panels`, :mod:`.claims`, :mod:`.timeline`, :mod:`.sources`
+(with the drift), :mod:`.checks` (calibration), :mod:`.trust` (sensitivity, leave one
+source out), :mod:`.backtest` and :mod:`.export`; :mod:`._style` holds the palette and
+the shared helpers.
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ from casualty_models.plots._style import (
     SOURCE_TYPE_MARKERS,
     SURPRISE_COLOR,
     SURPRISE_TEXT_COLOR,
+    estimate_source,
+    source_text,
 )
 from casualty_models.plots.backtest import plot_backtest
 from casualty_models.plots.checks import plot_ppc
@@ -152,6 +165,7 @@ __all__ = [
     "SURPRISE_TEXT_COLOR",
     "WEB_DPI",
     "PlotAccessor",
+    "estimate_source",
     "plot_backtest",
     "plot_claims",
     "plot_drift",
@@ -162,4 +176,5 @@ __all__ = [
     "plot_sources",
     "plot_timeline",
     "save_figure",
+    "source_text",
 ]

@@ -68,6 +68,7 @@ def plot_backtest(
     ax: Axes | None = None,
     level: float = DEFAULT_LEVEL,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """How the estimate moved: the headline on each vintage date, with its intervals.
 
@@ -80,6 +81,7 @@ def plot_backtest(
     one (side, category) or "side|category" (default: the first). ``source_line`` (True,
     False or a text) writes the source line at the figure's bottom: the last vintage,
     the number of claims, the package version.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     from matplotlib.lines import Line2D
 
@@ -91,7 +93,7 @@ def plot_backtest(
     known = st.series_of(hist)
     wanted = known[0] if series is None else st.pick_series(known, series, where="this backtest")[0]
     rows = hist[(hist["side"] == wanted[0]) & (hist["category"] == wanted[1])]
-    ax = st.new_axes(ax, _FIGSIZE)
+    ax = st.new_axes(ax, figsize or _FIGSIZE)
     _draw_vintages(ax, rows, pct)
     first = pd.to_datetime(rows["as_reported_on"]).min()
     lo, hi = float(rows[f"low_{pct}"].min()), float(rows[f"high_{pct}"].max())

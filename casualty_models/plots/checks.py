@@ -97,6 +97,7 @@ def plot_ppc(
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Calibration of the claims: the ECDF of their PIT values against the uniform.
 
@@ -110,6 +111,7 @@ def plot_ppc(
     source type's colour and shape (up to 200 claims).
     ``source_line`` (True, False or a text) writes the source line at the figure's
     bottom: as-of date, number of claims, package version.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -120,7 +122,7 @@ def plot_ppc(
     pct = level_pct(level)
     pit = claims_pit(estimate).sort_values("pit", kind="stable")
     cal = _calibration(pit["pit"].to_numpy(float), level) if len(pit) else None
-    ax = st.new_axes(ax, _FIGSIZE)
+    ax = st.new_axes(ax, figsize or _FIGSIZE)
     ax.plot([0, 1], [0, 1], color="#777777", ls="--", lw=1.2, zorder=2)
     if cal is not None:
         _draw_calibration(ax, cal, pit["source_type"])

@@ -67,6 +67,7 @@ def plot_claims(
     max_rows: int | None = 60,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Every claim beside the model's view of it, one row per claim (log scale).
 
@@ -80,6 +81,7 @@ def plot_claims(
     all). With ``ax`` None the figure is sized to the rows. ``source_line`` (True,
     False or a text) writes the source line at the figure's bottom: as-of date, number
     of claims, package version.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -89,7 +91,7 @@ def plot_claims(
     table = _claims_table(estimate, level)
     surprising = table["surprising"].to_numpy(dtype=bool)
     rows = _select_rows(len(table), surprising, max_rows)
-    ax = st.new_axes(ax, _claims_figsize(len(rows)))
+    ax = st.new_axes(ax, figsize or _claims_figsize(len(rows)))
     start = estimate.settings.start
     xs: list[float] = []
     labels = []

@@ -92,6 +92,7 @@ def plot_sources(
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Forest plot of each speaker's bias factor (claim ÷ true count), log scale.
 
@@ -104,6 +105,7 @@ def plot_sources(
     honest source. With ``ax`` None the figure is sized to the rows.
     ``source_line`` (True, False or a text) writes the source line at the figure's
     bottom: as-of date, number of claims, package version.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     from matplotlib.lines import Line2D
 
@@ -111,7 +113,7 @@ def plot_sources(
     pct = level_pct(level)
     src = estimate.sources(level=level)
     n = len(src)
-    ax = st.new_axes(ax, _sources_figsize(n))
+    ax = st.new_axes(ax, figsize or _sources_figsize(n))
     labels: list[str] = []
     values: list[str] = []
     for y, r in enumerate(src.to_dict(orient="records")):
@@ -164,6 +166,7 @@ def plot_drift(
     level: float = DEFAULT_LEVEL,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Each running tally's drift factor over time (:meth:`Estimate.drift`): median and
     ``level`` band, on a log axis where 1 means the bias at the tally's first figure.
@@ -172,11 +175,12 @@ def plot_drift(
     did at first. With no running tally the axes say so and show nothing else.
     ``source_line`` (True, False or a text) writes the source line at the figure's
     bottom: as-of date, number of claims, package version.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     check_level(level)
     pct = level_pct(level)
     table = estimate.drift(level=level)
-    ax = st.new_axes(ax, (7.0, 3.2))
+    ax = st.new_axes(ax, figsize or (7.0, 3.2))
     if table.empty:
         ax.text(
             0.5, 0.5, "no running tally: no drift", ha="center", va="center", transform=ax.transAxes

@@ -80,15 +80,20 @@ def _draw_curve(
 
 def _draw_series_claim(ax: Axes, r: Any, marker: str) -> list[float]:
     """A cumulative claim at its date in its series' ``marker`` (with several series),
-    coloured by source type: a vertical bar for a range, an arrow up or down for "at
-    least" / "at most". Returns the figures drawn."""
+    coloured by source type: a vertical bar for a range, the value on a thin bar for a
+    central estimate, an arrow up or down for "at least" / "at most". Returns the
+    figures drawn."""
     cc = st.color(r.source_type)
     when = np.datetime64(r.as_of, "D")
     style: dict[str, Any] = {"color": cc, "mec": "white", "zorder": 5, "gid": "claim"}
     if r.kind == "point":
         ax.plot([when], [r.value], marker, mew=1, ms=8, **style)
         return [r.value]
-    if r.kind in ("range", "central"):
+    if r.kind == "central":  # the value on a thin bar over its interval
+        ax.plot([when, when], [r.low, r.high], color=cc, lw=1.5, zorder=4.8)
+        ax.plot([when], [r.value], marker, mew=1, ms=8, **style)
+        return [r.low, r.value, r.high]
+    if r.kind == "range":
         ax.plot(
             [when, when],
             [r.low, r.high],
@@ -235,6 +240,7 @@ def plot_timeline(
     log: bool | None = None,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Cumulative true count over the daily grid, with the claims at their dates.
 
@@ -253,6 +259,7 @@ def plot_timeline(
     Every series on one axis gets crowded beyond two or three series:
     :func:`~casualty_models.plots.plot_panels` (one panel per series) is the
     recommended main figure.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     from matplotlib.lines import Line2D
 
@@ -261,7 +268,7 @@ def plot_timeline(
     summ = estimate.summary(level=level)
     all_series = st.series_of(summ)
     chosen = st.pick_series(all_series, series)
-    ax = st.new_axes(ax, _FIGSIZE)
+    ax = st.new_axes(ax, figsize or _FIGSIZE)
     claims = estimate.claim_figures()
     many = len(chosen) > 1
     drawn = _Drawn()

@@ -215,6 +215,7 @@ def plot_sensitivity(
     ax: Axes | None = None,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Dot plot of how the median moves when one source type's bias prior changes.
 
@@ -227,7 +228,8 @@ def plot_sensitivity(
     unreliable. With ``ax`` None the figure is sized to the rows.
     ``source_line`` (True, False or a text) writes the source line at the figure's
     bottom; the table knows no date or claims, so by default it names the package
-    version only: pass the estimate's line (``plots.source_text(...)``) for more.
+    version only: pass the estimate's (``plots.estimate_source(est)``) for more.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     import pandas as pd
 
@@ -243,7 +245,7 @@ def plot_sensitivity(
             st.text(f"{source_type}: {change} (prior {factor(float(r['prior_median']))})")
         )
         colors.append(st.color(source_type))
-    ax = st.new_axes(ax, _sensitivity_figsize(len(keys)))
+    ax = st.new_axes(ax, figsize or _sensitivity_figsize(len(keys)))
     series, hollow = _relative_rows(ax, df, keys, row_of, labels, colors, series_colored=False)
     ax.set_xlabel("median under the changed prior vs the estimate's (log scale)")
     st.title(ax, title or "How the median moves when one bias prior changes")
@@ -260,6 +262,7 @@ def plot_loso(
     ax: Axes | None = None,
     title: str | None = None,
     source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Dot plot of how the median moves when each source is left out.
 
@@ -271,7 +274,8 @@ def plot_loso(
     None the figure is sized to the rows.
     ``source_line`` (True, False or a text) writes the source line at the figure's
     bottom; the table knows no date or claims, so by default it names the package
-    version only: pass the estimate's line (``plots.source_text(...)``) for more.
+    version only: pass the estimate's (``plots.estimate_source(est)``) for more.
+    ``figsize`` (inches) sizes the figure made when ``ax`` is None.
     """
     if df.empty:
         raise ValueError("plot_loso needs a non-empty leave-one-source-out table")
@@ -281,7 +285,7 @@ def plot_loso(
     for source in sources:
         n = int(df.loc[df["source"] == source, "n_claims"].iloc[0])
         labels.append(st.text(f"without {st.shorten(source)} ({n} claim{'s' if n != 1 else ''})"))
-    ax = st.new_axes(ax, _loso_figsize(len(sources)))
+    ax = st.new_axes(ax, figsize or _loso_figsize(len(sources)))
     series, hollow = _relative_rows(
         ax, df, sources, df["source"], labels, None, series_colored=True
     )
