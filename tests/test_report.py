@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import html
+import importlib.resources
 import re
+from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import casualty_models as cm
+from casualty_models import _format as fmt
 from casualty_models import report
 from casualty_models.claims import COLUMNS, SOURCE_TYPES
+from casualty_models.report import html as report_html
+from casualty_models.report import markdown as report_markdown
 
 SCRIPT = "<script>alert(1)</script>"
 CITATION = 'Smith & Jones, "Losses" \'22 | vol. 1'
@@ -250,3 +258,312 @@ def test_report_shows_a_failed_model_check_the_priors_and_the_drift(tmp_path):
     assert [p.name for p in written] == ["claims.png", "timeline.png", "sources.png", "drift.png"]
     md = report.report_markdown(est)
     assert "model check failed" in md and "war-military" in md
+
+
+# ------------------------------------------------------------- the document, no MCMC
+START = dt.date(2022, 2, 24)
+LATE = dt.date(2022, 9, 1)  # 175 days after the last "captured" claim: past the horizon
+VOID = {"img", "meta", "br", "hr", "input", "link"}
+
+
+class _Page(HTMLParser):
+    """The tables of an HTML page (with the ids of the elements around each) and the
+    text inside each element that has an id."""
+
+    def __init__(self, page: str):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = []
+        self.tables: list[dict] = []
+        self.text: dict[str, list[str]] = {}
+        self._cell: list[str] | None = None
+        self._in_body = False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        ident = dict(attrs).get("id") or ""
+        if tag not in VOID:
+            self.stack.append((tag, ident))
+        if tag == "table":
+            within = [i for _, i in self.stack if i]
+            self.tables.append({"id": ident, "within": within, "headers": [], "rows": []})
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            table = self.tables[-1]
+            (table["headers"] if tag == "th" else table["rows"][-1]).append(text)
+            self._cell = None
+        elif tag == "tbody":
+            self._in_body = False
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        for _, ident in self.stack:
+            if ident:
+                self.text.setdefault(ident, []).append(data)
+
+    def inside(self, ident: str) -> str:
+        return " ".join("".join(self.text.get(ident, [])).split())
+
+
+def _md_tables(md: str) -> list[dict]:
+    """Headers and rows of every Markdown table, cells unescaped."""
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        out = []
+        for p in parts:
+            p = re.sub(r"\\(.)", r"\1", p.strip())
+            p = re.sub(r"^<(https?://[^>]*)>$", r"\1", p)
+            out.append(html.unescape(p))
+        return out
+
+    tables, lines = [], md.splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith("|") and k + 1 < len(lines) and re.match(r"^\|(-+:?\|)+$", lines[k + 1]):
+            rows = []
+            for row in lines[k + 2 :]:
+                if not row.startswith("|"):
+                    break
+                rows.append(cells(row))
+            tables.append({"headers": cells(line), "rows": rows})
+    return tables
+
+
+def _cells(t) -> tuple[list[str], list[list[str]]]:
+    """A document table's headers and rows as the text a reader sees."""
+
+    def text(v) -> str:
+        return " ".join(str(v).split())
+
+    return [text(h) for h in t.headers], [[text(v) for v in row] for row in t.rows]
+
+
+def _hostile_estimate(origin: str = "<claims>", **kw):
+    """Offline: a 30-figure running tally, six one-off claims (four far off the model),
+    all with hostile citations, notes and source names; a series past its horizon."""
+    from conftest import offline_estimate
+
+    tally = [
+        cm.Claim(
+            source="D <i>",
+            source_type="enemy",
+            side="a",
+            category="killed",
+            as_of=START + dt.timedelta(days=20 + d),
+            period_start=START,
+            value=100.0 * (d + 1),
+            citation=CITATION,
+            notes=f"{SCRIPT} note {d}",
+            url=GOOD_URL,
+        )
+        for d in range(30)
+    ]
+    others = [
+        cm.Claim(
+            source=f"S{k} | *x*",
+            source_type="neutral",
+            side="a",
+            category="killed",
+            as_of=START + dt.timedelta(days=10 + k),
+            period_start=START,
+            value=900.0 + k,
+            citation=CITATION,
+            notes=f"{SCRIPT} note {30 + k}",
+            url=BAD_URL if k == 0 else GOOD_URL,
+        )
+        for k in range(6)
+    ]
+    captured = cm.Claim(
+        source="S0 | *x*",
+        source_type="neutral",
+        side="a",
+        category="captured",
+        as_of=dt.date(2022, 3, 10),
+        period_start=START,
+        value=300.0,
+        citation="test",
+    )
+    late = cm.Claim(
+        source="S9",
+        source_type="neutral",
+        side="a",
+        category="killed",
+        as_of=LATE,
+        period_start=START,
+        value=9000.0,
+        citation="test",
+    )
+    claims = cm.ClaimSet([*tally, *others, captured, late], origin=origin)
+    shift = np.ones(len(claims))
+    shift[30:34] = [10.0, 0.1, 10.0, 0.1]
+    est = offline_estimate(claims, loc_shift=shift, start=START, **kw)
+    # captured ×1000, so that none of its numbers can pass for one of killed's
+    factor = est.idata.posterior["log_factor"]
+    factor.values[..., list(factor.coords["series"].values).index("a|captured")] += np.log(1e3)
+    return est
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    return _hostile_estimate()
+
+
+@pytest.fixture(scope="module")
+def hostile_doc(hostile):
+    return report.build_document(hostile, series=["a|killed", "a|captured"], with_figures=False)
+
+
+def test_template_ships_with_the_package():
+    files = importlib.resources.files("casualty_models.report") / "templates"
+    assert (files / "report.html.j2").is_file() and (files / "macros.html.j2").is_file()
+
+
+def test_html_escapes_citations_notes_sources_and_links_only_web_urls(hostile_doc):
+    page = report_html.render(hostile_doc)
+    assert "<script" not in page.lower() and "<i>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; note 31" in page
+    assert "Smith &amp; Jones, &quot;Losses&quot; &#x27;22 | vol. 1" in page
+    assert "D &lt;i&gt;" in page
+    assert 'href="javascript' not in page.lower()
+    assert "javascript:alert(&quot;x&quot;)" in page
+    assert page.count('<a href="https://example.org/a?b=1&amp;c=&lt;2&gt;" ') == 35
+    assert page.count("<a ") == 35  # nothing else becomes a link
+    md = report_markdown.render(hostile_doc)
+    assert "<script" not in md.lower() and "<i>" not in md
+    assert r"S0 \| \*x\*" in md and r"Smith &amp; Jones, \"Losses\"" not in md
+
+
+def test_markdown_and_html_carry_the_same_tables(hostile_doc):
+    wanted = [_cells(t) for t in hostile_doc.tables()]
+    assert len(wanted) >= 8
+    page = _Page(report_html.render(hostile_doc))
+    assert [(t["headers"], t["rows"]) for t in page.tables] == wanted
+    md = _md_tables(report_markdown.render(hostile_doc))
+    assert [(t["headers"], t["rows"]) for t in md] == wanted
+
+
+def test_claims_table_has_one_row_per_claim(hostile, hostile_doc):
+    page = _Page(report_html.render(hostile_doc))
+    (claims,) = [t for t in page.tables if t["id"] == "claims-table"]
+    assert len(claims["rows"]) == len(hostile.claims)
+    assert [r[0] for r in claims["rows"]] == [str(i + 1) for i in range(len(hostile.claims))]
+
+
+def test_summary_shows_only_estimable_series(hostile, hostile_doc):
+    head = hostile.headline().set_index("category")
+    assert head.loc["killed", "estimable"] and not head.loc["captured", "estimable"]
+    page = _Page(report_html.render(hostile_doc))
+    (top,) = [t for t in page.tables if "summary" in t["within"]]
+    assert [(r[0], r[1]) for r in top["rows"]] == [("a", "killed")]
+    summary = page.inside("summary")
+    assert "a captured is not estimable since 2022-06-08" in summary
+    # neither the prior's number on the as-of date nor any other of the series
+    captured = head.loc["captured"]
+    last = hostile.summary(dates=[dt.date(2022, 3, 10)]).set_index("category").loc["captured"]
+    for x in (captured["median"], captured["low_90"], captured["high_90"], last["median"]):
+        assert fmt.people(x) not in summary and fmt.about(x) not in summary
+    assert fmt.about(head.loc["killed", "median"]) in summary
+    # the appendix gives the estimate as of the last claim, not the prior's
+    (every,) = [t for t in page.tables if "all-series" in t["within"]]
+    row = next(r for r in every["rows"] if r[1] == "captured")
+    assert row[2] == "2022-03-10" and row[3] == fmt.people(last["median"])
+    assert row[-1].startswith("not estimable since 2022-06-08")
+    assert fmt.people(captured["median"]) not in row
+    # by default the headline is every side's killed: captured is not named on top
+    default = _Page(report_html.render(report.build_document(hostile, with_figures=False)))
+    assert "captured" not in default.inside("summary")
+    md = report_markdown.render(hostile_doc)
+    assert md.count("a captured is not estimable since 2022-06-08") == 1
+
+
+def test_series_argument(hostile):
+    doc = report.build_document(hostile, series=("a", "captured"), with_figures=False)
+    assert doc.summary.blocks[-1].blocks[0].text.startswith("a captured is not estimable")
+    with pytest.raises(ValueError, match="no series a\\|wounded"):
+        report.build_document(hostile, series="a|wounded", with_figures=False)
+    with pytest.raises(ValueError, match="side\\|category"):
+        report.build_document(hostile, series="killed", with_figures=False)
+
+
+def test_collapsible_sections_and_folded_running_tally(hostile, hostile_doc):
+    page = report_html.render(hostile_doc)
+    ids = ["sources", "claims-check", "all-series", "claims", "diagnostics", "settings"]
+    for ident in ids:
+        assert f'<details id="{ident}"><summary><h2>' in page
+    assert page.index('<section id="summary">') < page.index("<details")
+    assert "<details" not in page[: page.index("</section>")]
+    collapsible = [b for b in hostile_doc.walk() if getattr(b, "collapsible", False)]
+    assert page.count("<details") == len(collapsible) == len(ids) + 1
+    # the tally's 30 figures: folded under one expand control, surprising claims on top
+    check = hostile_doc.section("claims-check")
+    (run,) = [b for b in check.blocks if getattr(b, "collapsible", False)]
+    assert run.title.startswith("D <i> (enemy) on a killed: 30 figures, 100 on 2022-03-16")
+    (folded,) = run.blocks
+    assert len(folded.rows) == 30
+    main = next(b for b in check.blocks if getattr(b, "headers", None))
+    p = [float(r[8]) for r in main.rows]
+    flagged = [r[9] == "yes" for r in main.rows]
+    assert flagged == sorted(flagged, reverse=True) and sum(flagged) == 4
+    assert p[:4] == sorted(p[:4])
+    assert all(not str(r[1]).startswith("D ") for r in main.rows)
+    assert page.count("<tr class=surprising>") == 4
+
+
+def test_file_names_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    from casualty_models.report.facts import display_path
+
+    monkeypatch.chdir(tmp_path)
+    assert display_path(str(tmp_path / "data" / "c.csv")) == "data/c.csv"
+    assert display_path("data/c.csv") == "data/c.csv"
+    assert display_path("/elsewhere/x/claims.csv") == "claims.csv"
+    assert display_path("../up.csv") == "up.csv"
+    assert display_path("<DataFrame>") == "<DataFrame>"
+    inside = str(tmp_path / "data" / "war.csv")
+    est = _hostile_estimate(origin=inside)
+    assert not est.diagnostics.ok  # its message names claims by file and row
+    for text in (
+        report.report_html(est, series="a|killed"),
+        report.report_markdown(est, series="a|killed"),
+    ):
+        assert str(tmp_path) not in text
+        assert re.search(r"data/war\.csv, row \d+\)", text.replace("\\_", "_"))
+        assert "claims from data/war.csv" in text.replace("\\_", "_")
+    outside = _hostile_estimate(origin="/elsewhere/x/war.csv")
+    md = report.report_markdown(outside)
+    assert "/elsewhere" not in md and "claims from war.csv;" in md
+
+
+def test_trust_section_leaves_out_series_that_are_not_estimable(hostile):
+    loso = pd.DataFrame(
+        {
+            "source": ["S1 | *x*", "S0 | *x*"],
+            "n_claims": [1, 2],
+            "side": ["a", "a"],
+            "category": ["killed", "captured"],
+            "median": [900.0, 123456.0],
+            "low_90": [500.0, 1000.0],
+            "high_90": [1500.0, 9e6],
+            "base_median": [1000.0, 234567.0],
+            "shift_pct": [-10.0, -47.0],
+            "mcse_pct": [1.0, 1.0],
+            "note": ["", ""],
+            "reliable": [True, True],
+        }
+    )
+    doc = report.build_document(hostile, loso=loso, with_figures=False)
+    page = report_html.render(doc)
+    assert "How far to trust the answer" in page
+    assert "moves the a killed median most, from 1,000 to 900 (−10%)" in page
+    assert "123,456" not in page and "230,000" not in page and "a captured median" not in page
+    assert "Left out here: a captured, not estimable on 2022-09-01" in page

@@ -1,0 +1,381 @@
+"""Every fact a report shows, gathered once from an Estimate into plain data.
+
+Sentences are plain text, tables are headers and rows of already formatted cells
+(:mod:`~casualty_models.report.tables`), figures are PNG bytes with their alt text.
+Nothing here knows HTML or Markdown: the renderers escape what they are given, so
+user text (sources, citations, notes, URLs) stays as the user wrote it.
+
+Honest headlines: a series whose ``as_of`` lies past its estimable horizon
+(:meth:`Estimate.headline`, ``estimable``) has no number in the summary, its sentence
+or the trust section; the appendix shows its estimate as of its last claim instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from casualty_models._format import about, check_level, date, level_pct, people
+from casualty_models._version import __version__
+from casualty_models.model.priors_file import describe_priors
+from casualty_models.report import figures, tables
+from casualty_models.report.figures import Figure
+from casualty_models.report.tables import Table, interval, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from casualty_models.claims import ClaimSet
+    from casualty_models.estimate import Estimate
+    from casualty_models.report.trust_facts import TrustFacts
+
+ANCHOR_TYPES: tuple[str, ...] = ("neutral", "tally", "independent", "known")
+"""Source types that anchor the biases (see docs/model.md, "What identifies the biases")."""
+EXTRAPOLATION_DAYS = 7
+"""A headline date more than this many days after a curve's last claim is called out."""
+
+SeriesKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one report says, before it is laid out."""
+
+    title: str
+    level: float
+    as_of: str
+    overview: str
+    failure: tuple[str, str] | None  # (what failed, the diagnostics' message)
+    headline: Table | None  # the focused series that are estimable; None if none is
+    series_sentences: tuple[str, ...]  # one per focused estimable series
+    withheld: tuple[str, ...]  # one per focused series that is not estimable
+    surprise: str
+    horizon_days: int
+    all_series: Table
+    sources: Table
+    check: Table
+    check_runs: tuple[tuple[str, Table], ...]
+    claims: Table
+    diagnostics_ok: bool
+    diagnostics_message: str
+    diagnostics: Table
+    settings: Table
+    type_priors: Table | None
+    other_priors: Table | None
+    running: bool
+    footer: str
+    figures: Mapping[str, Figure] = field(default_factory=dict)
+    trust: TrustFacts | None = None
+    trust_note: str = ""
+
+    @property
+    def pct(self) -> str:
+        return level_pct(self.level)
+
+
+# ------------------------------------------------------------------------ file names
+def display_path(path: str, cwd: str | os.PathLike[str] | None = None) -> str:
+    """A file name as a report shows it: relative to the working directory ``cwd``
+    when the file lies inside it, else the bare file name (never an absolute path).
+    Names that are not files (``<DataFrame>``) are kept."""
+    if not path or path.startswith("<"):
+        return path
+    base = Path(os.path.abspath(Path.cwd() if cwd is None else cwd))
+    p = Path(path)
+    full = Path(os.path.abspath(p if p.is_absolute() else base / p))
+    for a, b in ((full, base), (full.resolve(), base.resolve())):
+        try:
+            return a.relative_to(b).as_posix()
+        except ValueError:
+            continue
+    return p.name or path
+
+
+def path_shortener(claims: ClaimSet) -> Callable[[str], str]:
+    """Rewrites text naming the claims' files (their origin, "file, row 12") to show
+    each file as :func:`display_path` does."""
+    names = {str(origin) for origin, _ in claims.places}
+    names.update(claims.origin.split(" + "))
+    swaps = sorted(
+        ((n, display_path(n)) for n in names if n and display_path(n) != n),
+        key=lambda pair: -len(pair[0]),
+    )
+
+    def shorten(text: str) -> str:
+        for long, short in swaps:
+            text = text.replace(long, short)
+        return text
+
+    return shorten
+
+
+# --------------------------------------------------------------------------- series
+def focus_series(estimate: Estimate, series: Any = None) -> list[SeriesKey]:
+    """The series of the headline: ``series`` ("side|category", a (side, category)
+    tuple, or a list of them), by default every side's killed (all series if none)."""
+    known = [(str(s), str(c)) for s, c in estimate.inputs.series]
+    if series is None:
+        return [s for s in known if s[1] == "killed"] or known
+    one = isinstance(series, tuple) and len(series) == 2 and not any("|" in str(x) for x in series)
+    items = [series] if isinstance(series, str) or one else list(series)
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            if "|" not in item:
+                raise ValueError(f"series {item!r}: write it as 'side|category'")
+            side, _, category = item.partition("|")
+            key = (side.strip(), category.strip())
+        else:
+            side, category = item
+            key = (str(side), str(category))
+        if key not in known:
+            names = ", ".join(f"{s}|{c}" for s, c in known)
+            raise ValueError(f"no series {key[0]}|{key[1]} in this estimate; known: {names}")
+        out.append(key)
+    return list(dict.fromkeys(out))
+
+
+def _key(r: Mapping[Any, Any]) -> SeriesKey:
+    return (str(r["side"]), str(r["category"]))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _sentence(estimate: Estimate, r: Mapping[Any, Any], level: float) -> str:
+    """One plain sentence on an estimable series, and a caveat when it is extrapolated."""
+    pct = level_pct(level)
+    key = _key(r)
+    mine = [c for c in estimate.claims if c.series == key]
+    speakers = {c.speaker: c.source_type for c in mine}
+    anchors = sum(t in ANCHOR_TYPES for t in speakers.values())
+    if anchors:
+        support = (
+            f", {anchors} of which {'is an anchor' if anchors == 1 else 'are anchors'} "
+            "(neutral, tally, independent or known)."
+        )
+    else:
+        support = (
+            "; no neutral source, tally, independent estimate or known count reports on it, "
+            "so the number is as much the bias priors' as the claims'."
+        )
+    text = (
+        f"By {estimate.settings.as_of}, the model puts {key[0]} {key[1]} at about "
+        f"{about(r['median'])} ({pct}% credible interval {about(r[f'low_{pct}'])}–"
+        f"{about(r[f'high_{pct}'])}), from {_plural(len(mine), 'claim')} by "
+        f"{_plural(len(speakers), 'source')}{support}"
+    )
+    last = r["last_claim"].date()
+    gap = (estimate.settings.as_of - last).days
+    if gap > EXTRAPOLATION_DAYS:
+        text += (
+            f" The latest claim on this curve is from {last}, {gap} days earlier: after it "
+            "the count is extrapolated by the prior's random walk alone, and the interval "
+            "widens with every day."
+        )
+    return text
+
+
+def _withheld(estimate: Estimate, r: Mapping[Any, Any]) -> str:
+    """The sentence on a series past its horizon: dates only, no number."""
+    last = r["last_claim"].date()
+    horizon = (r["estimable_until"] - r["last_claim"]).days
+    return (
+        f"{r['side']} {r['category']} is not estimable since {date(r['estimable_until'])}: "
+        f"its last claim, of {last}, is more than {horizon} days before "
+        f"{estimate.settings.as_of}, so a figure for that date would rest on the prior "
+        "alone (its estimate as of that claim is under All series)."
+    )
+
+
+def _all_series(estimate: Estimate, head: pd.DataFrame, level: float) -> Table:
+    """Every series: the headline where estimable, else the estimate at its last claim."""
+    pct = level_pct(level)
+    records = head.to_dict(orient="records")
+    stale = [r for r in records if not r["estimable"]]
+    at_last: dict[tuple[str, str, Any], Mapping[Any, Any]] = {}
+    if stale:
+        days = sorted({r["last_claim"].date() for r in stale})
+        for s in estimate.summary(dates=days, level=level).to_dict(orient="records"):
+            at_last[(str(s["side"]), str(s["category"]), s["date"].date())] = s
+    rows = []
+    for r in records:
+        last = r["last_claim"].date()
+        shown: Mapping[Any, Any]
+        if r["estimable"]:
+            shown, when = r, estimate.settings.as_of
+            gap = (when - last).days
+            status = (
+                f"extrapolated {gap} days past its last claim" if gap > EXTRAPOLATION_DAYS else ""
+            )
+        else:
+            shown, when = at_last[(*_key(r), last)], last
+            status = (
+                f"not estimable since {date(r['estimable_until'])}; estimate as of its last claim"
+            )
+        rows.append(
+            [
+                r["side"],
+                r["category"],
+                date(when),
+                people(shown["median"]),
+                people(shown["mean"]),
+                people(shown["sd"]),
+                interval(shown["low_50"], shown["high_50"]),
+                interval(shown[f"low_{pct}"], shown[f"high_{pct}"]),
+                date(last),
+                status,
+            ]
+        )
+    headers = ["side", "category", "date", "median", "mean", "sd", "50% interval"]
+    return table([*headers, f"{pct}% interval", "last claim", "status"], rows, numeric=range(3, 8))
+
+
+def _headline(rows: Sequence[Mapping[Any, Any]], level: float) -> Table | None:
+    """The focused, estimable series on the ``as_of`` date."""
+    if not rows:
+        return None
+    pct = level_pct(level)
+    return table(
+        ["side", "category", "median", "50% interval", f"{pct}% interval", "last claim"],
+        [
+            [
+                r["side"],
+                r["category"],
+                people(r["median"]),
+                interval(r["low_50"], r["high_50"]),
+                interval(r[f"low_{pct}"], r[f"high_{pct}"]),
+                date(r["last_claim"]),
+            ]
+            for r in rows
+        ],
+        numeric=range(2, 5),
+    )
+
+
+def _surprise(check: pd.DataFrame) -> str:
+    k, n = int(check["surprising"].sum()), len(check)
+    if not k:
+        return f"None of the {n} claims is surprising given the rest (see the claims check)."
+    return (
+        f"{k} of {n} claims {'is' if k == 1 else 'are'} surprising given the rest; "
+        "they head the claims check."
+    )
+
+
+def _only_estimable(
+    df: pd.DataFrame | None, estimable: set[SeriesKey]
+) -> tuple[pd.DataFrame | None, list[SeriesKey]]:
+    """A trust table without the rows of series that are not estimable (and those)."""
+    if df is None:
+        return None, []
+    keys = [(str(s), str(c)) for s, c in zip(df["side"], df["category"], strict=True)]
+    dropped = list(dict.fromkeys(k for k in keys if k not in estimable))
+    kept = df[[k in estimable for k in keys]]
+    return (kept if len(kept) else None), dropped
+
+
+# --------------------------------------------------------------------------- gather
+def gather(
+    estimate: Estimate,
+    *,
+    level: float,
+    title: str | None = None,
+    series: Any = None,
+    sensitivity: pd.DataFrame | None = None,
+    loso: pd.DataFrame | None = None,
+    with_figures: bool = True,
+) -> Facts:
+    """Every fact of the report of ``estimate``; ``series`` picks the headline's series
+    (see :func:`focus_series`); ``with_figures`` False skips the plots (the Markdown
+    report has none)."""
+    check_level(level)
+    s = estimate.settings
+    focus = focus_series(estimate, series)
+    head = estimate.headline(level=level)
+    src = estimate.sources(level=level)
+    check = estimate.claims_check(level=level)
+    diag = estimate.diagnostics
+    shorten = path_shortener(estimate.claims)
+    origin = shorten(estimate.claims.origin)
+    by_key = {_key(r): r for r in head.to_dict(orient="records")}
+    estimable = {k for k, r in by_key.items() if r["estimable"]}
+    shown = [by_key[k] for k in focus if k in estimable]
+    overview = (
+        f"{len(estimate.claims)} claims from {origin}; {len(head)} series; {len(src)} "
+        f"speakers; fitted from {s.start} to {s.end}; headline date {s.as_of}. Intervals "
+        f"are equal-tailed {level_pct(level)}% credible intervals. Bias priors: "
+        f"{describe_priors(s.priors)}."
+    )
+    figs: dict[str, Figure] = {}
+    if with_figures:
+        # one focused series: its curve alone; else every series
+        only = {"series": _key(shown[0])} if len(shown) == 1 else {}
+        figs["main"] = figures.render("timeline", estimate, level, options=only)
+        for kind in ("claims", "sources", *(["drift"] if _running(estimate) else [])):
+            figs[kind] = figures.render(kind, estimate, level)
+    trust, trust_note = None, ""
+    if sensitivity is not None or loso is not None:
+        from casualty_models.report.trust_facts import gather_trust
+
+        sens, gone_s = _only_estimable(sensitivity, estimable)
+        left, gone_l = _only_estimable(loso, estimable)
+        gone = list(dict.fromkeys([*gone_s, *gone_l]))
+        if gone:
+            trust_note = (
+                f"Left out here: {', '.join(f'{a} {b}' for a, b in gone)}, not estimable on "
+                f"{s.as_of}: their medians would rest on the prior alone."
+            )
+        trust = gather_trust(estimate, level, sens, left, with_figures=with_figures)
+    main_check, runs = tables.check_tables(list(estimate.claims), check, level)
+    settings, type_priors, other_priors = tables.settings_tables(estimate, level, origin)
+    return Facts(
+        title=title or f"Casualty estimates as of {s.as_of}",
+        level=level,
+        as_of=str(s.as_of),
+        overview=overview,
+        failure=None if diag.ok else (_failure_title(diag), shorten(diag.message())),
+        headline=_headline(shown, level),
+        series_sentences=tuple(_sentence(estimate, r, level) for r in shown),
+        withheld=tuple(_withheld(estimate, by_key[k]) for k in focus if k not in estimable),
+        surprise=_surprise(check),
+        horizon_days=_horizon(head),
+        all_series=_all_series(estimate, head, level),
+        sources=tables.sources_table(src, level),
+        check=main_check,
+        check_runs=tuple(runs),
+        claims=tables.claims_table(estimate.claims),
+        diagnostics_ok=diag.ok,
+        diagnostics_message=shorten(diag.message()),
+        diagnostics=tables.diagnostics_table(estimate, shorten),
+        settings=settings,
+        type_priors=type_priors,
+        other_priors=other_priors,
+        running=_running(estimate),
+        footer=(
+            f"casualty_models {__version__} (fitted with {estimate.version}) · "
+            f"claims fingerprint {estimate.claims.fingerprint}"
+        ),
+        figures=figs,
+        trust=trust,
+        trust_note=trust_note,
+    )
+
+
+def _running(estimate: Estimate) -> bool:
+    return bool(estimate.inputs.running)
+
+
+def _horizon(head: pd.DataFrame) -> int:
+    gaps: Iterable[Any] = head["estimable_until"] - head["last_claim"]
+    return int(max((g.days for g in gaps), default=0))
+
+
+def _failure_title(diag: Any) -> str:
+    if not diag.converged:
+        return "The sampler did not converge well enough to trust these intervals:"
+    return "The model cannot explain the claims as given (model check failed):"

@@ -1,0 +1,127 @@
+"""The report's plots as PNG facts, and the plot files the command line writes.
+
+Each plot function sizes its own figure (called with ``ax=None``); the figure is
+rendered to PNG bytes and closed at once, so a report leaves no figure open.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from casualty_models._atomic import atomic_write_with
+from casualty_models._format import check_level
+from casualty_models.model.priors import DEFAULT_LEVEL
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+    from casualty_models.estimate import Estimate
+
+PNG_DPI = 120
+PLOT_FILES: tuple[str, ...] = ("claims.png", "timeline.png", "sources.png")
+"""What :func:`save_plots` always writes (and ``drift.png`` with a running tally)."""
+
+ALT_TEXT = {
+    "claims": "Each claim beside the model's true count and what that source would say",
+    "timeline": "Cumulative true count through time with the claims at their dates",
+    "sources": "Bias factor of each speaker: posterior and prior",
+    "drift": "Drift of running tallies",
+    "sensitivity": "How the median moves when one bias prior changes",
+    "loso": "How the median moves without each source",
+    "ppc": "PIT values of the claims against the uniform",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered plot: PNG bytes, the alt text a screen reader says, a caption."""
+
+    kind: ClassVar[str] = "figure"
+    png: bytes
+    alt: str
+    caption: str = ""
+
+    @property
+    def base64(self) -> str:
+        """The PNG as base64 text, for a ``data:`` URL."""
+        return base64.b64encode(self.png).decode("ascii")
+
+
+def _close(fig: MplFigure) -> None:
+    """Forget a figure a plot function made (pyplot keeps it alive otherwise)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _draw(kind: str, data: Any, level: float, **options: Any) -> MplFigure:
+    """Draw one plot on the figure its plot function sizes and return that figure."""
+    from matplotlib.figure import Figure as MplFigure
+
+    from casualty_models import plots
+
+    draw: dict[str, Callable[..., Any]] = {
+        "claims": plots.plot_claims,
+        "timeline": plots.plot_timeline,
+        "sources": plots.plot_sources,
+        "drift": plots.plot_drift,
+        "ppc": plots.plot_ppc,
+    }
+    if kind in ("sensitivity", "loso"):  # drawn from a trust table, at its own level
+        table_draw = plots.plot_sensitivity if kind == "sensitivity" else plots.plot_loso
+        ax = table_draw(data, ax=None)
+    elif kind in draw:
+        ax = draw[kind](data, ax=None, level=level, **options)
+    else:
+        raise ValueError(f"unknown plot {kind!r}")
+    fig = ax.figure
+    return fig if isinstance(fig, MplFigure) else fig.figure
+
+
+def render(
+    kind: str,
+    data: Any,
+    level: float = DEFAULT_LEVEL,
+    *,
+    options: Mapping[str, Any] | None = None,
+    caption: str = "",
+) -> Figure:
+    """Plot ``kind`` ("claims", "timeline", "sources", "drift", "ppc": of an Estimate,
+    with ``options`` for its plot function; "sensitivity", "loso": of a trust table) as
+    a PNG :class:`Figure`."""
+    check_level(level)
+    fig = _draw(kind, data, level, **(options or {}))
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=PNG_DPI)
+    finally:
+        _close(fig)
+    return Figure(buf.getvalue(), ALT_TEXT[kind], caption)
+
+
+def _save_png(fig: MplFigure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=PNG_DPI)
+
+
+def save_plots(
+    estimate: Estimate, out_dir: str | os.PathLike[str], *, level: float = DEFAULT_LEVEL
+) -> list[Path]:
+    """Write claims.png, timeline.png and sources.png into ``out_dir``, atomically, and
+    drift.png when a speaker has a running tally."""
+    check_level(level)
+    out = Path(out_dir)
+    paths = []
+    for name in (*PLOT_FILES, *(["drift.png"] if estimate.inputs.running else [])):
+        fig = _draw(name.removesuffix(".png"), estimate, level)
+        try:
+            paths.append(atomic_write_with(out / name, functools.partial(_save_png, fig)))
+        finally:
+            _close(fig)
+    return paths
