@@ -29,13 +29,9 @@ the shared helpers.
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from casualty_models import _hooks
-from casualty_models.plots import claims as _claims
-from casualty_models.plots import sources as _sources
-from casualty_models.plots import trust as _trust
 from casualty_models.plots._style import (
     MODEL_COLOR,
     SOURCE_TYPE_COLORS,
@@ -102,57 +98,6 @@ class PlotAccessor:
 
     def __repr__(self) -> str:
         return "<PlotAccessor: .panels(), .claims(), .timeline(), .sources(), .ppc(), .drift()>"
-
-
-# ------------------------------------------------------------------ deprecated sizes
-# The plots size their own figure when ax is None; these remain only until the report
-# (casualty_models/report) stops calling them. Not in __all__; delete them then.
-def _deprecated(name: str) -> None:
-    warnings.warn(
-        f"plots.{name} is deprecated: call the plot function without ax and use ax.figure",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-
-
-def claims_figsize(n_rows: int) -> tuple[float, float]:
-    """Deprecated: :func:`plot_claims` sizes its own figure when ``ax`` is None."""
-    _deprecated("claims_figsize")
-    return _claims._claims_figsize(n_rows)
-
-
-def timeline_figsize() -> tuple[float, float]:
-    """Deprecated: :func:`plot_timeline` sizes its own figure when ``ax`` is None."""
-    from casualty_models.plots import timeline
-
-    _deprecated("timeline_figsize")
-    return timeline._FIGSIZE
-
-
-def sources_figsize(n_rows: int) -> tuple[float, float]:
-    """Deprecated: :func:`plot_sources` sizes its own figure when ``ax`` is None."""
-    _deprecated("sources_figsize")
-    return _sources._sources_figsize(n_rows)
-
-
-def ppc_figsize() -> tuple[float, float]:
-    """Deprecated: :func:`plot_ppc` sizes its own figure when ``ax`` is None."""
-    from casualty_models.plots import checks
-
-    _deprecated("ppc_figsize")
-    return checks._FIGSIZE
-
-
-def sensitivity_figsize(n_rows: int) -> tuple[float, float]:
-    """Deprecated: :func:`plot_sensitivity` sizes its own figure when ``ax`` is None."""
-    _deprecated("sensitivity_figsize")
-    return _trust._sensitivity_figsize(n_rows)
-
-
-def loso_figsize(n_rows: int) -> tuple[float, float]:
-    """Deprecated: :func:`plot_loso` sizes its own figure when ``ax`` is None."""
-    _deprecated("loso_figsize")
-    return _trust._loso_figsize(n_rows)
 
 
 __all__ = [

@@ -71,3 +71,27 @@ def test_estimate_plot_accessor(seed_estimate):
     assert isinstance(seed_estimate.plot.claims(), Axes)
     assert len(_medians(seed_estimate.plot.timeline(series="ukraine|killed"))) == 1
     assert isinstance(seed_estimate.plot.sources(level=0.5), Axes)
+
+
+# ------------------------------------------------------------------ no MCMC needed
+def test_accessor_panels_delegates(monkeypatch):
+    calls = []
+    monkeypatch.setattr(plotting, "plot_panels", lambda est, **kw: calls.append((est, kw)) or "p")
+    assert plotting.PlotAccessor("EST").panels(log=True) == "p"
+    assert calls == [("EST", {"log": True})]
+    assert ".panels()" in repr(plotting.PlotAccessor("EST"))
+
+
+def test_plots_size_their_own_figure():
+    from conftest import SEED_CSV, offline_estimate
+
+    import casualty_models as cm
+
+    est = offline_estimate(cm.read_claims(SEED_CSV))
+    few = plotting.plot_claims(est, max_rows=2).figure.get_size_inches()
+    every = plotting.plot_claims(est).figure.get_size_inches()
+    assert few[0] == every[0] and few[1] < every[1]  # taller with more rows
+    for plot in (plotting.plot_claims, plotting.plot_sources, plotting.plot_timeline):
+        ax = plot(est, figsize=(5.0, 4.0))
+        assert tuple(ax.figure.get_size_inches()) == (5.0, 4.0)
+        assert plt.get_fignums()  # a pyplot figure: shown in a notebook, closed by the caller
