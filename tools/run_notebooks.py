@@ -2,8 +2,10 @@
 
 Every notebook in ``notebooks/`` runs: a jupytext ``.py`` file, or an ``.ipynb`` that has
 no ``.py`` twin. Each runs with nbclient in its own folder (so its relative paths work),
-with ``CASUALTY_MODELS_FAST=1`` (short sampler runs) and ``MPLBACKEND=Agg``, and the
-executed copy is written to ``build/notebooks/<name>.ipynb``; the sources stay clean.
+with ``CASUALTY_MODELS_FAST=1`` (short sampler runs) and matplotlib's headless inline
+backend (no display needed; unlike ``Agg`` it keeps each figure in the cell's output, so
+the docs site shows the plots), and the executed copy is written to
+``build/notebooks/<name>.ipynb``; the sources stay clean.
 Every notebook is run even after one fails; the exit status is 1 if any cell of any
 notebook failed (its stale executed copy is removed, so nothing downstream renders it).
 
@@ -24,7 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "build" / "notebooks"
-ENV = {"CASUALTY_MODELS_FAST": "1", "MPLBACKEND": "Agg"}
+# MPLBACKEND=Agg would run headless too, but plt.show() then drops the figures
+ENV = {"CASUALTY_MODELS_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
