@@ -85,7 +85,7 @@ def execute(src: Path, dst: Path, *, timeout: int) -> None:
         on_cell_start=on_start,
         on_cell_executed=on_executed,
     )
-    client.execute()
+    client.execute(env={**os.environ, **ENV})  # the kernel's environment; ours is left alone
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.stem}.tmp.ipynb")  # hidden: no glob of *.ipynb sees it
     jupytext.write(nb, tmp)
@@ -94,7 +94,6 @@ def execute(src: Path, dst: Path, *, timeout: int) -> None:
 
 def run_all(notebooks: Iterable[Path], out_dir: Path, *, timeout: int) -> list[Path]:
     """Execute each notebook; returns those that failed."""
-    os.environ.update(ENV)  # the kernels inherit this process's environment
     failed = []
     for src in notebooks:
         dst = output_path(src, out_dir)
