@@ -17,8 +17,8 @@ import numpy as np
 
 from casualty_models.claims import Claim, ClaimSet
 from casualty_models.model import prepare
-from validation.simulate import SimSpeaker, prior_bias_factor, simulate_claims
 from casualty_models.model.priors import Priors
+from validation.simulate import SimSpeaker, prior_bias_factor, simulate_claims
 
 DAYS = (30, 365, 1500)
 CLAIMS = (50, 500, 5000)
