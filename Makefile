@@ -1,4 +1,5 @@
-# Developer tasks. `make test` is the test command; `.ci/run` runs lint, test and notebook.
+# Developer tasks. `make test` is the test command; `.ci/run` runs lint, test, notebook, docs
+# and browser-check.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -9,19 +10,31 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 NOTEBOOKS := notebooks
 NB_OUT := build/notebooks
+# the notebooks tools/run_notebooks.py runs: each .py, and each .ipynb without a .py twin
+NB_SOURCES := $(wildcard $(NOTEBOOKS)/*.py) \
+  $(filter-out $(patsubst %.py,%.ipynb,$(wildcard $(NOTEBOOKS)/*.py)),$(wildcard $(NOTEBOOKS)/*.ipynb))
+NB_EXECUTED := $(patsubst $(NOTEBOOKS)/%,$(NB_OUT)/%.ipynb,$(basename $(NB_SOURCES)))
+# mkdocs.yml's docs_dir: docs/ and the executed notebooks, staged together
+DOCS_STAGE := build/docs
+SITE := build/site
 
-.PHONY: help venv demo test lint bench bench-scale bench-war stress validation notebook clean distclean
+.PHONY: help venv demo test lint bench bench-scale bench-war stress validation notebook docs \
+  browser-check clean distclean
 
 help:
 	@echo "make venv      create $(VENV) (python3.11, else python3) and install -e '.[dev]'"
 	@echo "make demo      estimate the seed claims into out/seed"
-	@echo "make test      run the tests (pytest -q)"
+	@echo "make test      run the tests (pytest -q), except the browser check"
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks.md"
 	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
 	@echo "make stress    real-shaped cases at defaults and bad-claim scenarios (docs/robustness.md)"
 	@echo "make validation  SBC and misspecification studies (hours); writes docs/validation/, docs/trust.md"
 	@echo "make notebook  execute notebooks/ with CASUALTY_MODELS_FAST=1 into $(NB_OUT)/"
+	@echo "make docs      build the site (mkdocs --strict) into $(SITE)/, notebooks included"
+	@echo "               (executes a notebook first if its $(NB_OUT)/ copy is missing or older)"
+	@echo "make browser-check  open a seed report.html in headless Chromium (pytest -m browser;"
+	@echo "               needs apt packages chromium and chromium-driver)"
 	@echo "make clean     remove outputs and caches (distclean also removes $(VENV))"
 
 venv: $(STAMP)
@@ -40,7 +53,7 @@ demo: venv
 	$(BIN)/casualty-models estimate seeds/ukraine_2022-03.csv --out out/seed
 
 test: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not browser"
 
 lint: venv
 	$(BIN)/ruff check .
@@ -62,35 +75,30 @@ validation: venv
 	$(BIN)/python -m validation.sbc --running --n-sims 300 --out docs/validation
 	$(BIN)/python -m validation.misspecification --n-sims 50 --out docs/validation
 
-# Executes every notebook in $(NOTEBOOKS)/ (a jupytext .py, or an .ipynb without a .py
-# twin) with nbclient, in the notebook's own folder so its relative paths work, and saves
-# the executed copy to $(NB_OUT)/ so the sources stay clean. Fails if any cell fails.
-define RUN_NOTEBOOK
-import os, sys, jupytext, nbclient
-src, dst = sys.argv[1:]
-nb = jupytext.read(src)
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-client = nbclient.NotebookClient(nb, timeout=1800, kernel_name="python3",
-                                 resources={"metadata": {"path": os.path.dirname(src) or "."}})
-client.execute()
-jupytext.write(nb, dst)
-endef
-export RUN_NOTEBOOK
-
+# Executes every notebook (tools/run_notebooks.py: CASUALTY_MODELS_FAST=1, in the
+# notebook's folder) into $(NB_OUT)/; the sources stay clean. Fails if any cell fails.
 notebook: venv
-	@shopt -s nullglob; \
-	nbs=(); \
-	for f in $(NOTEBOOKS)/*.py $(NOTEBOOKS)/*.ipynb; do \
-	  if [[ "$$f" == *.ipynb && -e "$${f%.ipynb}.py" ]]; then continue; fi; \
-	  nbs+=("$$f"); \
-	done; \
-	if [ $${#nbs[@]} -eq 0 ]; then echo "notebook: no notebook in $(NOTEBOOKS)/; nothing to run"; exit 0; fi; \
-	mkdir -p $(NB_OUT); \
-	for f in "$${nbs[@]}"; do \
-	  out="$(NB_OUT)/$$(basename "$${f%.*}").ipynb"; \
-	  echo "executing $$f -> $$out (CASUALTY_MODELS_FAST=1)"; \
-	  CASUALTY_MODELS_FAST=1 MPLBACKEND=Agg $(BIN)/python -c "$$RUN_NOTEBOOK" "$$f" "$$out"; \
-	done
+	$(BIN)/python tools/run_notebooks.py --out $(NB_OUT)
+
+$(NB_OUT)/%.ipynb: $(NOTEBOOKS)/%.py | venv
+	$(BIN)/python tools/run_notebooks.py --out $(NB_OUT) $<
+$(NB_OUT)/%.ipynb: $(NOTEBOOKS)/%.ipynb | venv
+	$(BIN)/python tools/run_notebooks.py --out $(NB_OUT) $<
+
+# The site: docs/ plus the executed notebooks, staged in $(DOCS_STAGE)/ (mkdocs.yml's
+# docs_dir), built strict: a broken link or anchor, or a page missing from the nav, fails.
+docs: venv $(NB_EXECUTED)
+	rm -rf $(DOCS_STAGE)
+	mkdir -p $(DOCS_STAGE)/notebooks
+	cp -R docs/. $(DOCS_STAGE)/
+	$(if $(NB_EXECUTED),cp $(NB_EXECUTED) $(DOCS_STAGE)/notebooks/)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean --site-dir $(SITE)
+	@echo "docs: open $(SITE)/index.html"
+
+# report.html in headless Chromium (tests/test_report_browser.py; one short MCMC fit).
+# Skips without chromium/chromedriver unless CASUALTY_MODELS_REQUIRE_BROWSER=1 (.ci/run).
+browser-check: venv
+	$(BIN)/pytest -q -m browser
 
 clean:
 	rm -rf out build dist .pytest_cache .mypy_cache .ruff_cache

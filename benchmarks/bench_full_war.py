@@ -14,16 +14,14 @@ Targets (issue): 0 divergences, R-hat <= 1.01, bulk ESS >= 400, under 120 s wall
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import ROOT, describe_machine, machine_info, utc_now
+
 DOC = ROOT / "docs" / "full_war.md"
 TARGET_S = 120.0
 
@@ -87,9 +85,6 @@ def main() -> None:
 
 
 def render(results: list[dict]) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     load = os.getloadavg()[0]
     lines = [
         "# Benchmark: the full war data",
@@ -101,10 +96,8 @@ def render(results: list[dict]) -> str:
         "`fit` time includes building and compiling the model; `process` adds Python "
         "start-up, imports and reading the claims.",
         "",
-        f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}; commit {commit}; "
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; 1-minute load after the runs "
-        f"{load:.1f}.",
+        f"Machine: {describe_machine(machine_info())}; {utc_now()}; 1-minute load after "
+        f"the runs {load:.1f}.",
         "",
         "| seed | sampler | fit (s) | process (s) | divergences | max R-hat | min bulk ESS "
         "| min tail ESS | mean tree depth | Russian killed, median (90%) |",

@@ -14,10 +14,8 @@ The target (issue): a warm ``casualty-models estimate seeds/ukraine_2022-03.csv`
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -27,6 +25,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from _common import describe_machine, log, machine_info, utc_now
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "ukraine_2022-03.csv"
@@ -207,54 +207,6 @@ def stats(xs: list[float]) -> tuple[float, float]:
     return min(xs), statistics.median(xs)
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def machine_info() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = subprocess.run(
-        [
-            PYTHON,
-            "-c",
-            "import numpy, pymc, pytensor, arviz; print(numpy.__version__, "
-            "pymc.__version__, pytensor.__version__, arviz.__version__)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        commit = "unknown"
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 0
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": str(usable),
-        "cpu": cpu,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "numpy": versions[0],
-        "pymc": versions[1],
-        "pytensor": versions[2],
-        "arviz": versions[3],
-        "commit": commit or "unknown",
-    }
-
-
 def import_breakdown(env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
     """Top-level packages by cumulative import time (``python -X importtime``)."""
     code = (
@@ -287,7 +239,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help=f"do not write {DOC}")
     args = parser.parse_args()
     n = max(1, args.repeat)
-    info = machine_info()
+    info: dict[str, Any] = {**machine_info(), "date": utc_now()}
     load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory(prefix="cm-bench-") as tmp_name:
@@ -388,7 +340,7 @@ def main() -> int:
 
 
 def render(
-    info: dict[str, str],
+    info: dict[str, Any],
     n: int,
     imports: list[dict[str, float]],
     cold_first: list[float],
@@ -429,9 +381,7 @@ def render(
         "defaults: 2 chains × 1,500 draws after 1,000 tuning steps, `random_seed=1`, on "
         "`seeds/ukraine_2022-03.csv` (4 claims, 2 series).",
         "",
-        f"Machine: {info['nproc']} usable cores, {info['cpu']}, {info['os']}; "
-        f"Python {info['python']}, NumPy {info['numpy']}, PyMC {info['pymc']}, "
-        f"PyTensor {info['pytensor']}, ArviZ {info['arviz']}; commit {info['commit']}; "
+        f"Machine: {describe_machine(info)}; "
         f"{info['date']}. 1-minute load average {info['load']} (other work on the "
         "machine inflates every number).",
         "",
@@ -447,7 +397,7 @@ def render(
         row("**CLI `casualty-models estimate` (wall, warm cache)**", cli_walls),
         "",
         f"Target: warm CLI estimate under {TARGET_S:g} s wall on 2 cores — {verdict} "
-        f"(median {cli_med:.1f} s, min {cli_min:.1f} s on {info['nproc']} cores).",
+        f"(median {cli_med:.1f} s, min {cli_min:.1f} s on {info['cores']} cores).",
     ]
     if any(c != 0 for c in cli_codes) or not all(fit_ok):
         lines += [

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
+
+from _common import ROOT, describe_machine, machine_info
 
 import casualty_models as cm
 
-ROOT = Path(__file__).resolve().parents[1]
 WAR = ROOT / "seeds" / "russia_ukraine_war.csv"
 DAILY = ROOT / "seeds" / "ua_general_staff_daily.csv"
 PNAS = ROOT / "seeds" / "radford2023" / "replication-data-pnas.csv"
@@ -127,7 +126,7 @@ def run_case(name: str, seed: int = 1) -> dict[str, object]:
         "headline": f"{head.side} {head.category} {head['median']:,.0f} "
         f"({head.low_90:,.0f}–{head.high_90:,.0f})",
         "warnings": sorted({type(w.message).__name__ for w in caught}),
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "machine": describe_machine(machine_info()),
     }
 
 

@@ -709,6 +709,73 @@ class Estimate:
             + ")"
         )
 
+    # ---- data for plots
+    # The tables :mod:`casualty_models.plots` draws (besides summary, headline, sources,
+    # drift and claims_check): every number a figure shows is computed here, none in
+    # the plotting code. Owned by the plots; nothing above this block depends on it.
+    def claim_figures(self) -> pd.DataFrame:
+        """One row per claim, in order: what it states and how it lies on the curves.
+
+        Columns: ``claim`` (index), ``source``, ``source_type``, ``side``,
+        ``category``, ``as_of``, ``reported``, ``period_start`` (NaT when the claim
+        counts since the event began), ``kind`` (``point``, ``central``, ``range``,
+        ``floor`` or ``ceiling``), ``value``, ``low``, ``high`` (NaN where absent),
+        ``cumulative`` (the claim counts from the grid's start, so it is a level of the
+        cumulative curve of :meth:`summary`; False for a count of a later window) and
+        ``used`` (it informs the fit; False for a spike, a restatement, an echo or a
+        same-day alternative, see ``claims_check()["role"]``).
+        """
+        return self._memo(("claim_figures",), self._claim_figures)
+
+    def _claim_figures(self) -> pd.DataFrame:
+        start = self.settings.start
+        columns = ["claim", "source", "source_type", "side", "category", "as_of", "reported"]
+        columns += ["period_start", "kind", "value", "low", "high", "cumulative", "used"]
+        rows = [
+            {
+                "claim": i,
+                "source": c.source,
+                "source_type": c.source_type,
+                "side": c.side,
+                "category": c.category,
+                "as_of": pd.Timestamp(c.as_of),
+                "reported": pd.Timestamp(c.reported or c.as_of),
+                "period_start": pd.Timestamp(c.period_start) if c.period_start else pd.NaT,
+                "kind": c.kind,
+                "value": math.nan if c.value is None else c.value,
+                "low": math.nan if c.low is None else c.low,
+                "high": math.nan if c.high is None else c.high,
+                "cumulative": c.period_start is None or c.period_start == start,
+                "used": bool(used),
+            }
+            for i, (c, used) in enumerate(zip(self.claims, self.inputs.claim_used, strict=True))
+        ]
+        out = pd.DataFrame(rows, columns=columns)
+        for col in ("as_of", "reported", "period_start"):
+            out[col] = pd.to_datetime(out[col])
+        return out.astype({"value": float, "low": float, "high": float})
+
+    def claim_counts(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """Posterior of the true count each claim is about: one row per claim, in order.
+
+        The count is that of the claim's series over the claim's own window (since the
+        start, or from its ``period_start``) on its ``as_of`` date. Columns: ``claim``
+        (index), ``median`` and the bounds of the 50% and ``level`` equal-tailed
+        intervals (``low_50``, ``high_50``, ``low_90``, ``high_90`` at the default
+        level), in people: quantiles of the log count, exponentiated.
+        """
+        return self._memo(("claim_counts", level), lambda: self._claim_counts(level))
+
+    def _claim_counts(self, level: float) -> pd.DataFrame:
+        log_count = self._flat(np.asarray(self.idata.posterior["log_count"]))  # (sample, claim)
+        out = pd.DataFrame({"claim": np.arange(log_count.shape[1])})
+        out["median"] = np.exp(np.median(log_count, axis=0))
+        for lv in _levels(level):
+            lo, hi = np.exp(np.quantile(log_count, [(1 - lv) / 2, (1 + lv) / 2], axis=0))
+            out[f"low_{level_pct(lv)}"] = lo
+            out[f"high_{level_pct(lv)}"] = hi
+        return out
+
 
 def _json_default(x: Any) -> Any:
     if isinstance(x, np.integer | np.bool_):

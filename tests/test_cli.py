@@ -24,6 +24,7 @@ SEED_CSV = ROOT / "seeds" / "ukraine_2022-03.csv"
 OUTPUTS = (
     "estimate.json",
     "summary.csv",
+    "panels.png",
     "claims.png",
     "timeline.png",
     "sources.png",
@@ -385,7 +386,7 @@ def test_estimate_end_to_end(tmp_path, capsys):
     page = (out_dir / "report.html").read_text(encoding="utf-8")
     assert fingerprint in page
     assert TRUST_HEADING not in page and "the median moves from" not in page  # no --trust
-    for png in ("claims.png", "timeline.png", "sources.png"):
+    for png in ("panels.png", "claims.png", "timeline.png", "sources.png"):
         assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cm.load(out_dir / "estimate.nc").claims.fingerprint == fingerprint
 

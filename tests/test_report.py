@@ -197,7 +197,7 @@ def test_report_says_when_a_curve_is_extrapolated(seed_estimate):
 @pytest.mark.mcmc
 def test_save_plots_writes_three_pngs(seed_estimate, tmp_path):
     paths = report.save_plots(seed_estimate, tmp_path / "plots")
-    assert [p.name for p in paths] == ["claims.png", "timeline.png", "sources.png"]
+    assert [p.name for p in paths] == ["panels.png", "claims.png", "timeline.png", "sources.png"]
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(p.name for p in paths)
     for p in paths:
         data = p.read_bytes()
@@ -255,7 +255,13 @@ def test_report_shows_a_failed_model_check_the_priors_and_the_drift(tmp_path):
     assert "Bias priors: war-military (the package defaults)" in page
     assert 'alt="Drift of running tallies"' in page
     written = report.save_plots(est, tmp_path)
-    assert [p.name for p in written] == ["claims.png", "timeline.png", "sources.png", "drift.png"]
+    assert [p.name for p in written] == [
+        "panels.png",
+        "claims.png",
+        "timeline.png",
+        "sources.png",
+        "drift.png",
+    ]
     md = report.report_markdown(est)
     assert "model check failed" in md and "war-military" in md
 

@@ -1,14 +1,13 @@
 """Before and after: two estimates' curves, and the claims that changed between them.
 
-:func:`plot_compare` draws a :class:`~casualty_models.compare.Comparison` and returns
-the one :class:`matplotlib.axes.Axes` it drew on; it creates a figure only when ``ax``
-is None (``Comparison.plot()`` calls it).
+:func:`plot_compare` draws a :class:`~casualty_models.compare.Comparison`
+(``comparison.plot()``) and returns the one Axes it drew on; a figure is made only when
+``ax`` is None.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,34 +15,24 @@ import numpy as np
 from casualty_models import _hooks
 from casualty_models._format import check_level, level_pct, people_tick
 from casualty_models.model.priors import DEFAULT_LEVEL
+from casualty_models.plots import _style as st
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from casualty_models.claims import Claim, ClaimSet
+    from casualty_models.claims import Claim
     from casualty_models.compare import Comparison
 
 OLD_COLOR = "#9a9a9a"
-NEW_COLOR = "#222222"
-ADDED_COLOR = "#d55e00"  # vermillion: the claims that are new
-REMOVED_COLOR = "#666666"
+"""The earlier estimate (grey, dashed)."""
+NEW_COLOR = st.MODEL_COLOR
+HIGHLIGHT_COLOR = "#d55e00"
+"""The ring around a claim that is new (or the new version of an edited one)."""
+_FIGSIZE = (9.0, 5.0)
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _fig, new = plt.subplots(figsize=figsize, layout="constrained")
-    return new
-
-
-def _text(s: Any) -> str:
-    """User text for a label: a literal "$" must not start matplotlib mathtext."""
-    return str(s).replace("$", r"\$")
-
-
-def _people_axis(ax: Axes, log: bool) -> None:
+def people_axis(ax: Axes, log: bool) -> None:
+    """Counts of people on the y axis, on a log scale when ``log``."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     if log:
@@ -52,69 +41,22 @@ def _people_axis(ax: Axes, log: bool) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: people_tick(x)))
 
 
-def _pick(comparison: Comparison, series: Any) -> tuple[str, str]:
-    head = comparison.headline
-    names = list(zip(head["side"], head["category"], strict=True))
-    if series is None:
-        moved = head[head["old_estimable"] & head["new_estimable"]]
-        if moved.empty:
-            return names[0]
-        top = moved.iloc[int(np.argmax(moved["change_pct"].abs().fillna(-1).to_numpy()))]
-        return (str(top["side"]), str(top["category"]))
-    chosen = tuple(series.split("|", 1)) if isinstance(series, str) else tuple(series)
-    if chosen not in names:
-        raise ValueError(f"no series {chosen!r} in the comparison; series: {names}")
-    return (str(chosen[0]), str(chosen[1]))
-
-
-def _claim_y(c: Claim) -> tuple[float, float, float]:
-    """(central value, low, high) to draw; NaN where the claim does not give one."""
-    low = c.low if c.low is not None else math.nan
-    high = c.high if c.high is not None else math.nan
+def claim_value(c: Claim) -> float:
+    """One number to place a claim at: its value, a range's geometric middle, a bound."""
     if c.value is not None:
-        return c.value, low, high
+        return float(c.value)
     if c.low is not None and c.high is not None:
-        return math.sqrt(c.low * c.high), low, high
-    return (c.low or c.high or math.nan), low, high
+        return math.sqrt(c.low * c.high)
+    return float(c.low if c.low is not None else c.high or math.nan)
 
 
-def _draw_claims(
-    ax: Axes,
-    claims: Sequence[Claim],
-    *,
-    color: str,
-    marker: str,
-    size: float,
-    label: str,
-    **kw: Any,
-) -> list[float]:
-    ys: list[float] = []
-    first = True
-    for c in claims:
-        y, low, high = _claim_y(c)
-        x = np.datetime64(c.as_of, "D")
-        if math.isfinite(low) or math.isfinite(high):
-            lo = low if math.isfinite(low) else y
-            hi = high if math.isfinite(high) else y * 1.6
-            if not math.isfinite(high):
-                lo, hi = low, low * 1.6  # "at least": a bar upward
-            if not math.isfinite(low):
-                lo, hi = high / 1.6, high  # "at most": a bar downward
-            ax.vlines(x, lo, hi, color=color, lw=2, alpha=0.8, zorder=4)
-            ys += [lo, hi]
-        ax.scatter(
-            [x],
-            [y],
-            s=size,
-            color=color,
-            marker=marker,
-            zorder=5,
-            label=label if first else None,
-            **kw,
-        )
-        first = False
-        ys.append(y)
-    return ys
+def _cumulative(claims: Any, series: tuple[str, str], start: Any) -> list[int]:
+    """Claims about ``series`` that count from the grid's start (not a later window)."""
+    return [
+        i
+        for i, c in enumerate(claims)
+        if c.series == series and (c.period_start is None or c.period_start <= start)
+    ]
 
 
 def plot_compare(
@@ -125,25 +67,40 @@ def plot_compare(
     level: float = DEFAULT_LEVEL,
     log: bool | None = None,
     title: str | None = None,
+    source_line: bool | str = True,
+    figsize: tuple[float, float] | None = None,
 ) -> Axes:
-    """The old and the new estimate of one series over time, with the claims.
+    """The earlier and the new estimate of one series through time, with the claims.
 
-    ``series`` (a ``(side, category)`` tuple or ``"side|category"``; default: the one
-    that moved most) is drawn as the old estimate (grey, dashed, its ``level`` band)
-    and the new one (dark, its band). Claims about the series that count from the
-    grid's start are drawn at their ``as_of``: unchanged ones small and grey, added
-    ones (and the new version of an edited one) large and coloured, removed ones (and
-    the old version of an edited one) as crosses. Dotted lines mark the two ``as_of``
-    dates. ``log`` (default: when the figures span more than ×30) puts counts on a log
-    scale.
+    ``series`` (a ``(side, category)`` tuple or ``"side|category"``; default: the
+    series that moved most) is drawn as the earlier estimate (grey, dashed, with its
+    ``level`` band) and the new one (dark, with its band); dotted lines mark each one's
+    ``as_of``. Claims about the series that count from the grid's start are drawn at
+    their ``as_of`` in their source type's colour and shape: unchanged claims hollow,
+    the added ones (and the new version of an edited one) filled with an orange ring,
+    the removed ones (and the old version of an edited one) hollow with a cross. An
+    edit of a citation alone is drawn as unchanged. ``log`` (default: when the figures
+    span more than ×30) puts the counts on a log scale. ``source_line`` (True, False or
+    a text) writes the source line at the figure's bottom; ``figsize`` sizes the figure
+    made when ``ax`` is None.
     """
     from matplotlib import dates as mdates
+    from matplotlib.lines import Line2D
 
     check_level(level)
     pct = level_pct(level)
-    side, category = _pick(comparison, series)
-    ax = _axes(ax, (8.0, 4.6))
+    head = comparison.headline
+    known = st.series_of(head)
+    if series is None:
+        both = head[head["old_estimable"] & head["new_estimable"]]
+        moved = both["change_pct"].abs().fillna(-1).to_numpy()
+        chosen = known[0] if both.empty else st.series_of(both)[int(np.argmax(moved))]
+    else:
+        chosen = st.pick_series(known, series, where="the comparison")[0]
+    side, category = chosen
+    ax = st.new_axes(ax, figsize or _FIGSIZE)
     ys: list[float] = []
+    handles: list[tuple[Any, str]] = []
     for est, color, style, name in (
         (comparison.old, OLD_COLOR, "--", "before"),
         (comparison.new, NEW_COLOR, "-", "now"),
@@ -156,65 +113,60 @@ def plot_compare(
         ax.fill_between(
             dates, frame[f"low_{pct}"], frame[f"high_{pct}"], color=color, alpha=0.15, lw=0
         )
-        ax.plot(
-            dates,
-            frame["median"],
-            color=color,
-            ls=style,
-            lw=1.8,
-            label=f"{name}: as of {est.settings.as_of}, {len(est.claims)} claims "
-            f"(median, {pct}% band)",
-        )
+        (line,) = ax.plot(dates, frame["median"], color=color, ls=style, lw=1.8)
         ax.axvline(mdates.date2num(est.settings.as_of), color=color, ls=":", lw=1)
+        handles.append(
+            (
+                line,
+                f"{name}: as of {est.settings.as_of}, {len(est.claims):,} claims "
+                f"(median, {pct}% band)",
+            )
+        )
         ys += [float(frame["median"].min()), float(frame[f"high_{pct}"].max())]
 
-    def cumulative(est_claims: ClaimSet, start: Any) -> list[int]:
-        return [
-            i
-            for i, c in enumerate(est_claims)
-            if c.series == (side, category) and (c.period_start is None or c.period_start <= start)
-        ]
-
-    changes = comparison.claims[comparison.claims["evidence"].astype(bool)]  # not a citation
-    new_idx = {int(r) for r in changes["new_index"].dropna()}
-    old_idx = {int(r) for r in changes["old_index"].dropna()}
+    changed = comparison.claims[comparison.claims["evidence"].astype(bool)]
+    new_idx = {int(i) for i in changed["new_index"].dropna()}
+    old_idx = {int(i) for i in changed["old_index"].dropna()}
     old_c, new_c = comparison.old.claims, comparison.new.claims
-    keep_new = cumulative(new_c, comparison.new.settings.start)
-    keep_old = cumulative(old_c, comparison.old.settings.start)
-    same = [new_c[i] for i in keep_new if i not in new_idx]
-    added = [new_c[i] for i in keep_new if i in new_idx]
-    gone = [old_c[i] for i in keep_old if i in old_idx]
-    ys += _draw_claims(ax, same, color=OLD_COLOR, marker="o", size=18, label="claims, unchanged")
-    ys += _draw_claims(
-        ax, gone, color=REMOVED_COLOR, marker="x", size=40, label="removed (or the old version)"
-    )
-    ys += _draw_claims(
-        ax,
-        added,
-        color=ADDED_COLOR,
-        marker="o",
-        size=60,
-        label="added (or the new version)",
-        edgecolors="black",
-        linewidths=0.8,
-    )
-    finite = [y for y in ys if math.isfinite(y) and y > 0]
-    if log is None:
-        log = bool(finite) and max(finite) / min(finite) > 30
-    _people_axis(ax, log)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
-    ax.set_ylabel(f"{_text(side)} {_text(category)} (cumulative)")
-    row = comparison.headline[
-        (comparison.headline["side"] == side) & (comparison.headline["category"] == category)
+    for i in _cumulative(new_c, chosen, comparison.new.settings.start):
+        c = new_c[i]
+        at = np.datetime64(c.as_of, "D")
+        ys += st.draw_claim(ax, c, at, vertical=True, ms=8.0, hollow=i not in new_idx)
+        if i in new_idx:
+            ax.plot([at], [claim_value(c)], "o", ms=15, mfc="none", mec=HIGHLIGHT_COLOR, mew=1.8)
+    for i in _cumulative(old_c, chosen, comparison.old.settings.start):
+        if i in old_idx:
+            c = old_c[i]
+            at = np.datetime64(c.as_of, "D")
+            ys += st.draw_claim(ax, c, at, vertical=True, ms=8.0, hollow=True)
+            ax.plot([at], [claim_value(c)], "x", ms=11, color=OLD_COLOR, mew=1.8, zorder=6)
+    handles += [
+        (Line2D([], [], ls="none", marker="o", ms=8, mfc="none", mec=st._GREY), "claims"),
+        (
+            Line2D([], [], ls="none", marker="o", ms=14, mfc="none", mec=HIGHLIGHT_COLOR, mew=1.8),
+            "added, or the new version",
+        ),
+        (
+            Line2D([], [], ls="none", marker="x", ms=10, color=OLD_COLOR, mew=1.8),
+            "removed, or the old version",
+        ),
     ]
+    shown = st.positive(ys)
+    if log is None:
+        log = bool(shown) and max(shown) / min(shown) > 30
+    people_axis(ax, log)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
+    ax.set_ylabel(f"{st.text(side)} {st.text(category)}, cumulative")
+    row = head[(head["side"] == side) & (head["category"] == category)]
     if title is None:
         title = f"{side} {category}: before and after the new claims"
-        if len(row) and math.isfinite(float(row["change_pct"].iloc[0])):
-            title += f" ({float(row['change_pct'].iloc[0]):+.0f}%)"
-    ax.set_title(_text(title))
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
+        change = float(row["change_pct"].iloc[0]) if len(row) else math.nan
+        if math.isfinite(change):
+            title += f" ({change:+.0f}%)"
+    st.title(ax, st.text(title))
+    ax.legend(*zip(*handles, strict=True), loc="upper left", fontsize="small", frameon=False)
+    st.tidy(ax)
+    st.source_line(ax, source_line, lambda: st.estimate_source(comparison.new))
     return ax
 
 
@@ -223,4 +175,4 @@ def _comparison_plot(comparison: Comparison, **kwargs: Any) -> Axes:
     return plot_compare(comparison, **kwargs)
 
 
-__all__ = ["plot_compare"]
+__all__ = ["HIGHLIGHT_COLOR", "NEW_COLOR", "OLD_COLOR", "plot_compare"]

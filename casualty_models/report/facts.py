@@ -318,9 +318,9 @@ def gather(
     )
     figs: dict[str, Figure] = {}
     if with_figures:
-        # one focused series: its curve alone; else every series
-        only = {"series": _key(shown[0])} if len(shown) == 1 else {}
-        figs["main"] = figures.render("timeline", estimate, level, options=only)
+        # the estimable headline series, one panel each; a withheld series is not drawn
+        focused = {"series": [_key(r) for r in shown]} if shown else {"series": "all"}
+        figs["main"] = figures.render("panels", estimate, level, options=focused)
         for kind in ("claims", "sources", *(["drift"] if _running(estimate) else [])):
             figs[kind] = figures.render(kind, estimate, level)
     trust, trust_note = None, ""

@@ -7,15 +7,13 @@ rendered to PNG bytes and closed at once, so a report leaves no figure open.
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from casualty_models._atomic import atomic_write_with
 from casualty_models._format import check_level
 from casualty_models.model.priors import DEFAULT_LEVEL
 
@@ -25,10 +23,12 @@ if TYPE_CHECKING:
     from casualty_models.estimate import Estimate
 
 PNG_DPI = 120
-PLOT_FILES: tuple[str, ...] = ("claims.png", "timeline.png", "sources.png")
-"""What :func:`save_plots` always writes (and ``drift.png`` with a running tally)."""
+PLOT_FILES: tuple[str, ...] = ("panels.png", "claims.png", "timeline.png", "sources.png")
+"""What :func:`save_plots` always writes (and ``drift.png`` with a running tally), as
+PNG by default; other formats with ``formats=``."""
 
 ALT_TEXT = {
+    "panels": "True count through time, one panel per headline series, with the claims",
     "claims": "Each claim beside the model's true count and what that source would say",
     "timeline": "Cumulative true count through time with the claims at their dates",
     "sources": "Bias factor of each speaker: posterior and prior",
@@ -79,6 +79,8 @@ def _draw(kind: str, data: Any, level: float, **options: Any) -> MplFigure:
         from casualty_models.plots.compare import plot_compare
 
         ax = plot_compare(data, ax=None, level=level, **options)
+    elif kind == "panels":  # small multiples: an array of Axes, one per series
+        ax = plots.plot_panels(data, level=level, **options)[0]
     elif kind in ("sensitivity", "loso"):  # drawn from a trust table, at its own level
         table_draw = plots.plot_sensitivity if kind == "sensitivity" else plots.plot_loso
         ax = table_draw(data, ax=None)
@@ -111,22 +113,31 @@ def render(
     return Figure(buf.getvalue(), ALT_TEXT[kind], caption)
 
 
-def _save_png(fig: MplFigure, path: Path) -> None:
-    fig.savefig(path, format="png", dpi=PNG_DPI)
-
-
 def save_plots(
-    estimate: Estimate, out_dir: str | os.PathLike[str], *, level: float = DEFAULT_LEVEL
+    estimate: Estimate,
+    out_dir: str | os.PathLike[str],
+    *,
+    level: float = DEFAULT_LEVEL,
+    formats: Sequence[str] = ("png",),
+    series: Any = None,
 ) -> list[Path]:
-    """Write claims.png, timeline.png and sources.png into ``out_dir``, atomically, and
-    drift.png when a speaker has a running tally."""
+    """Write panels, claims, timeline and sources (and drift with a running tally) into
+    ``out_dir`` in each of ``formats`` ("png", "svg", "pdf"), each file atomically.
+
+    ``series`` chooses the panels' series (see :func:`casualty_models.plots.plot_panels`;
+    default: the headline series).
+    """
+    from casualty_models.plots import save_figure
+
     check_level(level)
     out = Path(out_dir)
-    paths = []
+    paths: list[Path] = []
     for name in (*PLOT_FILES, *(["drift.png"] if estimate.inputs.running else [])):
-        fig = _draw(name.removesuffix(".png"), estimate, level)
+        kind = name.removesuffix(".png")
+        options = {"series": series} if kind == "panels" and series is not None else {}
+        fig = _draw(kind, estimate, level, **options)
         try:
-            paths.append(atomic_write_with(out / name, functools.partial(_save_png, fig)))
+            paths.extend(save_figure(fig, out / kind, formats, dpi=PNG_DPI))
         finally:
             _close(fig)
     return paths
