@@ -268,3 +268,47 @@ def test_attribution_of_one_claim_agrees_with_a_refit_without_it():
         assert abs(rest["effect_pct"]) < tolerance, (mine.to_dict(), rest.to_dict())
         assert mine["effect_pct"] == pytest.approx(change, abs=tolerance)
         assert "mostly because of" in comp.sentences()[0]
+
+
+# --------------------------------------------------------------------------- plots
+def test_plot_compare_draws_both_curves_on_the_axes_given(edited_pair):
+    import matplotlib.pyplot as plt
+
+    from casualty_models.plots.compare import plot_compare
+
+    _, _, comp = edited_pair
+    ax = comp.plot(series=("a", "killed"))
+    assert ax.get_title(loc="left") == "a killed: before and after the new claims (+30%)"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("before: as of 2022-03-21") and labels[1].startswith("now:")
+    plt.close(ax.figure)
+    _fig, given = plt.subplots()
+    assert plot_compare(comp, series="b|killed", ax=given, source_line=False) is given
+    assert given.get_title(loc="left").startswith("b killed")
+    with pytest.raises(ValueError, match=r"no series c\|killed in the comparison"):
+        plot_compare(comp, series=("c", "killed"), ax=given)
+    plt.close("all")
+
+
+def test_history_file_and_its_plot(edited_pair, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from casualty_models.history import append_history, read_history
+    from casualty_models.plots.history import plot_history
+
+    old, new, comp = edited_pair
+    path = tmp_path / "history.csv"
+    append_history(path, old)
+    hist = append_history(path, new, comparison=comp)
+    assert hist["run"].tolist() == [1, 1, 2, 2]
+    assert hist["change_pct"].tolist()[2:] == pytest.approx([30.0, 30.0])
+    assert hist.equals(read_history(path))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # atomic
+    ax = plot_history(hist, new.claims, series="a|killed")
+    assert ax.get_xlabel() == "claims published by"
+    assert len(ax.lines[0].get_xdata()) == 2  # one point per run
+    _fig, given = plt.subplots()
+    assert plot_history(hist, by="run_at", ax=given) is given
+    with pytest.raises(ValueError, match="by must be one of"):
+        plot_history(hist, by="when")
+    plt.close("all")
