@@ -82,8 +82,14 @@ class Without:
     median; ``method`` "reweighted", "refit" or "not evidence" (the claim has no
     likelihood term, nothing to reweight); ``pareto_k`` the weights' k̂ (NaN when not
     tried); ``reliable`` the reweighting passed k̂ or the refit its checks; ``note`` why
-    a refit was needed.
+    a refit was needed; ``effect_mcse_log`` the Monte Carlo standard error of the
+    difference of the log medians with and without the claim (default: ``mcse_log``, as
+    for a refit, whose draws are independent of the estimate's).
     """
+
+    @property
+    def effect_mcse(self) -> np.ndarray:
+        return self.mcse_log if self.effect_mcse_log is None else self.effect_mcse_log
 
     median: np.ndarray
     mcse_log: np.ndarray
@@ -92,6 +98,7 @@ class Without:
     ess: float
     reliable: bool
     note: str = ""
+    effect_mcse_log: np.ndarray | None = None  # of log(median) − log(median without)
 
 
 class Side:
@@ -203,7 +210,10 @@ class Side:
             sd_w, sd, out=np.ones_like(sd), where=sd > 0
         )
         reliable = bool(k_max is None or k <= k_max)
-        return Without(median, self.mcse_log * inflation, "reweighted", k, ess, reliable)
+        effect_mcse = _effect_mcse_log(logs, weights, chains)
+        return Without(
+            median, self.mcse_log * inflation, "reweighted", k, ess, reliable, "", effect_mcse
+        )
 
     def series_left(self, i: int) -> np.ndarray:
         """(series,) bool: the series is still reported without claim ``i`` (a refit
@@ -215,6 +225,30 @@ class Side:
             warnings.simplefilter("ignore")
             left = plan(self.reduced(i).series, link=inp.priors.link_categories).series
         return np.array([sc in left for sc in inp.series])
+
+
+def _effect_mcse_log(logs: np.ndarray, weights: np.ndarray, chains: int) -> np.ndarray:
+    """(series,) Monte Carlo standard error of median − weighted median of ``logs``
+    (sample, series), both from the same draws.
+
+    Linearised: the weighted median is the median plus the mean over draws of
+    ``z = (S w − 1)(1[x ≤ median] − ½) / f(median)`` (``S`` draws, ``f`` the density at
+    the median, from the central 10% of the draws), so the difference's error is the
+    error of that mean, with the draws' autocorrelation (ArviZ, ``method="mean"``). Far
+    smaller than either median's own error when the weights are nearly even.
+    """
+    import arviz as az
+
+    n = logs.shape[0]
+    median = np.median(logs, axis=0)
+    lo, hi = np.quantile(logs, [0.45, 0.55], axis=0)
+    density = 0.1 / np.maximum(hi - lo, np.finfo(float).tiny)
+    z = (n * weights - 1)[:, None] * ((logs <= median) - 0.5) / density
+    out = []
+    for r in range(logs.shape[1]):
+        col = z[:, r].reshape(chains, -1)
+        out.append(0.0 if np.ptp(col) == 0 else float(np.ravel(az.mcse(col, method="mean"))[0]))
+    return np.array(out)
 
 
 def _different_model(full: ModelInputs, red: ModelInputs) -> str:
@@ -292,7 +326,7 @@ def effect_rows(
         else:
             without = float(got.median[r])
             effect = sign * (base - without)
-            mcse = base * float(got.mcse_log[r]) if got.method != "not evidence" else 0.0
+            mcse = base * float(got.effect_mcse[r]) if got.method != "not evidence" else 0.0
             rows.append((effect, mcse, got.method, got.reliable, got.note))
     return rows
 
@@ -386,7 +420,10 @@ def attribution_table(
                 "category": sc[1],
                 "effect": rest,
                 "effect_pct": 100 * rest / r["old_median"],
-                "mcse_pct": float(r["mcse_pct"]),
+                # the change's error and every effect's (added: they may be correlated)
+                "mcse_pct": math.hypot(
+                    float(r["mcse_pct"]), float(mine_rows["mcse_pct"].astype(float).sum())
+                ),
                 "method": "rest",
                 "pareto_k": math.nan,
                 "reliable": True,

@@ -910,8 +910,12 @@ def _write_outputs(
     nc = out / "estimate.nc"
     in_place = previous is not None and nc.exists() and previous.resolve() == nc.resolve()
     if comparison is not None and previous is not None and in_place:
-        payload = previous.read_bytes()
-        written.append(atomic_write_with(out / "previous.nc", lambda tmp: tmp.write_bytes(payload)))
+        import shutil
+
+        source = previous  # copied before estimate.nc, its source, is replaced
+        written.append(
+            atomic_write_with(out / "previous.nc", lambda tmp: shutil.copyfile(source, tmp))
+        )
     old_history = None
     if history and previous is not None:
         old_history = _history_so_far(previous, comparison)

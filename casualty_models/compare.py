@@ -43,6 +43,7 @@ from casualty_models._atomic import atomic_write
 from casualty_models._format import about, check_level, level_pct, signed_pct
 from casualty_models.attribution import Side, Without, attribution_table, refit_without
 from casualty_models.claim_changes import NOT_EVIDENCE, ClaimChange, claims_frame, match_claims
+from casualty_models.estimate import EXTRAPOLATION_HORIZON_DAYS
 from casualty_models.model.priors import DEFAULT_LEVEL
 from casualty_models.trust import pareto_k_threshold
 
@@ -67,7 +68,8 @@ def _headline_frame(old: Side, new: Side, level: float) -> pd.DataFrame:
     a["mcse_log"], b["mcse_log"] = old.mcse_log, new.mcse_log
     flat = old.headline_draws.reshape(-1, old.headline_draws.shape[-1])
     a["sd_log"] = np.log(flat).std(axis=0, ddof=1)
-    out = a.merge(b, on=["side", "category"], how="outer", suffixes=("_old", "_new"), sort=False)
+    out = b.merge(a, on=["side", "category"], how="outer", suffixes=("_new", "_old"), sort=False)
+    out = _in_order(out, ["side", "category"], b, a)
     out = out.rename(
         columns={
             "median_old": "old_median",
@@ -112,14 +114,24 @@ def _headline_frame(old: Side, new: Side, level: float) -> pd.DataFrame:
     return out[columns].reset_index(drop=True)
 
 
+def _in_order(
+    out: pd.DataFrame, keys: list[str], first: pd.DataFrame, then: pd.DataFrame
+) -> pd.DataFrame:
+    """``out`` (an outer merge, which sorts its keys) in the order of ``first``'s rows,
+    then ``then``'s rows that ``first`` lacks."""
+    order = list(dict.fromkeys([*map(tuple, first[keys].values), *map(tuple, then[keys].values)]))
+    rank = {k: n for n, k in enumerate(order)}
+    position = [rank[tuple(k)] for k in out[keys].values]
+    return out.iloc[np.argsort(position, kind="stable")].reset_index(drop=True)
+
+
 def _sources_frame(old: Estimate, new: Estimate, level: float) -> pd.DataFrame:
     pct = level_pct(level)
     keep = ["source", "side", "source_type", "n_claims", "bias_factor", f"low_{pct}", f"high_{pct}"]
     a = old.sources(level=level)[keep]
     b = new.sources(level=level)[keep]
-    out = a.merge(
-        b, on=["source", "side"], how="outer", suffixes=("_old", "_new"), sort=False
-    ).reset_index(drop=True)
+    out = b.merge(a, on=["source", "side"], how="outer", suffixes=("_new", "_old"), sort=False)
+    out = _in_order(out, ["source", "side"], b, a)
     out["source_type"] = out["source_type_new"].fillna(out["source_type_old"])
     renamed = {}
     for when in ("old", "new"):
@@ -177,8 +189,19 @@ class Comparison:
 
     def sentences(self) -> list[str]:
         """One plain sentence per series, e.g. "russia killed moved from 120,000 to
-        131,000 (+9%), mostly because of the Pentagon figure of 2024-06-30 (+7%)"."""
-        return [_sentence(self, r) for r in self.headline.to_dict(orient="records")]
+        131,000 (+9%), mostly because of the Pentagon figure of 2024-06-30 (+7%)"; the
+        series not estimable now (still reported) share one last sentence."""
+        records = self.headline.to_dict(orient="records")
+        out = [_sentence(self, r) for r in records if _reported(r)]
+        gone = [_label(r) for r in records if not _reported(r)]
+        if gone:
+            out.append(
+                f"Not estimable on {self.new.settings.as_of} (the last claim on its curve is "
+                f"more than {EXTRAPOLATION_HORIZON_DAYS} days earlier), so no change is given: "
+                + ", ".join(gone)
+                + "."
+            )
+        return out
 
     def drivers(self, side: str, category: str, n: int = 3) -> pd.DataFrame:
         """The claims that moved one series most in the direction it moved: up to ``n``
@@ -293,6 +316,30 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _reported(r: Mapping[Any, Any]) -> bool:
+    """A series gets a sentence of its own unless it is not estimable now (and was
+    estimated before)."""
+    return bool(r["new_estimable"]) or _missing(r["new_median"]) or _missing(r["old_median"])
+
+
+def _two(a: float, b: float) -> tuple[str, str]:
+    """Two counts for prose, rounded alike to the fewest significant figures (at least
+    two, at most four) that tell them apart: 1,255,647 and 1,296,452 -> "1,260,000" and
+    "1,300,000"."""
+    for digits in (2, 3, 4):
+        x, y = _sig(a, digits), _sig(b, digits)
+        if x != y:
+            return x, y
+    return x, y
+
+
+def _sig(x: float, digits: int) -> str:
+    if not math.isfinite(x) or x <= 0:
+        return about(x)
+    places = max(0, math.floor(math.log10(x)) - digits + 1)
+    return f"{round(x, -places):,.0f}"
+
+
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
 
@@ -314,18 +361,16 @@ def _sentence(comp: Comparison, r: Mapping[Any, Any]) -> str:
         )
     if _missing(r["new_median"]):
         return f"{label} is no longer estimated: no claim about it is left."
-    if not new_ok:
-        return (
-            f"{label} is not estimable on {r['new_as_of']:%Y-%m-%d} (its last claim is too "
-            "far back), so the change is not reported."
-        )
+    if not new_ok:  # (grouped by sentences(); kept for a record of its own)
+        return f"{label} is not estimable on {r['new_as_of']:%Y-%m-%d}."
     if not old_ok:
         return (
             f"{label} was not estimable on {r['old_as_of']:%Y-%m-%d}; it is now "
             f"{about(r['new_median'])} ({pct}% interval {about(r[f'new_low_{pct}'])}–"
             f"{about(r[f'new_high_{pct}'])})."
         )
-    moved = f"from {about(r['old_median'])} to {about(r['new_median'])}"
+    before, now = _two(float(r["old_median"]), float(r["new_median"]))
+    moved = f"from {before} to {now}"
     change, noise = float(r["change_pct"]), float(r["mcse_pct"])
     if abs(change) < NOISE_Z * noise:
         return (
@@ -347,8 +392,11 @@ def _sentence(comp: Comparison, r: Mapping[Any, Any]) -> str:
     ):
         t = top.iloc[0]
         share = float(t["effect"]) / float(r["change"])
-        reason = "mostly because of" if share >= MOSTLY else "most of all because of"
-        text += f", {reason} {t['claim']} ({signed_pct(float(t['effect_pct']))})"
+        effect = signed_pct(float(t["effect_pct"]))
+        if share >= MOSTLY:
+            text += f", mostly because of {t['claim']} ({effect})"
+        else:
+            text += f"; the largest single contribution: {t['claim']} ({effect})"
     elif len(top):
         text += ", and no single claim moved it beyond Monte Carlo noise"
     elif len(bearing):
@@ -357,7 +405,8 @@ def _sentence(comp: Comparison, r: Mapping[Any, Any]) -> str:
         text += "; no claim that bears on it changed"
     if len(rest):
         inter = float(rest["effect_pct"].iloc[0])
-        if abs(inter) >= MOSTLY * abs(change) and abs(inter) >= NOISE_Z * noise:
+        inter_noise = float(rest["mcse_pct"].iloc[0])
+        if abs(inter) >= MOSTLY * abs(change) and abs(inter) >= NOISE_Z * inter_noise:
             text += f"; {signed_pct(inter)} comes from {_rest_causes(comp, len(bearing))}"
     return text + "."
 
