@@ -192,7 +192,7 @@ class Comparison:
         131,000 (+9%), mostly because of the Pentagon figure of 2024-06-30 (+7%)"; the
         series not estimable now (still reported) share one last sentence."""
         records = self.headline.to_dict(orient="records")
-        out = [_sentence(self, r) for r in records if _reported(r)]
+        out = list(self.series_sentences().values())
         gone = [_label(r) for r in records if not _reported(r)]
         if gone:
             out.append(
@@ -202,6 +202,15 @@ class Comparison:
                 + "."
             )
         return out
+
+    def series_sentences(self) -> dict[tuple[str, str], str]:
+        """:meth:`sentences` by series, (side, category) -> sentence, without the
+        series that are not estimable now."""
+        return {
+            (str(r["side"]), str(r["category"])): _sentence(self, r)
+            for r in self.headline.to_dict(orient="records")
+            if _reported(r)
+        }
 
     def drivers(self, side: str, category: str, n: int = 3) -> pd.DataFrame:
         """The claims that moved one series most in the direction it moved: up to ``n``

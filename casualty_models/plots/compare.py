@@ -50,6 +50,22 @@ def claim_value(c: Claim) -> float:
     return float(c.low if c.low is not None else c.high or math.nan)
 
 
+def _first_day(comparison: Comparison, since: Any) -> Any:
+    """The first date :func:`plot_compare` shows."""
+    import datetime as dt
+
+    from casualty_models.claims import parse_date
+
+    start = min(comparison.old.settings.start, comparison.new.settings.start)
+    if since is None:
+        return start
+    if isinstance(since, str) and since == "auto":
+        old, new = comparison.old.settings.as_of, comparison.new.settings.as_of
+        gap = max(4 * abs((new - old).days), 60)
+        return max(start, min(old, new) - dt.timedelta(days=gap))
+    return parse_date(since)
+
+
 def _cumulative(claims: Any, series: tuple[str, str], start: Any) -> list[int]:
     """Claims about ``series`` that count from the grid's start (not a later window)."""
     return [
@@ -67,6 +83,7 @@ def plot_compare(
     level: float = DEFAULT_LEVEL,
     log: bool | None = None,
     title: str | None = None,
+    since: Any = "auto",
     source_line: bool | str = True,
     figsize: tuple[float, float] | None = None,
 ) -> Axes:
@@ -79,8 +96,11 @@ def plot_compare(
     their ``as_of`` in their source type's colour and shape: unchanged claims hollow,
     the added ones (and the new version of an edited one) filled with an orange ring,
     the removed ones (and the old version of an edited one) hollow with a cross. An
-    edit of a citation alone is drawn as unchanged. ``log`` (default: when the figures
-    span more than ×30) puts the counts on a log scale. ``source_line`` (True, False or
+    edit of a citation alone is drawn as unchanged. ``since`` is the first date shown:
+    "auto" (the default) shows the stretch that changed, from four times the gap
+    between the two ``as_of`` dates (at least 60 days) before the earlier one; None the
+    whole grid. ``log`` (default: when the figures shown span more than ×30) puts the
+    counts on a log scale. ``source_line`` (True, False or
     a text) writes the source line at the figure's bottom; ``figsize`` sizes the figure
     made when ``ax`` is None.
     """
@@ -98,6 +118,7 @@ def plot_compare(
     else:
         chosen = st.pick_series(known, series, where="the comparison")[0]
     side, category = chosen
+    first = _first_day(comparison, since)
     ax = st.new_axes(ax, figsize or _FIGSIZE)
     ys: list[float] = []
     handles: list[tuple[Any, str]] = []
@@ -106,7 +127,11 @@ def plot_compare(
         (comparison.new, NEW_COLOR, "-", "now"),
     ):
         summ = est.summary(level=level)
-        frame = summ[(summ["side"] == side) & (summ["category"] == category)]
+        frame = summ[
+            (summ["side"] == side)
+            & (summ["category"] == category)
+            & (summ["date"] >= np.datetime64(first, "D"))
+        ]
         if frame.empty:
             continue
         dates = frame["date"].to_numpy()
@@ -130,12 +155,14 @@ def plot_compare(
     old_c, new_c = comparison.old.claims, comparison.new.claims
     for i in _cumulative(new_c, chosen, comparison.new.settings.start):
         c = new_c[i]
+        if c.as_of < first:
+            continue
         at = np.datetime64(c.as_of, "D")
         ys += st.draw_claim(ax, c, at, vertical=True, ms=8.0, hollow=i not in new_idx)
         if i in new_idx:
             ax.plot([at], [claim_value(c)], "o", ms=15, mfc="none", mec=HIGHLIGHT_COLOR, mew=1.8)
     for i in _cumulative(old_c, chosen, comparison.old.settings.start):
-        if i in old_idx:
+        if i in old_idx and old_c[i].as_of >= first:
             c = old_c[i]
             at = np.datetime64(c.as_of, "D")
             ys += st.draw_claim(ax, c, at, vertical=True, ms=8.0, hollow=True)

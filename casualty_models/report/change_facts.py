@@ -4,6 +4,7 @@ as sentences, tables and the before/after plot."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from casualty_models.report.figures import Figure
 from casualty_models.report.tables import Cell, Table, interval, table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from casualty_models.compare import Comparison
 
 METHOD_TEXT = (
@@ -32,6 +35,7 @@ class ChangeFacts:
     lead: str  # one line for the top of the summary
     intro: str
     sentences: tuple[str, ...]
+    lead_sentences: tuple[str, ...]  # the headline series', for the top of the summary
     headline: Table
     attribution: Table | None
     claims: Table | None
@@ -43,9 +47,21 @@ def _pct_cell(x: Any) -> str:
     return signed_pct(float(x)) if x is not None and math.isfinite(float(x)) else ""
 
 
-def gather_changes(comparison: Comparison, level: float, *, with_figures: bool) -> ChangeFacts:
+MAX_ROWS = 8
+"""Claims per series in the report's attribution table, largest effect first (the rest
+are in changes.csv)."""
+
+
+def gather_changes(
+    comparison: Comparison,
+    level: float,
+    *,
+    with_figures: bool,
+    focus: Sequence[tuple[str, str]] = (),
+) -> ChangeFacts:
     """The facts of the comparison's section (the comparison's own level is used for
-    its tables: they were computed at it)."""
+    its tables: they were computed at it). ``focus``: the report's headline series,
+    whose sentences open the report and whose first series the plot shows."""
     pct = level_pct(comparison.level)
     summary = comparison.summary()
     old = summary["old"]
@@ -63,7 +79,11 @@ def gather_changes(comparison: Comparison, level: float, *, with_figures: bool) 
         "place is one claim edited, not one removed and one added."
     )
     sentences = tuple(comparison.sentences())
+    by_series = comparison.series_sentences()
+    lead_sentences = tuple(by_series[k] for k in focus if k in by_series) or sentences
     head = comparison.headline
+    both = head[head["old_estimable"] & head["new_estimable"]]
+    estimable = set(zip(both["side"].astype(str), both["category"].astype(str), strict=True))
     headline = table(
         [
             "series",
@@ -91,34 +111,7 @@ def gather_changes(comparison: Comparison, level: float, *, with_figures: bool) 
         ],
         numeric=range(1, 8),
     )
-    att = comparison.attribution
-    attribution = None
-    if len(att):
-        rows: list[list[Cell]] = []
-        marks = []
-        for r in att.to_dict(orient="records"):
-            if r["method"] == "unaffected":
-                continue
-            k = r["pareto_k"]
-            rows.append(
-                [
-                    r["claim"],
-                    f"{r['side']} {r['category']}",
-                    _signed_people(r["effect"]),
-                    _pct_cell(r["effect_pct"]),
-                    f"{r['mcse_pct']:.1f} pts" if math.isfinite(r["mcse_pct"]) else "",
-                    r["method"],
-                    f"{k:.2f}" if k is not None and math.isfinite(k) else "",
-                    r["note"],
-                ]
-            )
-            marks.append("" if r["reliable"] else "unreliable")
-        attribution = table(
-            ["what", "series", "effect", "effect", "± MC error", "how", "k̂", "note"],
-            rows,
-            numeric=(2, 3, 4, 6),
-            marks=marks,
-        )
+    attribution, cut = _attribution(comparison.attribution, estimable)
     changed = comparison.claims
     claims = None
     if len(changed):
@@ -156,18 +149,68 @@ def gather_changes(comparison: Comparison, level: float, *, with_figures: bool) 
         ],
         numeric=range(3, 7),
     )
-    figure = figures.render("compare", comparison, comparison.level) if with_figures else None
+    shown = [k for k in focus if k in estimable]
+    options = {"series": shown[0]} if shown else {}
+    figure = (
+        figures.render("compare", comparison, comparison.level, options=options)
+        if with_figures
+        else None
+    )
+    if cut:
+        intro += (
+            f" The table of what moved each headline shows the {MAX_ROWS} largest effects "
+            f"per series; {cut} more are in changes.csv."
+        )
     return ChangeFacts(
         title=title,
         lead=f"Since the estimate as of {old['as_of']} ({counts}):",
         intro=intro,
         sentences=sentences,
+        lead_sentences=lead_sentences,
         headline=headline,
         attribution=attribution,
         claims=claims,
         sources=sources,
         figure=figure,
     )
+
+
+def _attribution(att: pd.DataFrame, estimable: set[tuple[str, str]]) -> tuple[Table | None, int]:
+    """The attribution table of the series estimable before and now: per series the
+    :data:`MAX_ROWS` largest effects and the interactions row; how many rows were cut."""
+    rows: list[list[Cell]] = []
+    marks: list[str] = []
+    cut = 0
+    records = att[att["method"] != "unaffected"].to_dict(orient="records")
+    series = list(dict.fromkeys((str(r["side"]), str(r["category"])) for r in records))
+    for key in series:
+        if key not in estimable:
+            continue
+        mine = [r for r in records if (r["side"], r["category"]) == key]
+        claims = sorted(
+            (r for r in mine if r["change_id"] >= 0),
+            key=lambda r: -abs(r["effect"]) if math.isfinite(r["effect"]) else 0.0,
+        )
+        cut += max(0, len(claims) - MAX_ROWS)
+        for r in [*claims[:MAX_ROWS], *(r for r in mine if r["change_id"] < 0)]:
+            k = r["pareto_k"]
+            rows.append(
+                [
+                    r["claim"],
+                    f"{r['side']} {r['category']}",
+                    _signed_people(r["effect"]),
+                    _pct_cell(r["effect_pct"]),
+                    f"{r['mcse_pct']:.1f} pts" if math.isfinite(r["mcse_pct"]) else "",
+                    r["method"],
+                    f"{k:.2f}" if k is not None and math.isfinite(k) else "",
+                    r["note"],
+                ]
+            )
+            marks.append("" if r["reliable"] else "unreliable")
+    if not rows:
+        return None, cut
+    headers = ["what", "series", "effect", "effect", "± MC error", "how", "k̂", "note"]
+    return table(headers, rows, numeric=(2, 3, 4, 6), marks=marks), cut
 
 
 def _signed_people(x: Any) -> str:

@@ -183,8 +183,12 @@ def _summary(facts: Facts) -> Section:
         facts.title,
         _blocks(
             Paragraph(facts.overview, style="meta"),
-            Paragraph(" ".join(changes.sentences), style="note", lead=changes.lead)
-            if changes is not None and changes.sentences
+            Paragraph(
+                " ".join(changes.lead_sentences) + " (Every series under What changed.)",
+                style="note",
+                lead=changes.lead,
+            )
+            if changes is not None and changes.lead_sentences
             else None,
             Paragraph(facts.failure[1], style="bad", lead=facts.failure[0])
             if facts.failure

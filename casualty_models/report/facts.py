@@ -342,7 +342,7 @@ def gather(
 
         if comparison.new is not estimate:
             raise ValueError("the comparison is of another estimate than the report's")
-        changes = gather_changes(comparison, level, with_figures=with_figures)
+        changes = gather_changes(comparison, level, with_figures=with_figures, focus=focus)
     main_check, runs = tables.check_tables(list(estimate.claims), check, level)
     settings, type_priors, other_priors = tables.settings_tables(estimate, level, origin)
     return Facts(
