@@ -312,3 +312,28 @@ def test_history_file_and_its_plot(edited_pair, tmp_path):
     with pytest.raises(ValueError, match="by must be one of"):
         plot_history(hist, by="when")
     plt.close("all")
+
+
+def test_the_report_says_what_changed_in_html_and_markdown(edited_pair):
+    """One section of the one document, rendered by both renderers: the sentences on
+    top of the summary and in the section, the before/after table, the attribution."""
+    from casualty_models import report
+
+    _, new, comp = edited_pair
+    doc = report.build_document(new, comparison=comp, with_figures=False)
+    section = doc.section("changes")
+    assert section.title == "What changed since the estimate as of 2022-03-21 (5 claims)"
+    assert doc.sections[1] is section  # right after the one-screen summary
+    assert doc.summary.blocks[1].lead.startswith("Since the estimate as of 2022-03-21")
+    md = report.report_markdown(new, comparison=comp)
+    assert "## What changed since the estimate as of 2022-03-21 (5 claims)" in md
+    for sentence in comp.sentences():
+        assert report.markdown.escape(sentence) in md
+    assert "### What moved the estimate" in md and "interactions and the rest" in md
+    assert "| edited | O | own | a killed | 2022-03-21 | 400 | 450 | value |" in md
+    page = report.report_html(new, comparison=comp)
+    assert page.count('id="changes"') == 1 and "What moved the estimate" in page
+    plain = report.report_markdown(new)
+    assert "What changed" not in plain
+    with pytest.raises(ValueError, match="another estimate"):
+        report.build_document(comp.old, comparison=comp, with_figures=False)
