@@ -127,9 +127,11 @@ top = killed.reindex(killed["effect_pct"].abs().sort_values(ascending=False).ind
 top[columns].head(8).round(2)
 
 # %%
-check = killed.groupby("side")[["effect", "effect_pct"]].sum()
-check["change"] = head.set_index("side").loc[check.index, "change"]
-check  # the rows add up to the change
+row = head[(head["side"] == "russia") & (head["category"] == "killed")].iloc[0]
+print(
+    f"effects, the interactions row included: {killed['effect'].sum():+,.0f} people; "
+    f"the change of the median: {row['change']:+,.0f}"
+)
 
 # %% [markdown]
 # The two curves, with the new claims highlighted:
