@@ -18,7 +18,7 @@ NB_EXECUTED := $(patsubst $(NOTEBOOKS)/%,$(NB_OUT)/%.ipynb,$(basename $(NB_SOURC
 DOCS_STAGE := build/docs
 SITE := build/site
 
-.PHONY: help venv demo test lint bench bench-scale bench-war stress validation notebook docs \
+.PHONY: report-screenshot help venv demo test lint bench bench-scale bench-war stress validation notebook docs \
   browser-check clean distclean
 
 help:
@@ -35,6 +35,7 @@ help:
 	@echo "               (executes a notebook first if its $(NB_OUT)/ copy is missing or older)"
 	@echo "make browser-check  open a seed report.html in headless Chromium (pytest -m browser;"
 	@echo "               needs apt packages chromium and chromium-driver)"
+	@echo "make report-screenshot  fit the whole war, screenshot its report at 1280x800 (docs/report_screenshot.png)"
 	@echo "make clean     remove outputs and caches (distclean also removes $(VENV))"
 
 venv: $(STAMP)
@@ -99,6 +100,10 @@ docs: venv $(NB_EXECUTED)
 # Skips without chromium/chromedriver unless CASUALTY_MODELS_REQUIRE_BROWSER=1 (.ci/run).
 browser-check: venv
 	$(BIN)/pytest -q -m browser
+
+# docs/report_screenshot.png: the whole-war report at 1280x800 (fits both war files first)
+report-screenshot: venv
+	$(BIN)/python tools/report_screenshot.py $(ARGS)
 
 clean:
 	rm -rf out build dist .pytest_cache .mypy_cache .ruff_cache

@@ -128,6 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity.csv, leave_one_source_out.csv and a trust section in report.html "
         "(default: off)",
     )
+    est.add_argument(
+        "--series",
+        nargs="+",
+        metavar="SIDE|CATEGORY",
+        help="the series the report's summary and panels.png focus on, e.g. russia|killed "
+        "(default: killed on each side; the others go to the report's detail)",
+    )
+    est.add_argument(
+        "--figure-format",
+        nargs="+",
+        choices=("png", "svg", "pdf"),
+        default=["png"],
+        metavar="FORMAT",
+        help="formats of the figure files: png, svg, pdf (default: png)",
+    )
     _common(est, out_help="output folder (default: out/)")
 
     bt = sub.add_parser(
@@ -433,6 +448,15 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if isinstance(begun, int):
         return begun
     progress, claims, priors = begun
+    known = [f"{side}|{category}" for side, category in claims.series]
+    unknown = [s for s in args.series or () if s not in known]
+    if unknown:
+        _err(
+            f"error: --series {' '.join(unknown)}: no claims about "
+            f"{'it' if len(unknown) == 1 else 'them'}; the series are {', '.join(known)}",
+            "nothing was written",
+        )
+        return EXIT_USAGE
 
     from casualty_models._backend import pymc
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
@@ -483,7 +507,14 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     progress("writing outputs…")
     try:
         with _package_warnings(ConvergenceWarning, ModelCheckWarning):
-            written = _write_outputs(est, args.out, sensitivity=sensitivity, loso=loso)
+            written = _write_outputs(
+                est,
+                args.out,
+                sensitivity=sensitivity,
+                loso=loso,
+                series=args.series,
+                formats=args.figure_format,
+            )
     except OSError as err:
         _err(f"error: cannot write the outputs into {args.out}: {err}")
         return EXIT_BAD_INPUT
@@ -630,8 +661,13 @@ def _write_outputs(
     *,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
+    series: Sequence[str] | None = None,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
     """Write every output file atomically into ``out``; the JSON goes last.
+
+    ``series`` ("side|category") focuses the report's summary and panels; ``formats``
+    are the figure files' formats.
 
     ``sensitivity`` and ``loso`` (from ``--trust``) are written as CSV and add the trust
     section to the report; a trust table this run did not compute is removed, so that a
@@ -654,8 +690,10 @@ def _write_outputs(
             (out / name).unlink(missing_ok=True)
         else:
             written.append(atomic_write(out / name, table.to_csv(index=False)))
-    written.extend(save_plots(est, out))
-    written.append(write_report(est, out / "report.html", sensitivity=sensitivity, loso=loso))
+    written.extend(save_plots(est, out, formats=formats, series=series))
+    written.append(
+        write_report(est, out / "report.html", sensitivity=sensitivity, loso=loso, series=series)
+    )
     js = out / "estimate.json"
     est.to_json(js)
     written.append(js)
