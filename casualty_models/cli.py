@@ -214,10 +214,11 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         "--draws",
         type=_int_at_least(1),
         metavar="N",
-        help="posterior draws per chain (default: 1500)",
+        help="posterior draws per chain of the first run; more follow while the ESS is "
+        "short of 400 (default: 500)",
     )
     cmd.add_argument(
-        "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 1000)"
+        "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 500)"
     )
     cmd.add_argument(
         "--chains", type=_int_at_least(1), metavar="N", help="number of chains (default: 2)"
