@@ -54,7 +54,7 @@ def test_warm_start_matches_a_cold_fit_within_monte_carlo_error(seed_estimate, t
 def test_warm_start_falls_back_to_a_cold_fit_when_the_shape_changed(seed_estimate):
     claims = seed_estimate.claims
     newcomer = dataclasses.replace(claims[0], source="A new outlet", value=9000)
-    with pytest.warns(WarmStartWarning, match="speaker changed"):
+    with pytest.warns(WarmStartWarning, match="changed"):
         est = cm.fit(claims.add(cm.ClaimSet([newcomer])), random_seed=2, warm_start=seed_estimate)
     first = est.attempts[0]
     assert not first["warm"] and "cold: warm start not possible" in first["reason"]
