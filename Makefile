@@ -18,7 +18,7 @@ NB_EXECUTED := $(patsubst $(NOTEBOOKS)/%,$(NB_OUT)/%.ipynb,$(basename $(NB_SOURC
 DOCS_STAGE := build/docs
 SITE := build/site
 
-.PHONY: help venv demo test lint bench bench-scale bench-war stress validation notebook docs \
+.PHONY: report-screenshot help venv demo test lint bench bench-scale bench-war bench-speed stress validation notebook docs \
   browser-check clean distclean
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks.md"
 	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
+	@echo "make bench-speed  issue 13's goal cases in fresh processes, waiting for a quiet machine"
 	@echo "make stress    real-shaped cases at defaults and bad-claim scenarios (docs/robustness.md)"
 	@echo "make validation  SBC and misspecification studies (hours); writes docs/validation/, docs/trust.md"
 	@echo "make notebook  execute notebooks/ with CASUALTY_MODELS_FAST=1 into $(NB_OUT)/"
@@ -35,6 +36,7 @@ help:
 	@echo "               (executes a notebook first if its $(NB_OUT)/ copy is missing or older)"
 	@echo "make browser-check  open a seed report.html in headless Chromium (pytest -m browser;"
 	@echo "               needs apt packages chromium and chromium-driver)"
+	@echo "make report-screenshot  fit the whole war, screenshot its report at 1280x800 (docs/report_screenshot.png)"
 	@echo "make clean     remove outputs and caches (distclean also removes $(VENV))"
 
 venv: $(STAMP)
@@ -64,6 +66,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_seed.py
 bench-scale: venv ; $(BIN)/python benchmarks/bench_scale.py $(ARGS)
 bench-war: venv ; $(BIN)/python benchmarks/bench_full_war.py $(ARGS)
+bench-speed: venv ; $(BIN)/python benchmarks/bench_speed.py $(ARGS)
 # real-shaped cases at default settings, and the one-bad-claim scenarios (docs/robustness.md)
 stress: venv
 	$(BIN)/python benchmarks/stress.py $(ARGS)
@@ -99,6 +102,10 @@ docs: venv $(NB_EXECUTED)
 # Skips without chromium/chromedriver unless CASUALTY_MODELS_REQUIRE_BROWSER=1 (.ci/run).
 browser-check: venv
 	$(BIN)/pytest -q -m browser
+
+# docs/report_screenshot.png: the whole-war report at 1280x800 (fits both war files first)
+report-screenshot: venv
+	$(BIN)/python tools/report_screenshot.py $(ARGS)
 
 clean:
 	rm -rf out build dist .pytest_cache .mypy_cache .ruff_cache

@@ -102,13 +102,9 @@ def patch(obj, name, label):
 class PostImport(importlib.abc.MetaPathFinder):
     # time the import of the lazily imported output modules, then wrap their functions
     hooks = {
-        "casualty_models.plots": (
-            "import matplotlib + plotting",
-            {"save_plots": "draw + save the 3 PNG plots"},
-        ),
         "casualty_models.report": (
-            "import report",
-            {"save_plots": "draw + save the 3 PNG plots", "write_report": "write report.html"},
+            "import report (and matplotlib)",
+            {"save_plots": "draw + save the PNG plots", "write_report": "write report.html"},
         ),
     }
 
@@ -139,10 +135,9 @@ import casualty_models.cli as cli
 SELF["import casualty_models (numpy, pandas, scipy)"] = time.perf_counter() - t
 
 import casualty_models._backend as backend
-import casualty_models.claims as claims_mod
-import casualty_models.diagnostics as diag_mod
 import casualty_models.estimate as est_mod
-import casualty_models.model as model_mod
+import casualty_models.fitting as fit_mod
+import casualty_models.readers as readers_mod
 
 def after_pymc(fn):
     def wrapper():
@@ -158,11 +153,11 @@ def after_pymc(fn):
     return wrapper
 
 backend.pymc = timed("import PyMC, PyTensor, ArviZ", after_pymc(backend.pymc))
-patch(claims_mod, "read_claims", "read + validate claims")
-patch(model_mod, "build_model", "build PyMC model graph")
-patch(est_mod, "_sample", "pm.sample other (initial point, setup)")
-patch(est_mod, "fit", "fit() other (prepare arrays)")
-patch(diag_mod, "compute", "diagnostics (R-hat, ESS)")
+patch(readers_mod, "read_claims", "read + validate claims")
+patch(fit_mod, "build_model", "build PyMC model graph")
+patch(fit_mod, "_run", "pm.sample other (initial point, setup)")
+patch(fit_mod, "fit", "fit() other (prepare arrays)")
+patch(est_mod, "compute", "diagnostics (R-hat, ESS)")
 for name in ("summary", "sources"):
     patch(est_mod.Estimate, name, "summaries (pandas)")
 patch(est_mod.Estimate, "save", "write estimate.nc")

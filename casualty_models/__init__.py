@@ -20,7 +20,7 @@ from casualty_models.claims import (
 from casualty_models.compare import Comparison
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics, ModelCheckWarning
 from casualty_models.estimate import Estimate, FitSettings, load
-from casualty_models.fitting import fit
+from casualty_models.fitting import WarmStartWarning, fit
 from casualty_models.model.priors import (
     DEFAULT_LEVEL,
     DEFAULT_SOURCE_PRIORS,
@@ -52,6 +52,7 @@ __all__ = [
     "ReaderNote",
     "SourcePrior",
     "SpikeWarning",
+    "WarmStartWarning",
     "__version__",
     "backtest",
     "fit",

@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "estimate.nc): writes changes.json, changes.csv and a section in report.html",
     )
     _change_options(est)
+    _focus_options(est)
     _common(est, out_help="output folder (default: out/)")
 
     upd = sub.add_parser(
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use only claims published by DATE (a vintage); also the default --as-of",
     )
     _change_options(upd)
+    _focus_options(upd)
     _common(upd, out_help="output folder (default: PREVIOUS_OUT_DIR itself)")
     # every setting defaults to the previous run's: None means "not given"
     upd.set_defaults(seed=None, out=None)
@@ -240,6 +242,39 @@ def _pct(text: str) -> float:
     return value
 
 
+def _focus_options(cmd: argparse.ArgumentParser) -> None:
+    """The report's focus and the figure files' formats."""
+    cmd.add_argument(
+        "--series",
+        nargs="+",
+        metavar="SIDE|CATEGORY",
+        help="the series the report's summary and panels.png focus on, e.g. russia|killed "
+        "(default: killed on each side; the others go to the report's detail)",
+    )
+    cmd.add_argument(
+        "--figure-format",
+        nargs="+",
+        choices=("png", "svg", "pdf"),
+        default=["png"],
+        metavar="FORMAT",
+        help="formats of the figure files: png, svg, pdf (default: png)",
+    )
+
+
+def _unknown_series(args: argparse.Namespace, claims: ClaimSet) -> int | None:
+    """EXIT_USAGE, having said why, when ``--series`` names a series no claim is about."""
+    known = [f"{side}|{category}" for side, category in claims.series]
+    unknown = [s for s in args.series or () if s not in known]
+    if not unknown:
+        return None
+    _err(
+        f"error: --series {' '.join(unknown)}: no claims about "
+        f"{'it' if len(unknown) == 1 else 'them'}; the series are {', '.join(known)}",
+        "nothing was written",
+    )
+    return EXIT_USAGE
+
+
 def _change_options(cmd: argparse.ArgumentParser) -> None:
     """Options of the commands that compare with a previous estimate."""
     cmd.add_argument(
@@ -293,10 +328,11 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         "--draws",
         type=_int_at_least(1),
         metavar="N",
-        help="posterior draws per chain (default: 1500)",
+        help="posterior draws per chain of the first run; more follow while the ESS is "
+        "short of 400 (default: 500)",
     )
     cmd.add_argument(
-        "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 1000)"
+        "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 500)"
     )
     cmd.add_argument(
         "--chains", type=_int_at_least(1), metavar="N", help="number of chains (default: 2)"
@@ -539,6 +575,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if isinstance(begun, int):
         return begun
     progress, claims, priors = begun
+    bad = _unknown_series(args, claims)
+    if bad is not None:
+        return bad
     kwargs = {
         "as_of": args.as_of,
         "start": args.start,
@@ -570,6 +609,9 @@ def cmd_update(args: argparse.Namespace) -> int:
     if isinstance(begun, int):
         return begun
     progress, claims, priors = begun
+    bad = _unknown_series(args, claims)
+    if bad is not None:
+        return bad
     given = _sampler_options(args)
     kwargs = {
         "as_of": args.as_of,
@@ -618,14 +660,6 @@ def _previous(where: str) -> tuple[Path, Estimate] | int:
         return EXIT_BAD_INPUT
 
 
-def _fit_supports(name: str) -> bool:
-    import inspect
-
-    from casualty_models.fitting import fit
-
-    return name in inspect.signature(fit).parameters
-
-
 def _fit_and_write(
     args: argparse.Namespace,
     progress: _Progress,
@@ -644,7 +678,7 @@ def _fit_and_write(
     progress("loading PyMC…")
     pymc()
     chains, draws, tune = kwargs["chains"], kwargs["draws"], kwargs["tune"]
-    if update and previous is not None and _fit_supports("warm_start"):
+    if update and previous is not None:  # start where the previous fit's posterior was
         kwargs = {**kwargs, "warm_start": previous[1]}
     progress(
         f"sampling {chains} chain{'s' if chains != 1 else ''} × {draws} draws "
@@ -690,6 +724,8 @@ def _fit_and_write(
                 comparison=comparison,
                 previous=previous[0] if previous is not None else None,
                 history=update,
+                series=args.series,
+                formats=args.figure_format,
             )
     except OSError as err:
         _err(f"error: cannot write the outputs into {args.out}: {err}")
@@ -888,8 +924,13 @@ def _write_outputs(
     comparison: Comparison | None = None,
     previous: Path | None = None,
     history: bool = False,
+    series: Sequence[str] | None = None,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
     """Write every output file atomically into ``out``; the JSON goes last.
+
+    ``series`` ("side|category") focuses the report's summary and panels; ``formats``
+    are the figure files' formats.
 
     ``sensitivity`` and ``loso`` (from ``--trust``) are written as CSV and add the trust
     section to the report; ``comparison`` (with the estimate read from ``previous``)
@@ -934,10 +975,15 @@ def _write_outputs(
         if not in_place:
             (out / "previous.nc").unlink(missing_ok=True)
         written.append(atomic_write(out / "changes.csv", comparison.to_csv()))
-    written.extend(save_plots(est, out))
+    written.extend(save_plots(est, out, formats=formats, series=series))
     written.append(
         write_report(
-            est, out / "report.html", sensitivity=sensitivity, loso=loso, comparison=comparison
+            est,
+            out / "report.html",
+            sensitivity=sensitivity,
+            loso=loso,
+            series=series,
+            comparison=comparison,
         )
     )
     if history:

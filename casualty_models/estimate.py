@@ -570,7 +570,8 @@ class Estimate:
     # ------------------------------------------------------------------ plots and I/O
     @property
     def plot(self) -> PlotAccessor:
-        """Plot namespace: ``est.plot.claims()``, ``.timeline()``, ``.sources()``."""
+        """Plot namespace: ``est.plot.panels()`` (the main figure), ``.claims()``,
+        ``.timeline()``, ``.sources()``, ``.drift()``, ``.ppc()``."""
         accessor: PlotAccessor = _hooks.call("Estimate.plot", self)
         return accessor
 

@@ -35,6 +35,29 @@ if TYPE_CHECKING:
     import arviz as az
 
 SAMPLERS = ("auto", "pymc", "nutpie")
+DRAWS = 500
+"""Default draws per chain of a fit's first run. More follow only while the ESS of a
+reported quantity is below the bar (see :func:`_next_attempt`): the seed estimate's
+bulk ESS was about 5,000 at the former fixed 1,500 draws per chain."""
+TUNE = 500
+"""Default tuning steps per chain (the former 1,000 are kept for a run after failed
+checks, see :func:`_next_attempt`)."""
+MAX_DRAWS_FACTOR = 4
+"""Cap on the draws per chain a fit accumulates, as a multiple of ``draws``."""
+WARM_TUNE = 150
+"""Tuning steps of a warm run (continued chains, or ``fit(warm_start=...)``): the step
+size re-adapts from the previous one, the mass matrix is the previous posterior's."""
+CONTINUE_R_HAT_MAX = 1.03
+"""Below it (and without divergences) a failed R-hat is read as too few draws: the
+chains are continued rather than restarted."""
+DENSE_MAX = 200
+"""Largest number of parameters for which the warm state keeps a full covariance."""
+
+
+class WarmStartWarning(UserWarning):
+    """``fit(warm_start=...)`` could not reuse the previous fit: the fit started cold."""
+
+
 # Every claim ties a curve's level to its speaker's bias, a correlation a diagonal mass
 # matrix cannot absorb. Small models: PyMC's NUTS with a dense mass matrix, whose compiled
 # C code is cached across runs. Larger ones (running tallies, years of knots): nutpie's
@@ -57,8 +80,8 @@ def fit(
     start: dt.date | str | None = None,
     as_reported_on: dt.date | str | None = None,
     priors: Priors | None = None,
-    draws: int = 1500,
-    tune: int = 1000,
+    draws: int = DRAWS,
+    tune: int = TUNE,
     chains: int = 2,
     cores: int | None = None,
     target_accept: float = 0.8,
@@ -66,6 +89,7 @@ def fit(
     sampler: str = "auto",
     max_attempts: int = 3,
     progressbar: bool = False,
+    warm_start: Estimate | None = None,
 ) -> Estimate:
     """Fit the model to ``claims`` and return a new :class:`Estimate`.
 
@@ -81,12 +105,23 @@ def fit(
     "pymc" (NUTS, dense mass matrix), "nutpie" (NUTS, low-rank mass matrix) or "auto"
     (PyMC below :data:`NUTPIE_MIN_PARAMS` parameters, else nutpie).
 
-    When the sampler's checks fail (R-hat, ESS, divergences), ``fit`` continues on its
-    own, up to ``max_attempts`` runs in all (1: never): more draws when only the ESS is
-    short, else longer tuning, a higher ``target_accept`` after divergences, and then
-    the other sampler; the best run is kept and every run is listed in
-    :attr:`Estimate.attempts`. The continuation is seeded from ``random_seed``, so a fit
-    stays exactly repeatable. Each run costs at most about twice the first.
+    ``draws`` per chain are a first run's: when only the ESS of some reported quantity
+    is short of 400, ``fit`` continues the same chains (from their last draw, with
+    their step size and mass matrix) for the draws the ESS asks for, and keeps every
+    draw, up to ``MAX_DRAWS_FACTOR`` times ``draws`` in all. When other checks fail
+    (R-hat, divergences), it runs again with longer tuning (at least 1,000 steps),
+    a higher ``target_accept`` after divergences, and then the other sampler; the best
+    run is kept. At most ``max_attempts`` runs in all (1: never continue); every run is
+    listed in :attr:`Estimate.attempts`. Continuations are seeded from
+    ``random_seed``, so a fit stays exactly repeatable.
+
+    ``warm_start`` (a previous :class:`Estimate`, typically of the same claims before an
+    update) starts the chains where that fit's posterior was, with its step size and
+    mass matrix, and tunes for only :data:`WARM_TUNE` steps. It applies when the model
+    has the same parameters as before (the same series, speakers, running tallies and
+    number of knots; the knots' dates may move with a later horizon); otherwise a
+    :class:`WarmStartWarning` says why and the fit starts cold. Either way the first
+    entry of :attr:`Estimate.attempts` says which it was.
     """
     claims = read_claims(claims)
     if len(claims) == 0:
@@ -152,8 +187,14 @@ def fit(
         sampler=sampler,
         max_attempts=max_attempts,
     )
+    if warm_start is not None and not isinstance(warm_start, Estimate):
+        raise TypeError(
+            f"warm_start must be a casualty_models.Estimate, got {type(warm_start).__name__}"
+        )
     inputs = prepare(claims, start=settings.start, end=settings.end, priors=priors)
-    est = _sample_until_converged(claims, inputs, settings, cores=cores, progressbar=progressbar)
+    est = _sample_until_converged(
+        claims, inputs, settings, cores=cores, progressbar=progressbar, warm_start=warm_start
+    )
     d = est.diagnostics
     if not d.converged:
         tried = "; ".join(f"{a['reason']} ({a['sampler']})" for a in est.attempts)
@@ -175,7 +216,14 @@ def fit(
 
 @dataclass(frozen=True)
 class Attempt:
-    """One sampler run of :func:`fit`: its settings, and why it was run."""
+    """One sampler run of :func:`fit`: its settings, and why it was run.
+
+    ``warm``: the chains start from a previous posterior (its last draws, step size and
+    mass matrix) rather than from the prior, and tune for :data:`WARM_TUNE` steps only.
+    ``continued_from``: the run continues the previous run's chains, which hold that
+    many draws; it adds ``draws - continued_from`` draws to them (``tune`` stays the
+    chains' own).
+    """
 
     sampler: str
     draws: int
@@ -183,28 +231,56 @@ class Attempt:
     target_accept: float
     random_seed: int
     reason: str = "first run"
+    warm: bool = False
+    continued_from: int = 0
+
+    @property
+    def new_draws(self) -> int:
+        return self.draws - self.continued_from
+
+    @property
+    def run_tune(self) -> int:
+        return WARM_TUNE if self.warm else self.tune
 
 
-def _next_attempt(prev: Attempt, d: Diagnostics, k: int, settings: FitSettings) -> Attempt:
-    """The ``k``-th continuation (1, 2, ...) after a run whose sampler checks failed.
+def _attempt_seed(settings: FitSettings, k: int) -> int:
+    return int(np.random.SeedSequence([settings.random_seed, k]).generate_state(1)[0] >> 1)
 
-    Short ESS alone: the same run with the draws the ESS asks for (at most 4x).
-    Otherwise (R-hat, divergences): twice the tuning and draws and, after divergences,
-    a higher target_accept; from the second continuation on, the other sampler too.
-    Every run costs at most about twice the first, so a fit is at most 5x the work of
-    its first run with the default three attempts.
+
+def _next_attempt(prev: Attempt, d: Diagnostics, k: int, settings: FitSettings) -> Attempt | None:
+    """The ``k``-th continuation (1, 2, ...) after a run whose sampler checks failed, or
+    None when there is nothing more to do.
+
+    Short ESS alone (or an R-hat below :data:`CONTINUE_R_HAT_MAX`, with no divergences):
+    the same chains continued (warm, :data:`WARM_TUNE` steps to settle
+    the step size) for the extra draws the ESS asks for, until the chains hold
+    :data:`MAX_DRAWS_FACTOR` times ``settings.draws``. Otherwise (R-hat, divergences): a
+    fresh run with twice the draws and tuning (at least 1,000 steps) and, after
+    divergences, a higher target_accept; from the second continuation on, the other
+    sampler too.
     """
-    seed = int(np.random.SeedSequence([settings.random_seed, k]).generate_state(1)[0] >> 1)
-    if d.divergences == 0 and d.r_hat_max <= R_HAT_MAX:
-        draws = min(max(draws_needed(d), prev.draws), 4 * settings.draws)
-        return replace(prev, draws=draws, random_seed=seed, reason="ESS below 400: more draws")
+    seed = _attempt_seed(settings, k)
+    if d.divergences == 0 and d.r_hat_max <= CONTINUE_R_HAT_MAX:
+        cap = MAX_DRAWS_FACTOR * settings.draws
+        total = min(max(draws_needed(d), d.draws + 100), cap)
+        if total <= d.draws:
+            return None
+        return replace(
+            prev,
+            draws=total,
+            random_seed=seed,
+            warm=True,
+            continued_from=d.draws,
+            reason=("ESS below 400" if d.r_hat_max <= R_HAT_MAX else f"R-hat {d.r_hat_max:.3f}")
+            + f": more draws, chains continued to {total}",
+        )
     other = {"pymc": "nutpie", "nutpie": "pymc"}[prev.sampler] if k >= 2 else prev.sampler
     target = max(prev.target_accept, 0.95) if d.divergences else prev.target_accept
     why = "divergent transitions" if d.divergences else f"R-hat {d.r_hat_max:.3f}"
     return Attempt(
         sampler=other,
         draws=2 * settings.draws,
-        tune=2 * settings.tune,
+        tune=max(2 * settings.tune, 1000),
         target_accept=target,
         random_seed=seed,
         reason=f"{why}: longer tuning"
@@ -214,11 +290,18 @@ def _next_attempt(prev: Attempt, d: Diagnostics, k: int, settings: FitSettings) 
 
 
 def _sample_until_converged(
-    claims: ClaimSet, inputs: ModelInputs, settings: FitSettings, *, cores: int, progressbar: bool
+    claims: ClaimSet,
+    inputs: ModelInputs,
+    settings: FitSettings,
+    *,
+    cores: int,
+    progressbar: bool,
+    warm_start: Estimate | None = None,
 ) -> Estimate:
     """Sample; while the sampler checks fail, continue (at most ``settings.max_attempts``
     runs, see :func:`_next_attempt`); return the best run, with every run recorded in
-    ``idata.sample_stats.attrs["attempts"]`` (JSON)."""
+    ``idata.sample_stats.attrs["attempts"]`` (JSON) and the state a later warm start
+    needs in ``attrs["warm_state"]``."""
 
     model = build_model(inputs)
     sampler = settings.sampler
@@ -228,13 +311,51 @@ def _sample_until_converged(
     attempt = Attempt(
         sampler, settings.draws, settings.tune, settings.target_accept, settings.random_seed
     )
+    state: dict[str, Any] | None = None
+    if warm_start is not None:
+        state, why_not = _usable_warm_state(model, warm_start, sampler)
+        if state is None:
+            warnings.warn(
+                f"warm start not possible, the fit starts cold: {why_not}",
+                WarmStartWarning,
+                stacklevel=3,
+            )
+            attempt = replace(
+                attempt, reason=f"first run, cold: warm start not possible ({why_not})"
+            )
+        else:
+            attempt = replace(
+                attempt,
+                warm=True,
+                reason="first run, warm start from a previous fit",
+            )
     compiled: dict[str, Any] = {}  # nutpie's compiled model, reused by later runs
     runs: list[tuple[Estimate, dict[str, Any]]] = []
+    runs_log: list[dict[str, Any]] = []  # every run, the continued ones included
+    free: dict[str, np.ndarray] = {}  # draws of the free parameters of the latest run
     for k in range(settings.max_attempts):
         if k:
-            attempt = _next_attempt(attempt, runs[-1][0].diagnostics, k, settings)
+            nxt = _next_attempt(attempt, runs[-1][0].diagnostics, k, settings)
+            if nxt is None:
+                break
+            attempt = nxt
         began = time.perf_counter()
-        idata = _run(model, attempt, settings.chains, cores, progressbar, compiled)
+        idata, new_free = _run(
+            model,
+            attempt,
+            settings.chains,
+            cores,
+            progressbar,
+            compiled,
+            state if attempt.warm else None,
+        )
+        if attempt.continued_from:
+            idata = _concat_draws(runs[-1][0].idata, idata)
+            new_free = {n: np.concatenate([free[n], v], axis=1) for n, v in new_free.items()}
+            runs.pop()  # the continued run holds the earlier one's draws too
+        free = new_free
+        state = _warm_state(model, free, idata, attempt.sampler)
+        idata.sample_stats.attrs["warm_state"] = json.dumps(state)
         est = Estimate(claims=claims, settings=settings, idata=idata)
         d = est.diagnostics
         record = {
@@ -247,10 +368,11 @@ def _sample_until_converged(
             "converged": d.converged,
         }
         runs.append((est, record))
+        runs_log.append(record)
         if d.converged:
             break
     best, _ = min(runs, key=lambda run: _badness(run[0].diagnostics))
-    best.idata.sample_stats.attrs["attempts"] = json.dumps([r for _, r in runs], default=float)
+    best.idata.sample_stats.attrs["attempts"] = json.dumps(runs_log, default=float)
     return best
 
 
@@ -260,6 +382,19 @@ def _badness(d: Diagnostics) -> tuple[Any, ...]:
     return (not d.converged, d.divergences > 0, r_hat, -min(d.ess_bulk_min, d.ess_tail_min))
 
 
+KEEP = (
+    "log_rate",
+    "log_factor",
+    "ratio",
+    "bias",
+    "bias_drift",
+    "rise_noise",
+    "log_count",
+    "claim_loc",
+)
+"""Posterior variables an Estimate keeps: the latent curve, biases, claim-level counts."""
+
+
 def _run(
     model: Any,
     attempt: Attempt,
@@ -267,8 +402,10 @@ def _run(
     cores: int,
     progressbar: bool,
     compiled: dict[str, Any],
-) -> az.InferenceData:
-    """One sampler run; keeps only what results need."""
+    state: dict[str, Any] | None = None,
+) -> tuple[az.InferenceData, dict[str, np.ndarray]]:
+    """One sampler run, warm from ``state`` when given; returns the InferenceData with
+    only what results need, and the draws of the free parameters (chain, draw, ...)."""
     from casualty_models._backend import pymc
 
     pm = pymc()
@@ -281,37 +418,56 @@ def _run(
             # PyMC's own convergence messages are replaced by ours (Diagnostics)
             warnings.filterwarnings("ignore", module="pymc")
             if attempt.sampler == "nutpie":
-                idata = _sample_nutpie(model, attempt, chains, cores, progressbar, compiled)
+                idata = _sample_nutpie(model, attempt, chains, cores, progressbar, compiled, state)
             else:
+                kwargs: dict[str, Any] = {
+                    "init": "jitter+adapt_full",
+                    "target_accept": attempt.target_accept,
+                    "max_treedepth": MAX_TREE_DEPTH,
+                }
+                if state is not None:
+                    kwargs = _pymc_warm(pm, model, attempt, chains, state)
                 idata = pm.sample(
                     model=model,
-                    draws=attempt.draws,
-                    tune=attempt.tune,
+                    draws=attempt.new_draws,
+                    tune=attempt.run_tune,
                     chains=chains,
                     cores=cores,
-                    init="jitter+adapt_full",
-                    target_accept=attempt.target_accept,
-                    max_treedepth=MAX_TREE_DEPTH,
                     random_seed=attempt.random_seed,
                     progressbar=progressbar,
                     compute_convergence_checks=False,
+                    **kwargs,
                 )
     finally:
         logger.setLevel(level)
     idata.sample_stats.attrs["sampler"] = attempt.sampler
-    # keep only what results need: the latent curve, biases and claim-level counts
-    keep = [
-        "log_rate",
-        "log_factor",
-        "ratio",
-        "bias",
-        "bias_drift",
-        "rise_noise",
-        "log_count",
-        "claim_loc",
-    ]
-    idata.posterior = idata.posterior[[v for v in keep if v in idata.posterior]]
-    return idata
+    names = [v.name for v in model.free_RVs]
+    free = {n: np.asarray(idata.posterior[n]) for n in names}
+    idata.posterior = idata.posterior[[v for v in KEEP if v in idata.posterior]]
+    return idata, free
+
+
+def _pymc_warm(
+    pm: Any, model: Any, attempt: Attempt, chains: int, state: dict[str, Any]
+) -> dict[str, Any]:
+    """pm.sample keywords for a warm run: NUTS with the previous posterior's covariance
+    (or variances) as a fixed mass matrix, its step size as the first one, and each
+    chain starting at a previous chain's last draw."""
+    from pymc.step_methods.hmc.quadpotential import QuadPotentialDiag, QuadPotentialFull
+
+    if "cov" in state:
+        potential = QuadPotentialFull(np.array(state["cov"]))
+    else:
+        potential = QuadPotentialDiag(np.array(state["var"]))
+    n = len(state["mean"])
+    step = pm.NUTS(
+        model=model,
+        potential=potential,
+        target_accept=attempt.target_accept,
+        max_treedepth=MAX_TREE_DEPTH,
+        step_scale=float(np.mean(state["step_size"])) * n**0.25,
+    )
+    return {"step": step, "initvals": [_unflatten(state, c) for c in range(chains)]}
 
 
 def _sample_nutpie(
@@ -321,16 +477,34 @@ def _sample_nutpie(
     cores: int,
     progressbar: bool,
     compiled: dict[str, Any],
+    state: dict[str, Any] | None = None,
 ) -> az.InferenceData:
-    """Sample with nutpie and name its statistics as PyMC does."""
+    """Sample with nutpie and name its statistics as PyMC does. Warm: each chain starts
+    at a previous chain's last draw with the previous step size (nutpie's mass matrix
+    cannot be set; it adapts from the start, in :data:`WARM_TUNE` steps)."""
+    import dataclasses
+
     import nutpie
 
     if "nutpie" not in compiled:
         compiled["nutpie"] = nutpie.compile_pymc_model(model)
+    model_c = compiled["nutpie"]
+    extra: dict[str, Any] = {}
+    if state is not None:
+        starts = np.array(state["last"])
+
+        def start_at(seed: Any) -> np.ndarray:
+            # nutpie gives each chain its own seed; which previous chain a chain
+            # continues is fixed by that seed, so a run repeats exactly
+            k = int(np.random.default_rng(seed).integers(len(starts)))
+            return starts[k].copy()
+
+        model_c = dataclasses.replace(model_c, initial_point_func=start_at)
+        extra["initial_step"] = float(np.mean(state["step_size"]))
     idata = nutpie.sample(
-        compiled["nutpie"],
-        draws=attempt.draws,
-        tune=attempt.tune,
+        model_c,
+        draws=attempt.new_draws,
+        tune=attempt.run_tune,
         chains=chains,
         cores=cores,
         seed=attempt.random_seed,
@@ -339,6 +513,107 @@ def _sample_nutpie(
         low_rank_modified_mass_matrix=True,
         target_accept=attempt.target_accept,
         maxdepth=MAX_TREE_DEPTH,
+        **extra,
     )
     idata.sample_stats = idata.sample_stats.rename({"depth": "tree_depth", "logp": "lp"})
     return idata
+
+
+def _concat_draws(before: az.InferenceData, after: az.InferenceData) -> az.InferenceData:
+    """The draws of continued chains after their earlier ones (posterior, statistics)."""
+    import xarray as xr
+
+    out = after.copy()
+    n = before.posterior.sizes["draw"]
+    for group in ("posterior", "sample_stats"):
+        old, new = getattr(before, group), getattr(after, group)
+        common = [v for v in new.data_vars if v in old.data_vars]
+        new = new[common].assign_coords(draw=new["draw"] + n)
+        merged = xr.concat([old[common], new], dim="draw")
+        merged.attrs = {**old.attrs, **new.attrs}
+        setattr(out, group, merged)
+    return out
+
+
+def _warm_state(
+    model: Any, free: dict[str, np.ndarray], idata: az.InferenceData, sampler: str
+) -> dict[str, Any]:
+    """What a warm start needs from a posterior, JSON-ready: the free parameters' names,
+    shapes and dimension labels, each chain's last draw (flattened in model order), the
+    mean, the covariance (variances above :data:`DENSE_MAX` parameters) and each
+    chain's step size."""
+    names = [v.name for v in model.free_RVs]
+    flat = np.concatenate(
+        [free[n].reshape(*free[n].shape[:2], -1) for n in names], axis=2
+    )  # (chain, draw, param)
+    draws = flat.reshape(-1, flat.shape[2])
+    n_draws, n = draws.shape
+    # regularised towards the identity as Stan's and PyMC's adaptation do
+    w = n_draws / (n_draws + 5.0)
+    state: dict[str, Any] = {
+        "sampler": sampler,
+        "names": names,
+        "shapes": [list(free[n].shape[2:]) for n in names],
+        "dims": _dim_labels(model, names),
+        "last": flat[:, -1, :].tolist(),
+        "mean": draws.mean(axis=0).tolist(),
+        "step_size": np.asarray(idata.sample_stats["step_size"])[:, -1].tolist(),
+    }
+    if n <= DENSE_MAX:
+        cov = np.atleast_2d(np.cov(draws, rowvar=False))
+        state["cov"] = (w * cov + (1 - w) * 1e-3 * np.eye(n)).tolist()
+    else:
+        state["var"] = (w * draws.var(axis=0) + (1 - w) * 1e-3).tolist()
+    return state
+
+
+def _dim_labels(model: Any, names: list[str]) -> dict[str, list[str]]:
+    """Labels of each dimension of the free parameters; the knots' steps by count only
+    (their dates move when the horizon does, the parameters mean the same)."""
+    out: dict[str, list[str]] = {}
+    for name in names:
+        for dim in model.named_vars_to_dims.get(name, ()) or ():
+            labels = [str(x) for x in model.coords[dim]]
+            out[dim] = [str(len(labels))] if dim == "step" else labels
+    return out
+
+
+def _usable_warm_state(
+    model: Any, previous: Estimate, sampler: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The previous fit's warm state if it fits ``model``, else None and why not."""
+    text = previous.idata.sample_stats.attrs.get("warm_state")
+    if not text:
+        return None, "the previous estimate has no warm state (made by an older version)"
+    state = json.loads(text)
+    names = [v.name for v in model.free_RVs]
+    if names != state["names"]:
+        return None, f"the parameters differ ({', '.join(state['names'])} -> {', '.join(names)})"
+    ip = model.initial_point()
+    shapes = [list(np.shape(ip[n])) for n in names]
+    dims = _dim_labels(model, names)
+    for dim, labels in dims.items():
+        before = state["dims"].get(dim)
+        if before != labels:
+            what = "knots" if dim == "step" else dim
+            added = sorted(set(labels) - set(before or []))
+            return None, f"the {what} changed" + (
+                f" (new: {', '.join(added[:5])})" if added and dim != "step" else ""
+            )
+    if shapes != state["shapes"]:
+        return None, "the parameters' shapes changed"
+    if state["sampler"] != sampler:
+        return None, f"the sampler changed ({state['sampler']} -> {sampler})"
+    return state, ""
+
+
+def _unflatten(state: dict[str, Any], chain: int) -> dict[str, np.ndarray]:
+    """A previous chain's last draw as {parameter: array} (chains beyond theirs reuse
+    them in turn)."""
+    flat = np.array(state["last"][chain % len(state["last"])])
+    out, at = {}, 0
+    for name, shape in zip(state["names"], state["shapes"], strict=True):
+        size = int(np.prod(shape, dtype=int))
+        out[name] = flat[at : at + size].reshape(shape)
+        at += size
+    return out

@@ -9,7 +9,7 @@ the bias priors and on anchors. This module measures how much.
   times ``scale``) — and reports the headline under each changed prior.
   :func:`sensitivity_summary` says, per series, which prior moves it most.
 * :func:`leave_one_source_out` refits without each source in turn.
-* :func:`claims_pit` and :func:`ecdf_band` feed the calibration plot
+* :func:`claims_pit` feeds the calibration plot (with ArviZ's simultaneous ECDF band)
   (:func:`casualty_models.plots.plot_ppc`).
 
 **How sensitivity is computed.** A changed bias prior changes only the prior density of
@@ -718,37 +718,6 @@ def claims_pit(estimate: Estimate) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def ecdf_band(
-    n: int,
-    *,
-    level: float = DEFAULT_LEVEL,
-    n_points: int = 100,
-    n_sim: int = 2000,
-    random_seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Simultaneous ``level`` band for the ECDF of ``n`` uniform values: (x, low, high).
-
-    The ECDF of ``n`` calibrated PIT values stays inside the band at every ``x`` with
-    probability ``level``. Pointwise binomial intervals are narrowed or widened to one
-    common tail probability, found by simulation (Säilynoja, Bürkner & Vehtari 2022);
-    deterministic for a given ``random_seed``.
-    """
-    check_level(level)
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    x = np.linspace(0, 1, n_points + 1)[1:-1]
-    rng = np.random.default_rng(random_seed)
-    u = np.sort(rng.uniform(size=(n_sim, n)), axis=1)
-    counts = np.stack([np.searchsorted(row, x, side="right") for row in u])
-    lower = stats.binom.cdf(counts, n, x)
-    upper = stats.binom.sf(counts - 1, n, x)
-    tail = np.minimum(1.0, 2 * np.minimum(lower, upper)).min(axis=1)
-    gamma = float(np.quantile(tail, 1 - level))
-    lo = stats.binom.ppf(gamma / 2, n, x) / n
-    hi = stats.binom.ppf(1 - gamma / 2, n, x) / n
-    return x, lo, hi
-
-
 __all__ = [
     "DEFAULT_SCALES",
     "DEFAULT_SHIFTS",
@@ -757,7 +726,6 @@ __all__ = [
     "TYPE_PHRASES",
     "PriorChange",
     "claims_pit",
-    "ecdf_band",
     "leave_one_source_out",
     "pareto_k_threshold",
     "sensitivity",

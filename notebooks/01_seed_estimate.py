@@ -67,7 +67,7 @@ print(est.diagnostics.message())
 est.headline()
 
 # %%
-est.plot.timeline(series=("russia", "killed"))
+est.plot.panels()  # one panel per headline series; the report's main figure
 plt.show()
 
 # %% [markdown]

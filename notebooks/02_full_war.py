@@ -100,9 +100,7 @@ head[counts] = head[counts].round(-2)
 head[["side", "category", "last_claim", *counts]]
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
-est.plot.timeline(series=("russia", "killed"), ax=axes[0])
-est.plot.timeline(series=("ukraine", "killed"), ax=axes[1])
+est.plot.panels()  # killed per side, one panel each; hatched where a curve runs past its claims
 plt.show()
 
 # %% [markdown]

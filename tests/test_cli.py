@@ -520,3 +520,29 @@ def test_backtest_command_writes_history_and_plot(tmp_path, capsys):
     assert (out_dir / "backtest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert _leftovers(out_dir) == []
     assert main(["backtest", str(SEED_CSV), "--dates", "2021-01-01", "--out", str(out_dir)]) == 2
+
+
+def test_unknown_series_is_a_usage_error_before_any_fit(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    code = main(["estimate", str(SEED_CSV), "--series", "russia|wounded", "--out", str(out_dir)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "russia|wounded" in err and "russia|killed" in err and "nothing was written" in err
+    assert not out_dir.exists()
+
+
+def test_figure_formats_and_focused_series_reach_the_files(tmp_path, seed_claims):
+    """--figure-format writes each figure in every format; --series focuses the report."""
+    from casualty_models.cli import _write_outputs
+    from tests.conftest import offline_estimate
+
+    est = offline_estimate(seed_claims)
+    written = _write_outputs(est, tmp_path, series=["ukraine|killed"], formats=["png", "svg"])
+    names = {p.name for p in written}
+    for figure in ("panels", "claims", "timeline", "sources"):
+        assert {f"{figure}.png", f"{figure}.svg"} <= names
+    assert (tmp_path / "panels.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    summary = html[html.index('<section id="summary-text">') :]
+    table = summary[: summary.index("</table>")]
+    assert "<td>ukraine</td><td>killed</td>" in table and "<td>russia</td>" not in table

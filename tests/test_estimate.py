@@ -46,6 +46,7 @@ def test_summary_shape_order_and_monotone(seed_estimate):
         "high_50",
         "low_90",
         "high_90",
+        "extrapolated",
     ]
     assert (summ.low_90 <= summ.low_50).all() and (summ.low_50 <= summ["median"]).all()
     assert (summ["median"] <= summ.high_50).all() and (summ.high_50 <= summ.high_90).all()

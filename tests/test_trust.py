@@ -344,16 +344,6 @@ def test_leave_one_source_out_plumbing(seed_claims):
 
 
 # ----------------------------------------------------------------------- calibration
-def test_ecdf_band_is_simultaneous_at_its_level():
-    n, level = 20, 0.9
-    x, lo, hi = trust.ecdf_band(n, level=level)
-    assert np.all(lo <= x) and np.all(hi >= x) and np.all(lo <= hi)
-    u = np.sort(np.random.default_rng(123).uniform(size=(3000, n)), axis=1)
-    ecdf = np.stack([np.searchsorted(row, x, side="right") / n for row in u])
-    inside = np.all((ecdf >= lo) & (ecdf <= hi), axis=1).mean()
-    assert 0.87 < inside < 0.95
-
-
 def test_pit_only_for_point_claims(seed_claims):
     est = _synthetic_estimate(seed_claims, draws=500)
     pit = trust.claims_pit(est)

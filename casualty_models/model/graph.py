@@ -134,7 +134,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
     grid, priors, the_plan = inputs.grid, inputs.priors, inputs.plan
     knots = grid.knots
     n_bases, n_knots = len(the_plan.bases), len(knots)
-    coords = {
+    coords: dict[str, Any] = {
         "curve": [f"{side}|{cat}" for side, cat in the_plan.bases],
         "series": [f"{side}|{cat}" for side, cat in the_plan.series],
         "knot": [str(grid.dates[k]) for k in knots],
