@@ -63,7 +63,8 @@ print(f"{len(then)} claims published by {BEFORE}; {len(now)} by {AFTER}")
 #
 # The update keeps every setting of the earlier fit (its start, priors, sampler
 # settings and seed): `settings.fit_kwargs()` gives them, and `as_of=None` lets the
-# headline date follow the new claims. On the command line this is
+# headline date follow the new claims. `warm_start=old` starts the sampler where the
+# earlier posterior was, which saves most of the tuning. On the command line this is
 # `casualty-models update OUT_DIR CLAIMS...` (see docs/cli.md).
 
 # %%
@@ -71,9 +72,10 @@ with warnings.catch_warnings():
     # a shorter CI run may miss the ESS target; the diagnostics below report it either way
     warnings.simplefilter("ignore", cm.ConvergenceWarning)
     old = cm.fit(then, start=START, random_seed=1, **RUN)
-    new = cm.fit(now, **old.settings.fit_kwargs(as_of=None))
+    new = cm.fit(now, **old.settings.fit_kwargs(as_of=None), warm_start=old)
 print(old.diagnostics.message())
 print(new.diagnostics.message())
+print("the update:", new.attempts[0]["reason"])
 
 # %% [markdown]
 # ## What changed
