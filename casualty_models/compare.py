@@ -286,10 +286,15 @@ class Comparison:
         return text
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
-        """The attribution table with each claim's change beside it, as CSV (one row
-        per changed claim and series, and the interactions of each series)."""
-        claims = self.claims.drop(columns=["side", "category", "source", "as_of"])
-        table = self.attribution.merge(claims, on="change_id", how="left", suffixes=("", "_c"))
+        """The attribution table with each claim's change beside it (``claim_side``,
+        ``claim_category``, its figure ``old`` and ``new``, the ``fields`` edited, ...),
+        as CSV: one row per changed claim and series, and the interactions of each
+        series."""
+        # side and category are the series'; the claim's own are claim_side, claim_category
+        claims = self.claims.drop(columns=["change", "source", "as_of"]).rename(
+            columns={"side": "claim_side", "category": "claim_category"}
+        )
+        table = self.attribution.merge(claims, on="change_id", how="left")
         text = table.to_csv(index=False)
         if path is not None:
             atomic_write(path, text)
