@@ -165,6 +165,21 @@ def _sources_frame(old: Estimate, new: Estimate, level: float) -> pd.DataFrame:
 class Comparison:
     """What changed from ``old`` to ``new`` (see the module docs); tables are DataFrames.
 
+    ``claims``: one row per change (``change`` "added", "removed" or "edited"; the
+    claim's identity; its figure ``old`` and ``new``; the ``fields`` an edit changed;
+    ``evidence`` False for an edit of citation, URL or notes alone; ``old_index`` and
+    ``new_index`` in the two claim sets, and the file rows).
+
+    ``headline``: one row per series of either estimate: ``old_median``, ``new_median``
+    and their intervals (``old_low_90`` ...) on each one's own ``as_of``, ``change``
+    (people), ``change_pct`` (percent of the old median), ``mcse_pct`` (its Monte Carlo
+    error), ``change_sd`` (the change of the log median in standard deviations of the
+    old posterior of the log count, ``old_sd_log``), ``old_estimable`` and
+    ``new_estimable``.
+
+    ``sources``: one row per speaker of either estimate: claims and bias factor with its
+    interval, before and now, and ``change_pct``.
+
     ``attribution`` has one row per (changed claim, series) and one ``interactions`` row
     per series: ``change_id`` (row of ``claims``; -1 for interactions), ``change``,
     ``claim`` (its words), ``side`` and ``category`` of the series, ``effect`` (people),
