@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         "update",
         help="refit a previous estimate with the claims as they are now, and say what "
         "changed and why (changes.json, changes.csv, history.csv)",
+        description="Refit the estimate in PREVIOUS_OUT_DIR with CLAIMS (the whole claim "
+        "set as it is now), compare, and write the outputs (by default into "
+        "PREVIOUS_OUT_DIR, keeping the estimate it replaces as previous.nc). Every "
+        "setting (--start, --priors, --seed, --draws, --tune, --chains, --target-accept, "
+        "--sampler, --max-attempts) defaults to the previous run's, not to the defaults "
+        "shown below; --as-of to the latest claim. See docs/cli.md.",
     )
     upd.add_argument(
         "previous",
