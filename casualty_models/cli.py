@@ -749,12 +749,13 @@ def _fit_and_write(
             for r in moved.to_dict(orient="records"):
                 _err(
                     f"error: {r['side']} {r['category']} moved by "
-                    f"{signed_pct(r['change_pct'])} (more than {args.fail_if_moved:g}%) since "
+                    f"{r['change_pct']:+.1f}% (more than {args.fail_if_moved:g}%) since "
                     f"the estimate as of {comparison.old.settings.as_of}"
                     + (
                         f"; moved most by {r['drivers']}"
                         if r["drivers"]
-                        else "; no single changed claim moved it that way (see changes.csv)"
+                        else "; no single changed claim moved it that way beyond Monte Carlo "
+                        "noise (see changes.csv)"
                     )
                 )
     diag = est.diagnostics

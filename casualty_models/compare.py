@@ -42,7 +42,7 @@ from casualty_models._atomic import atomic_write
 from casualty_models._format import check_level, level_pct, signed_pct
 from casualty_models.attribution import Side, Without, attribution_table, refit_without
 from casualty_models.claim_changes import NOT_EVIDENCE, ClaimChange, claims_frame, match_claims
-from casualty_models.compare_text import label, reported, sentence
+from casualty_models.compare_text import NOISE_Z, label, reported, sentence
 from casualty_models.estimate import EXTRAPOLATION_HORIZON_DAYS
 from casualty_models.model.priors import DEFAULT_LEVEL
 from casualty_models.trust import pareto_k_threshold
@@ -223,9 +223,12 @@ class Comparison:
             if reported(r)
         }
 
-    def drivers(self, side: str, category: str, n: int = 3) -> pd.DataFrame:
+    def drivers(
+        self, side: str, category: str, n: int = 3, *, beyond_noise: bool = False
+    ) -> pd.DataFrame:
         """The claims that moved one series most in the direction it moved: up to ``n``
-        rows of :attr:`attribution`, largest effect first."""
+        rows of :attr:`attribution`, largest effect first; with ``beyond_noise`` only
+        effects larger than :data:`NOISE_Z` times their Monte Carlo error."""
         att = self.attribution
         rows = att[(att["side"] == side) & (att["category"] == category) & (att["change_id"] >= 0)]
         head = self.headline[
@@ -235,20 +238,22 @@ class Comparison:
         rows = rows[rows["effect"].notna() & (rows["effect"] != 0)]
         if math.isfinite(move) and move != 0:
             rows = rows[np.sign(rows["effect"]) == np.sign(move)]
+        if beyond_noise:
+            rows = rows[rows["effect_pct"].abs() >= NOISE_Z * rows["mcse_pct"]]
         order = rows["effect"].abs().sort_values(ascending=False, kind="stable").index
         return rows.loc[order].head(n)
 
     def moved(self, pct: float) -> pd.DataFrame:
         """Headline rows whose median moved by more than ``pct`` percent (either way),
         among series estimable before and after, with ``drivers``: the claims that moved
-        it most, in words."""
+        it most beyond Monte Carlo noise, in words."""
         head = self.headline
         both = head["old_estimable"] & head["new_estimable"]
         out = head[both & (head["change_pct"].abs() > pct)].copy()
         out["drivers"] = [
             "; ".join(
                 f"{r['claim']} ({signed_pct(r['effect_pct'])})"
-                for r in self.drivers(s, c).to_dict(orient="records")
+                for r in self.drivers(s, c, beyond_noise=True).to_dict(orient="records")
             )
             for s, c in zip(out["side"], out["category"], strict=True)
         ]

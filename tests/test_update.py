@@ -123,7 +123,7 @@ def test_fail_if_moved_exits_5_naming_the_move(tmp_path, fake_fit, quick_plots, 
     assert main(["update", str(out), str(claims), "--quiet", "--fail-if-moved", "10"]) == EXIT_MOVED
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith("error: ")]
-    assert len(lines) == 2 and "russia killed moved by +25% (more than 10%)" in lines[0]
+    assert len(lines) == 2 and "russia killed moved by +25.0% (more than 10%)" in lines[0]
     assert "since the estimate as of 2022-03-11" in lines[0]
     assert (out / "changes.json").is_file()  # the outputs were written all the same
     # estimate --compare does the same against any earlier output folder or .nc file
@@ -157,7 +157,7 @@ def test_a_failed_fit_exits_3_before_5(tmp_path, fake_fit, quick_plots, monkeypa
     args = ["update", str(out), str(_claims(tmp_path, 600)), "--quiet", "--fail-if-moved", "1"]
     assert main(args) == 3
     err = capsys.readouterr().err
-    assert "moved by +100%" in err and "divergent" in err
+    assert "moved by +100.0%" in err and "divergent" in err
     assert "measured by reweighting only" in err
 
 
