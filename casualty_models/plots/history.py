@@ -7,7 +7,7 @@ is None.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ def plot_history(
     series: tuple[str, str] | str | None = None,
     by: str = "published_by",
     ax: Axes | None = None,
+    since: Any = "auto",
     title: str | None = None,
     source_line: bool | str = True,
     figsize: tuple[float, float] | None = None,
@@ -43,8 +44,10 @@ def plot_history(
     made — as its median and interval; runs whose headline was not estimable are left
     out. ``claims`` (the last run's, say) are drawn at their publication date
     (``reported``) in their source type's colour and shape, up to the last run's
-    ``published_by``: what the runs could have seen. ``series`` ((side, category) or
-    "side|category") defaults to the first in the history. ``source_line`` (True, False
+    ``published_by``: what the runs could have seen. ``since`` is the first date shown:
+    "auto" (the default) the first run's date less the runs' span (at least 90 days),
+    None everything, or a date. ``series`` ((side, category) or "side|category")
+    defaults to the first in the history. ``source_line`` (True, False
     or a text) writes the source line; ``figsize`` sizes the figure made when ``ax`` is
     None.
     """
@@ -65,6 +68,7 @@ def plot_history(
     if getattr(x.dt, "tz", None) is not None:
         x = x.dt.tz_convert(None)
     xs = x.to_numpy()
+    shown_from = _first_date(pd.to_datetime(rows[by]), since)
     ax.vlines(xs, shown[low], shown[high], color=st.MODEL_COLOR, lw=6, alpha=0.3)
     ax.plot(
         xs,
@@ -84,12 +88,13 @@ def plot_history(
         about = [c for c in claims if c.series == (side, category)]
         # counts over a window that starts later than the others are not cumulative
         starts = [c.period_start for c in about if c.period_start is not None]
-        first = min(starts) if starts else None
+        window = min(starts) if starts else None
         seen = [
             c
             for c in about
             if (c.end("reported") or c.as_of) <= last
-            and (c.period_start is None or c.period_start == first)
+            and (shown_from is None or (c.reported or c.as_of) >= shown_from)
+            and (c.period_start is None or c.period_start == window)
         ]
         for c in seen:
             at = np.datetime64(c.reported or c.as_of, "D")
@@ -113,6 +118,22 @@ def plot_history(
         lambda: st.source_text(as_of=pd.Timestamp(rows["as_of"].max()).date(), n_claims=n),
     )
     return ax
+
+
+def _first_date(runs: pd.Series, since: Any) -> Any:
+    """The first date :func:`plot_history` shows claims from (None: all)."""
+    import datetime as dt
+
+    from casualty_models.claims import parse_date
+
+    if since is None:
+        return None
+    if not (isinstance(since, str) and since == "auto"):
+        return parse_date(since)
+    if getattr(runs.dt, "tz", None) is not None:
+        runs = runs.dt.tz_convert(None)
+    lo, hi = runs.min().date(), runs.max().date()
+    return lo - max(hi - lo, dt.timedelta(days=90))
 
 
 __all__ = ["BY", "plot_history"]
