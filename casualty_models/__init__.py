@@ -5,6 +5,7 @@
 
 # first: configures PyTensor before anything imports it (see _backend for why)
 from casualty_models import _backend  # noqa: F401
+from casualty_models import compare as _compare  # noqa: F401  (registers est.compare)
 from casualty_models import plots as _plots  # noqa: F401  (registers est.plot)
 from casualty_models import trust as _trust  # noqa: F401  (registers est.sensitivity ...)
 from casualty_models._version import __version__
@@ -16,6 +17,7 @@ from casualty_models.claims import (
     ClaimsError,
     ClaimSet,
 )
+from casualty_models.compare import Comparison
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics, ModelCheckWarning
 from casualty_models.estimate import Estimate, FitSettings, load
 from casualty_models.fitting import WarmStartWarning, fit
@@ -26,6 +28,7 @@ from casualty_models.model.priors import (
     SourcePrior,
 )
 from casualty_models.model.tallies import CoarseSourceWarning, DecreasingTallyWarning, SpikeWarning
+from casualty_models.plots import compare as _plot_compare  # noqa: F401  (Comparison.plot)
 from casualty_models.readers import ReaderNote, read_claims
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "ClaimSet",
     "ClaimsError",
     "CoarseSourceWarning",
+    "Comparison",
     "ConvergenceWarning",
     "DecreasingTallyWarning",
     "Diagnostics",

@@ -1,17 +1,21 @@
 """The ``casualty-models`` command: validate a claims file, or fit it and write outputs.
 
-Exit codes: 0 success; 1 bad or missing claims input (nothing written), or the outputs
-could not be written; 2 bad command-line arguments; 3 the fit ran and the outputs were
-written, but the sampler's convergence checks failed; 4 the fit converged and the
-outputs were written, but the model check failed (the estimate does not explain the
-claims); 130 interrupted.
+Exit codes: 0 success; 1 bad or missing claims input (nothing written), a previous
+estimate that cannot be read, or the outputs could not be written; 2 bad command-line
+arguments; 3 the fit ran and the outputs were written, but the sampler's convergence
+checks failed; 4 the fit converged and the outputs were written, but the model check
+failed (the estimate does not explain the claims); 5 (``--fail-if-moved PCT``, with
+``update`` or ``estimate --compare``) the fit passed its checks and the outputs were
+written, but a headline moved by more than PCT percent since the previous estimate;
+130 interrupted. 3 and 4 take precedence over 5: a move measured on a failed fit means
+little.
 
 Importing this module is light: PyMC, ArviZ and matplotlib load only when ``estimate``
 runs.
 
 Over 500 lines because it is one argparse parser and its commands (validate, priors,
-estimate, backtest) sharing one exit-code contract; each command is a short function that
-parses, calls the library and maps the outcome to an exit code.
+estimate, update, history, backtest) sharing one exit-code contract; each command is a
+short function that parses, calls the library and maps the outcome to an exit code.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
+import json
 import logging
 import os
 import re
@@ -30,13 +35,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from casualty_models._format import level_pct, people
+from casualty_models._format import level_pct, people, signed_pct
 from casualty_models._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from casualty_models.claims import ClaimSet
+    from casualty_models.compare import Comparison
     from casualty_models.estimate import Estimate
     from casualty_models.model.priors import Priors
 
@@ -45,11 +51,14 @@ EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_NOT_CONVERGED = 3
 EXIT_MODEL_CHECK = 4
+EXIT_MOVED = 5
 EXIT_INTERRUPTED = 130
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TRUST_FILES: tuple[str, ...] = ("sensitivity.csv", "leave_one_source_out.csv")
 """The tables ``estimate --trust`` writes (removed by a run without it: see _write_outputs)."""
+CHANGE_FILES: tuple[str, ...] = ("changes.json", "changes.csv", "previous.nc")
+"""What a comparison with a previous estimate writes (removed by a run without one)."""
 
 
 # --------------------------------------------------------------------- argument types
@@ -129,21 +138,64 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: off)",
     )
     est.add_argument(
-        "--series",
-        nargs="+",
-        metavar="SIDE|CATEGORY",
-        help="the series the report's summary and panels.png focus on, e.g. russia|killed "
-        "(default: killed on each side; the others go to the report's detail)",
+        "--compare",
+        metavar="PREVIOUS",
+        help="also say what changed since a previous estimate (its output folder, or its "
+        "estimate.nc): writes changes.json, changes.csv and a section in report.html",
     )
-    est.add_argument(
-        "--figure-format",
-        nargs="+",
-        choices=("png", "svg", "pdf"),
-        default=["png"],
-        metavar="FORMAT",
-        help="formats of the figure files: png, svg, pdf (default: png)",
-    )
+    _change_options(est)
+    _focus_options(est)
     _common(est, out_help="output folder (default: out/)")
+
+    upd = sub.add_parser(
+        "update",
+        help="refit a previous estimate with the claims as they are now, and say what "
+        "changed and why (changes.json, changes.csv, history.csv)",
+    )
+    upd.add_argument(
+        "previous",
+        metavar="PREVIOUS_OUT_DIR",
+        help="the output folder of an earlier estimate or update (holding estimate.nc)",
+    )
+    upd.add_argument("claims", metavar="CLAIMS", nargs="+", help=CLAIMS_HELP + " (the whole set)")
+    upd.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="date of the headline estimate (default: latest claim)",
+    )
+    upd.add_argument(
+        "--as-reported-on",
+        type=_date,
+        metavar="DATE",
+        help="use only claims published by DATE (a vintage); also the default --as-of",
+    )
+    _change_options(upd)
+    _focus_options(upd)
+    _common(upd, out_help="output folder (default: PREVIOUS_OUT_DIR itself)")
+    # every setting defaults to the previous run's: None means "not given"
+    upd.set_defaults(seed=None, out=None)
+
+    hist = sub.add_parser(
+        "history",
+        help="plot how the estimate moved from update to update (history.png)",
+    )
+    hist.add_argument("dir", metavar="DIR", help="an output folder holding history.csv")
+    hist.add_argument(
+        "--series",
+        metavar="SIDE|CATEGORY",
+        help="the series to plot (default: every series estimable in some run)",
+    )
+    hist.add_argument(
+        "--by",
+        choices=("published", "run"),
+        default="published",
+        help="x axis: the latest publication date among each run's claims (default), or "
+        "the date the run was made",
+    )
+    hist.add_argument(
+        "--out", type=Path, metavar="FILE", help="the plot file (default: DIR/history.png)"
+    )
 
     bt = sub.add_parser(
         "backtest",
@@ -178,6 +230,68 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 CLAIMS_HELP = "claims files (.csv, .yaml or .yml); several files are fitted together"
+
+
+def _pct(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a percentage of at least 0, got {text}")
+    return value
+
+
+def _focus_options(cmd: argparse.ArgumentParser) -> None:
+    """The report's focus and the figure files' formats."""
+    cmd.add_argument(
+        "--series",
+        nargs="+",
+        metavar="SIDE|CATEGORY",
+        help="the series the report's summary and panels.png focus on, e.g. russia|killed "
+        "(default: killed on each side; the others go to the report's detail)",
+    )
+    cmd.add_argument(
+        "--figure-format",
+        nargs="+",
+        choices=("png", "svg", "pdf"),
+        default=["png"],
+        metavar="FORMAT",
+        help="formats of the figure files: png, svg, pdf (default: png)",
+    )
+
+
+def _unknown_series(args: argparse.Namespace, claims: ClaimSet) -> int | None:
+    """EXIT_USAGE, having said why, when ``--series`` names a series no claim is about."""
+    known = [f"{side}|{category}" for side, category in claims.series]
+    unknown = [s for s in args.series or () if s not in known]
+    if not unknown:
+        return None
+    _err(
+        f"error: --series {' '.join(unknown)}: no claims about "
+        f"{'it' if len(unknown) == 1 else 'them'}; the series are {', '.join(known)}",
+        "nothing was written",
+    )
+    return EXIT_USAGE
+
+
+def _change_options(cmd: argparse.ArgumentParser) -> None:
+    """Options of the commands that compare with a previous estimate."""
+    cmd.add_argument(
+        "--fail-if-moved",
+        type=_pct,
+        metavar="PCT",
+        help="exit with code 5 when a headline median moved by more than PCT percent since "
+        "the previous estimate, naming the claims that moved it",
+    )
+    cmd.add_argument(
+        "--attribution",
+        choices=("auto", "reweight", "refit"),
+        default="auto",
+        help="how each changed claim's effect is measured: reweighting the posterior "
+        "(PSIS) and refitting where k̂ > 0.7 (auto, the default), reweighting only, or "
+        "a refit per changed claim",
+    )
 
 
 def _format(cmd: argparse.ArgumentParser) -> None:
@@ -420,8 +534,11 @@ def _priors(args: argparse.Namespace) -> Priors | int | None:
         return EXIT_USAGE
 
 
-def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet, Priors | None] | int:
-    """Checks shared by the commands that fit: the output folder, the priors, the claims."""
+def _begin(
+    args: argparse.Namespace, *, needs_start: bool = True
+) -> tuple[_Progress, ClaimSet, Priors | None] | int:
+    """Checks shared by the commands that fit: the output folder, the priors, the claims
+    (and a start date, unless the caller has one: ``needs_start`` False)."""
     if args.out.exists() and not args.out.is_dir():
         _err(f"error: --out {args.out} exists and is not a folder")
         return EXIT_USAGE
@@ -435,7 +552,7 @@ def _begin(args: argparse.Namespace) -> tuple[_Progress, ClaimSet, Priors | None
     if isinstance(claims, int):
         _err("nothing was written")
         return claims
-    if args.start is None and not any(c.period_start is not None for c in claims):
+    if needs_start and args.start is None and not any(c.period_start is not None for c in claims):
         _err(f"error: {NO_START}", "nothing was written")
         return EXIT_USAGE
     return progress, claims, priors
@@ -445,65 +562,156 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.start is not None and args.as_of is not None and args.as_of < args.start:
         _err(f"error: --as-of {args.as_of} is before --start {args.start}")
         return EXIT_USAGE
+    if args.fail_if_moved is not None and args.compare is None:
+        _err("error: --fail-if-moved needs --compare PREVIOUS (or use `update`)")
+        return EXIT_USAGE
+    previous = None
+    if args.compare is not None:
+        found = _previous(args.compare)
+        if isinstance(found, int):
+            return found
+        previous = found
     begun = _begin(args)
     if isinstance(begun, int):
         return begun
     progress, claims, priors = begun
-    known = [f"{side}|{category}" for side, category in claims.series]
-    unknown = [s for s in args.series or () if s not in known]
-    if unknown:
-        _err(
-            f"error: --series {' '.join(unknown)}: no claims about "
-            f"{'it' if len(unknown) == 1 else 'them'}; the series are {', '.join(known)}",
-            "nothing was written",
-        )
-        return EXIT_USAGE
+    bad = _unknown_series(args, claims)
+    if bad is not None:
+        return bad
+    kwargs = {
+        "as_of": args.as_of,
+        "start": args.start,
+        "as_reported_on": args.as_reported_on,
+        "draws": args.draws if args.draws is not None else _fit_default("draws"),
+        "tune": args.tune if args.tune is not None else _fit_default("tune"),
+        "chains": args.chains if args.chains is not None else _fit_default("chains"),
+        "random_seed": args.seed,
+        "priors": priors,
+        **_sampler_options(args),
+    }
+    return _fit_and_write(args, progress, claims, kwargs, previous=previous)
 
+
+def cmd_update(args: argparse.Namespace) -> int:
+    """Refit the previous estimate's settings with the claims as they are now; say what
+    changed and why; append the run to history.csv."""
+    previous = _previous(args.previous)
+    if isinstance(previous, int):
+        return previous
+    prev_nc, old = previous
+    if args.out is None:
+        args.out = prev_nc.parent
+    s = old.settings
+    if args.start is not None and args.as_of is not None and args.as_of < args.start:
+        _err(f"error: --as-of {args.as_of} is before --start {args.start}")
+        return EXIT_USAGE
+    begun = _begin(args, needs_start=False)
+    if isinstance(begun, int):
+        return begun
+    progress, claims, priors = begun
+    bad = _unknown_series(args, claims)
+    if bad is not None:
+        return bad
+    given = _sampler_options(args)
+    kwargs = {
+        "as_of": args.as_of,
+        "start": args.start if args.start is not None else s.start,
+        "as_reported_on": args.as_reported_on,
+        "draws": args.draws if args.draws is not None else s.draws,
+        "tune": args.tune if args.tune is not None else s.tune,
+        "chains": args.chains if args.chains is not None else s.chains,
+        "random_seed": args.seed if args.seed is not None else s.random_seed,
+        "priors": priors if priors is not None else s.priors,
+        "target_accept": given.get("target_accept", s.target_accept),
+        "sampler": given.get("sampler", s.sampler),
+        "max_attempts": given.get("max_attempts", s.max_attempts),
+    }
+    progress(
+        f"previous estimate: as of {s.as_of}, {len(old.claims)} claims "
+        f"({prev_nc}); refitting with its settings"
+    )
+    return _fit_and_write(args, progress, claims, kwargs, previous=previous, update=True)
+
+
+def _previous(where: str) -> tuple[Path, Estimate] | int:
+    """The previous estimate of ``--compare`` / ``update``: a folder holding estimate.nc,
+    or the .nc file; on failure say why and return the exit code."""
+    path = Path(where)
+    if path.is_dir():
+        nc = path / "estimate.nc"
+        if not nc.is_file():
+            _err(
+                f"error: {path} holds no estimate.nc: give the --out folder of an earlier "
+                "`casualty-models estimate` or `update` run (or its estimate.nc)",
+                "nothing was written",
+            )
+            return EXIT_BAD_INPUT
+    elif path.is_file():
+        nc = path
+    else:
+        _err(f"error: previous estimate not found: {path}", "nothing was written")
+        return EXIT_BAD_INPUT
+    from casualty_models.estimate import load
+
+    try:
+        return nc, load(nc)
+    except (OSError, ValueError, KeyError) as err:
+        _err(f"error: cannot read the previous estimate {nc}: {err}", "nothing was written")
+        return EXIT_BAD_INPUT
+
+
+def _fit_and_write(
+    args: argparse.Namespace,
+    progress: _Progress,
+    claims: ClaimSet,
+    kwargs: dict[str, Any],
+    *,
+    previous: tuple[Path, Estimate] | None = None,
+    update: bool = False,
+) -> int:
+    """Fit, measure trust and changes as asked, write every output, print the summary;
+    the exit code."""
     from casualty_models._backend import pymc
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
     from casualty_models.fitting import fit
 
     progress("loading PyMC…")
     pymc()
-
-    draws = args.draws if args.draws is not None else _fit_default("draws")
-    tune = args.tune if args.tune is not None else _fit_default("tune")
-    chains = args.chains if args.chains is not None else _fit_default("chains")
+    chains, draws, tune = kwargs["chains"], kwargs["draws"], kwargs["tune"]
+    if update and previous is not None:  # start where the previous fit's posterior was
+        kwargs = {**kwargs, "warm_start": previous[1]}
     progress(
         f"sampling {chains} chain{'s' if chains != 1 else ''} × {draws} draws "
         f"(after {tune} tuning steps)…"
     )
     with _package_warnings(ConvergenceWarning, ModelCheckWarning), _pymc_logging(quiet=args.quiet):
         try:
-            est = fit(
-                claims,
-                as_of=args.as_of,
-                start=args.start,
-                as_reported_on=args.as_reported_on,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                random_seed=args.seed,
-                priors=priors,
-                **_sampler_options(args),
-            )
+            est = fit(claims, **kwargs)
         except ValueError as err:  # fit() checks its arguments against the claims
             _err(f"error: {_as_cli(str(err))}", "nothing was written")
             return EXIT_USAGE
 
     sensitivity: pd.DataFrame | None = None
     loso: pd.DataFrame | None = None
-    if args.trust and not est.diagnostics.ok:
+    if getattr(args, "trust", False) and not est.diagnostics.ok:
         _err(
             "warning: --trust skipped: the fit failed its checks, so how far its answer "
             "moves would be measured against noise (see the remedies below)"
         )
-    elif args.trust:
+    elif getattr(args, "trust", False):
         with (
             _package_warnings(ConvergenceWarning, ModelCheckWarning),
             _pymc_logging(quiet=args.quiet),
         ):
             sensitivity, loso = _trust(est, progress)
+
+    comparison = None
+    if previous is not None:
+        with (
+            _package_warnings(ConvergenceWarning, ModelCheckWarning),
+            _pymc_logging(quiet=args.quiet),
+        ):
+            comparison = _changes(est, previous[1], args.attribution, progress)
 
     progress("writing outputs…")
     try:
@@ -513,6 +721,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 args.out,
                 sensitivity=sensitivity,
                 loso=loso,
+                comparison=comparison,
+                previous=previous[0] if previous is not None else None,
+                history=update,
                 series=args.series,
                 formats=args.figure_format,
             )
@@ -522,9 +733,27 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     progress(f"done: {len(written)} files in {args.out}")
 
     _print_summary(est, args.out)
+    moved = None
+    if comparison is not None:
+        print(f"What changed since the estimate as of {comparison.old.settings.as_of}:")
+        for sentence in comparison.sentences():
+            print(f"  {sentence}")
+        if args.fail_if_moved is not None:
+            moved = comparison.moved(args.fail_if_moved)
+            for r in moved.to_dict(orient="records"):
+                _err(
+                    f"error: {r['side']} {r['category']} moved by "
+                    f"{signed_pct(r['change_pct'])} (more than {args.fail_if_moved:g}%) since "
+                    f"the estimate as of {comparison.old.settings.as_of}"
+                    + (
+                        f"; moved most by {r['drivers']}"
+                        if r["drivers"]
+                        else "; no single changed claim moved it that way (see changes.csv)"
+                    )
+                )
     diag = est.diagnostics
     if diag.ok:
-        return EXIT_OK
+        return EXIT_MOVED if moved is not None and len(moved) else EXIT_OK
     if not diag.converged:
         _err("warning: the sampler did not converge well enough to trust these intervals:")
     else:
@@ -536,6 +765,36 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     _err(*(f"  - {_as_cli(r)}" for r in diag.remedies()))
     _err("(the outputs were written, and say so in their diagnostics)")
     return EXIT_NOT_CONVERGED if not diag.converged else EXIT_MODEL_CHECK
+
+
+def _changes(est: Estimate, old: Estimate, method: str, progress: _Progress) -> Comparison:
+    """``est.compare(old)``, refits (if any) in a process pool of a worker per core."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not est.diagnostics.ok and method != "reweight":
+        _err(
+            "warning: the fit failed its checks: what moved it is measured by reweighting "
+            "only (no refits)"
+        )
+        method = "reweight"
+    progress(f"comparing with the estimate as of {old.settings.as_of} ({len(old.claims)} claims)…")
+    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
+        comparison = est.compare(old, method=method, executor=pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    att = comparison.attribution
+    n_refit = int(att.loc[att["method"] == "refit", "change_id"].nunique())
+    s = comparison.summary()
+    progress(
+        f"{s['added']} added, {s['removed']} removed, {s['edited']} edited; {n_refit} refitted"
+    )
+    if not att["reliable"].astype(bool).all():
+        _err(
+            "warning: some effects in changes.csv are unreliable (k̂ above 0.7 without a "
+            "refit, or a refit that failed its checks): reliable=False"
+        )
+    return comparison
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -662,6 +921,9 @@ def _write_outputs(
     *,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
+    comparison: Comparison | None = None,
+    previous: Path | None = None,
+    history: bool = False,
     series: Sequence[str] | None = None,
     formats: Sequence[str] = ("png",),
 ) -> list[Path]:
@@ -671,10 +933,14 @@ def _write_outputs(
     are the figure files' formats.
 
     ``sensitivity`` and ``loso`` (from ``--trust``) are written as CSV and add the trust
-    section to the report; a trust table this run did not compute is removed, so that a
-    table left by an earlier run never sits beside a report it does not describe.
+    section to the report; ``comparison`` (with the estimate read from ``previous``)
+    writes changes.json and changes.csv and the report's section on what changed, and
+    keeps the previous estimate as previous.nc when it is about to be overwritten (an
+    update in place). ``history`` appends the run to history.csv. A table this run did
+    not compute is removed, so that a file left by an earlier run never sits beside a
+    report it does not describe (history.csv, a log of runs, is kept).
     """
-    from casualty_models._atomic import atomic_write
+    from casualty_models._atomic import atomic_write, atomic_write_with
 
     # never open a window: plots are files
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -683,6 +949,17 @@ def _write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     nc = out / "estimate.nc"
+    in_place = previous is not None and nc.exists() and previous.resolve() == nc.resolve()
+    if comparison is not None and previous is not None and in_place:
+        import shutil
+
+        source = previous  # copied before estimate.nc, its source, is replaced
+        written.append(
+            atomic_write_with(out / "previous.nc", lambda tmp: shutil.copyfile(source, tmp))
+        )
+    old_history = None
+    if history and previous is not None:
+        old_history = _history_so_far(previous, comparison)
     est.save(nc)
     written.append(nc)
     written.append(atomic_write(out / "summary.csv", est.summary().to_csv(index=False)))
@@ -691,14 +968,62 @@ def _write_outputs(
             (out / name).unlink(missing_ok=True)
         else:
             written.append(atomic_write(out / name, table.to_csv(index=False)))
+    if comparison is None:
+        for name in CHANGE_FILES:
+            (out / name).unlink(missing_ok=True)
+    else:
+        if not in_place:
+            (out / "previous.nc").unlink(missing_ok=True)
+        written.append(atomic_write(out / "changes.csv", comparison.to_csv()))
     written.extend(save_plots(est, out, formats=formats, series=series))
     written.append(
-        write_report(est, out / "report.html", sensitivity=sensitivity, loso=loso, series=series)
+        write_report(
+            est,
+            out / "report.html",
+            sensitivity=sensitivity,
+            loso=loso,
+            series=series,
+            comparison=comparison,
+        )
     )
+    if history:
+        from casualty_models.history import append_history
+
+        append_history(out / "history.csv", est, previous=old_history, comparison=comparison)
+        written.append(out / "history.csv")
+    if comparison is not None:
+        data = comparison.to_dict()
+        data["previous_estimate"] = "previous.nc" if in_place else str(previous)
+        text = json.dumps(data, indent=2, allow_nan=False)
+        written.append(atomic_write(out / "changes.json", text + "\n"))
     js = out / "estimate.json"
     est.to_json(js)
     written.append(js)
     return written
+
+
+def _history_so_far(previous: Path, comparison: Comparison | None) -> pd.DataFrame:
+    """The history the new run continues: PREVIOUS_OUT_DIR's history.csv, ending with the
+    previous estimate's run (added, dated by its file, when the history lacks it)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from casualty_models.history import history_rows, read_history
+
+    old = comparison.old if comparison is not None else None
+    path = previous.parent / "history.csv"
+    frame = read_history(path) if path.is_file() else None
+    if old is None:
+        return frame if frame is not None else pd.DataFrame()
+    last_fp = None if frame is None or frame.empty else frame["claims_fingerprint"].iloc[-1]
+    last_as_of = None if frame is None or frame.empty else frame["as_of"].iloc[-1].date()
+    if last_fp == old.claims.fingerprint and last_as_of == old.settings.as_of:
+        return frame  # type: ignore[return-value]
+    made = dt.datetime.fromtimestamp(previous.stat().st_mtime, tz=dt.UTC)
+    run = 1 if frame is None or frame.empty else int(frame["run"].max()) + 1
+    rows = history_rows(old, run=run, run_at=made)
+    return rows if frame is None or frame.empty else pd.concat([frame, rows], ignore_index=True)
 
 
 def _print_summary(est: Estimate, out: Path) -> None:
@@ -735,6 +1060,87 @@ def _print_summary(est: Estimate, out: Path) -> None:
     print(f"Outputs in {out}/")
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """Plot history.csv of an output folder: the estimate run by run, beside the claims."""
+    from casualty_models.history import HistoryError, read_history
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        _err(f"error: not a folder: {folder}")
+        return EXIT_BAD_INPUT
+    path = folder / "history.csv"
+    if not path.is_file():
+        _err(
+            f"error: {folder} holds no history.csv: `casualty-models update {folder} "
+            "CLAIMS...` writes one, a row per run"
+        )
+        return EXIT_BAD_INPUT
+    try:
+        hist = read_history(path)
+    except HistoryError as err:
+        _err(f"error: {err}")
+        return EXIT_BAD_INPUT
+    known = list(dict.fromkeys(zip(hist["side"], hist["category"], strict=True)))
+    if args.series is not None:
+        side, sep, category = args.series.partition("|")
+        if not sep or (side, category) not in known:
+            names = ", ".join(f"{a}|{b}" for a, b in known)
+            _err(f"error: --series {args.series!r}: not a series of the history ({names})")
+            return EXIT_USAGE
+        chosen = [(side, category)]
+    else:
+        shown = hist[hist["estimable"].astype(bool)]
+        chosen = [k for k in known if k in set(zip(shown["side"], shown["category"], strict=True))]
+        chosen = chosen or known[:1]
+    claims = None
+    if (folder / "estimate.nc").is_file():
+        from casualty_models.estimate import load
+
+        try:
+            claims = load(folder / "estimate.nc").claims
+        except (OSError, ValueError, KeyError) as err:
+            _err(f"warning: the claims are not drawn: cannot read {folder / 'estimate.nc'}: {err}")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib.pyplot as plt
+
+    from casualty_models._atomic import atomic_write_with
+    from casualty_models.plots.history import plot_history
+
+    fig, axes = plt.subplots(
+        len(chosen), 1, figsize=(8.0, 3.6 * len(chosen)), layout="constrained", squeeze=False
+    )
+    by = {"published": "published_by", "run": "run_at"}[args.by]
+    for ax, series in zip(axes[:, 0], chosen, strict=True):
+        plot_history(hist, claims, series=series, by=by, ax=ax)
+    target = args.out or folder / "history.png"
+    try:
+        atomic_write_with(target, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    except OSError as err:
+        _err(f"error: cannot write {target}: {err}")
+        return EXIT_BAD_INPUT
+    finally:
+        plt.close(fig)
+    from casualty_models.model.priors import DEFAULT_LEVEL
+
+    pct = level_pct(DEFAULT_LEVEL)
+    for r in hist.to_dict(orient="records"):
+        if (r["side"], r["category"]) not in chosen:
+            continue
+        head = f"run {r['run']} ({r['n_claims']} claims published by {r['published_by']:%Y-%m-%d}"
+        head += f", as of {r['as_of']:%Y-%m-%d}): {r['side']} {r['category']} "
+        if r["estimable"] and r["median"] == r["median"]:
+            change = r["change_pct"]
+            print(
+                head + f"{people(r['median'])} ({pct}% interval {people(r[f'low_{pct}'])}–"
+                f"{people(r[f'high_{pct}'])})"
+                + (f", {signed_pct(change)}" if change == change else "")
+            )
+        else:
+            print(head + "not estimable")
+    print(f"Plot in {target}")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -754,6 +1160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         "validate": cmd_validate,
         "estimate": cmd_estimate,
+        "update": cmd_update,
+        "history": cmd_history,
         "backtest": cmd_backtest,
         "priors": cmd_priors,
     }

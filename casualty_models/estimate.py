@@ -47,6 +47,7 @@ from casualty_models.model.priors import DEFAULT_LEVEL, SUMMARY_LEVELS, Priors
 if TYPE_CHECKING:
     import arviz as az
 
+    from casualty_models.compare import Comparison
     from casualty_models.plots import PlotAccessor
 
 EXTRAPOLATION_HORIZON_DAYS = 90
@@ -552,6 +553,18 @@ class Estimate:
         (``sources``, ``executor``, ``draws``, ``tune``, ``level``).
         """
         result: pd.DataFrame = _hooks.call("Estimate.leave_one_source_out", self, **kwargs)
+        return result
+
+    def compare(self, old: Any, **kwargs: Any) -> Comparison:
+        """What changed since ``old`` (an earlier Estimate, a saved ``.nc`` file, or the
+        output folder holding one): claims added, removed and edited, the headlines and
+        source biases before and after, and how far each changed claim alone moved each
+        headline.
+
+        Keyword arguments as :func:`casualty_models.compare.compare` (``method``,
+        ``executor``, ``level``, ``pareto_k_max``, ``progress``).
+        """
+        result: Comparison = _hooks.call("Estimate.compare", self, old, **kwargs)
         return result
 
     # ------------------------------------------------------------------ plots and I/O

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from casualty_models.compare import Comparison
     from casualty_models.estimate import Estimate
 
     # series=: "side|category", a (side, category) tuple, a list of them, or None
@@ -53,6 +54,7 @@ def build_document(
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
     with_figures: bool = True,
+    comparison: Comparison | None = None,
 ) -> document.Document:
     """The report's document model (what :func:`report_html` and
     :func:`report_markdown` render)."""
@@ -64,6 +66,7 @@ def build_document(
         sensitivity=sensitivity,
         loso=loso,
         with_figures=with_figures,
+        comparison=comparison,
     )
     return document.build(gathered)
 
@@ -76,6 +79,7 @@ def report_html(
     series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
+    comparison: Comparison | None = None,
 ) -> str:
     """The report as one self-contained HTML document (text escaped, plots inlined).
 
@@ -90,9 +94,20 @@ def report_html(
     ``loso`` (a :func:`casualty_models.trust.leave_one_source_out` table) it gains a
     section "How far to trust the answer": plain-language sentences, their plots and
     tables, and the calibration plot of the claims.
+
+    With ``comparison`` (``estimate.compare(earlier)``) it opens with what changed since
+    the earlier estimate: the sentences at the top of the summary, then a section "What
+    changed since …" with the headlines before and after, the before/after plot, how far
+    each changed claim moved each headline, the claims changed and the source biases.
     """
     doc = build_document(
-        estimate, level=level, title=title, series=series, sensitivity=sensitivity, loso=loso
+        estimate,
+        level=level,
+        title=title,
+        series=series,
+        sensitivity=sensitivity,
+        loso=loso,
+        comparison=comparison,
     )
     return html.render(doc)
 
@@ -105,10 +120,11 @@ def report_markdown(
     series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
+    comparison: Comparison | None = None,
 ) -> str:
     """The report as Markdown text (no plots; text escaped so no HTML or links leak).
 
-    ``series``, ``sensitivity`` and ``loso`` as in :func:`report_html`.
+    ``series``, ``sensitivity``, ``loso`` and ``comparison`` as in :func:`report_html`.
     """
     doc = build_document(
         estimate,
@@ -118,6 +134,7 @@ def report_markdown(
         sensitivity=sensitivity,
         loso=loso,
         with_figures=False,
+        comparison=comparison,
     )
     return markdown.render(doc)
 
@@ -131,18 +148,25 @@ def write_report(
     series: SeriesChoice = None,
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
+    comparison: Comparison | None = None,
 ) -> Path:
     """Write :func:`report_html` to ``path`` atomically and return the file's path.
 
     When ``path`` is a directory (an existing one, or any path ending in a separator)
-    the file is ``path/report.html``. ``series``, ``sensitivity`` and ``loso`` as in
-    :func:`report_html`.
+    the file is ``path/report.html``. ``series``, ``sensitivity``, ``loso`` and
+    ``comparison`` as in :func:`report_html`.
     """
     target = Path(path)
     if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
         target = target / "report.html"
     page = report_html(
-        estimate, level=level, title=title, series=series, sensitivity=sensitivity, loso=loso
+        estimate,
+        level=level,
+        title=title,
+        series=series,
+        sensitivity=sensitivity,
+        loso=loso,
+        comparison=comparison,
     )
     return atomic_write(target, page)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from casualty_models.report.change_facts import METHOD_TEXT
 from casualty_models.report.facts import Facts
 from casualty_models.report.figures import Figure
 from casualty_models.report.tables import LEARNED_LITTLE, Table
@@ -123,6 +124,7 @@ def build(facts: Facts) -> Document:
     """Lay the facts out as the report's sections."""
     sections = [
         _summary(facts),
+        *([_changes(facts)] if facts.changes is not None else []),
         Section("Sources and their biases", _sources(facts), collapsible=True, id="sources"),
         Section("Claims check", _check(facts), collapsible=True, id="claims-check"),
         *([_trust(facts)] if facts.trust is not None else []),
@@ -176,10 +178,18 @@ def _summary(facts: Facts) -> Section:
         *(Paragraph(w, style="note") for w in facts.withheld),
         Paragraph(f"{facts.surprise} {IDENTIFICATION_SHORT}", style="meta"),
     )
+    changes = facts.changes
     return Section(
         facts.title,
         _blocks(
             Paragraph(facts.overview, style="meta"),
+            Paragraph(
+                " ".join(changes.lead_sentences) + " (Every series under What changed.)",
+                style="note",
+                lead=changes.lead,
+            )
+            if changes is not None and changes.lead_sentences
+            else None,
             Paragraph(facts.failure[1], style="bad", lead=facts.failure[0])
             if facts.failure
             else None,
@@ -187,6 +197,29 @@ def _summary(facts: Facts) -> Section:
             facts.figures.get("main"),
         ),
         id="summary",
+    )
+
+
+def _changes(facts: Facts) -> Section:
+    """What changed since the earlier estimate: sentences, before/after, attribution."""
+    ch = facts.changes
+    assert ch is not None
+    return Section(
+        ch.title,
+        _blocks(
+            Paragraph(ch.intro, style="meta"),
+            *(Paragraph(s) for s in ch.sentences),
+            ch.headline,
+            ch.figure,
+            Section("What moved the estimate", _blocks(Paragraph(METHOD_TEXT), ch.attribution))
+            if ch.attribution is not None
+            else None,
+            Section("Claims added, removed and edited", (ch.claims,), collapsible=True)
+            if ch.claims is not None
+            else None,
+            Section("Source biases before and after", (ch.sources,), collapsible=True),
+        ),
+        id="changes",
     )
 
 

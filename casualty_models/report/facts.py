@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from casualty_models.claims import ClaimSet
+    from casualty_models.compare import Comparison
     from casualty_models.estimate import Estimate
+    from casualty_models.report.change_facts import ChangeFacts
     from casualty_models.report.trust_facts import TrustFacts
 
 ANCHOR_TYPES: tuple[str, ...] = ("neutral", "tally", "independent", "known")
@@ -70,6 +72,7 @@ class Facts:
     figures: Mapping[str, Figure] = field(default_factory=dict)
     trust: TrustFacts | None = None
     trust_note: str = ""
+    changes: ChangeFacts | None = None
 
     @property
     def pct(self) -> str:
@@ -289,10 +292,12 @@ def gather(
     sensitivity: pd.DataFrame | None = None,
     loso: pd.DataFrame | None = None,
     with_figures: bool = True,
+    comparison: Comparison | None = None,
 ) -> Facts:
     """Every fact of the report of ``estimate``; ``series`` picks the headline's series
     (see :func:`focus_series`); ``with_figures`` False skips the plots (the Markdown
-    report has none)."""
+    report has none); ``comparison`` (of ``estimate`` with an earlier one) adds what
+    changed since."""
     check_level(level)
     s = estimate.settings
     focus = focus_series(estimate, series)
@@ -331,6 +336,13 @@ def gather(
                 f"{s.as_of}: their medians would rest on the prior alone."
             )
         trust = gather_trust(estimate, level, sens, left, with_figures=with_figures)
+    changes = None
+    if comparison is not None:
+        from casualty_models.report.change_facts import gather_changes
+
+        if comparison.new is not estimate:
+            raise ValueError("the comparison is of another estimate than the report's")
+        changes = gather_changes(comparison, level, with_figures=with_figures, focus=focus)
     main_check, runs = tables.check_tables(list(estimate.claims), check, level)
     settings, type_priors, other_priors = tables.settings_tables(estimate, level, origin)
     return Facts(
@@ -363,6 +375,7 @@ def gather(
         figures=figs,
         trust=trust,
         trust_note=trust_note,
+        changes=changes,
     )
 
 

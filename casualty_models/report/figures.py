@@ -36,6 +36,7 @@ ALT_TEXT = {
     "sensitivity": "How the median moves when one bias prior changes",
     "loso": "How the median moves without each source",
     "ppc": "PIT values of the claims against the uniform",
+    "compare": "The earlier and the new estimate through time, with the claims that changed",
 }
 
 
@@ -74,7 +75,11 @@ def _draw(kind: str, data: Any, level: float, **options: Any) -> MplFigure:
         "drift": plots.plot_drift,
         "ppc": plots.plot_ppc,
     }
-    if kind == "panels":  # small multiples: an array of Axes, one per series
+    if kind == "compare":  # drawn from a Comparison
+        from casualty_models.plots.compare import plot_compare
+
+        ax = plot_compare(data, ax=None, level=level, **options)
+    elif kind == "panels":  # small multiples: an array of Axes, one per series
         ax = plots.plot_panels(data, level=level, **options)[0]
     elif kind in ("sensitivity", "loso"):  # drawn from a trust table, at its own level
         table_draw = plots.plot_sensitivity if kind == "sensitivity" else plots.plot_loso
@@ -96,8 +101,8 @@ def render(
     caption: str = "",
 ) -> Figure:
     """Plot ``kind`` ("claims", "timeline", "sources", "drift", "ppc": of an Estimate,
-    with ``options`` for its plot function; "sensitivity", "loso": of a trust table) as
-    a PNG :class:`Figure`."""
+    with ``options`` for its plot function; "sensitivity", "loso": of a trust table;
+    "compare": of a Comparison) as a PNG :class:`Figure`."""
     check_level(level)
     fig = _draw(kind, data, level, **(options or {}))
     try:
