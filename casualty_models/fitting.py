@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from casualty_models._warm import concat_draws, pymc_warm, usable_warm_state, warm_state
 from casualty_models.claims import ClaimSet, parse_date
 from casualty_models.diagnostics import (
     R_HAT_MAX,
@@ -50,8 +51,6 @@ size re-adapts from the previous one, the mass matrix is the previous posterior'
 CONTINUE_R_HAT_MAX = 1.03
 """Below it (and without divergences) a failed R-hat is read as too few draws: the
 chains are continued rather than restarted."""
-DENSE_MAX = 200
-"""Largest number of parameters for which the warm state keeps a full covariance."""
 
 
 class WarmStartWarning(UserWarning):
@@ -313,7 +312,7 @@ def _sample_until_converged(
     )
     state: dict[str, Any] | None = None
     if warm_start is not None:
-        state, why_not = _usable_warm_state(model, warm_start, sampler)
+        state, why_not = usable_warm_state(model, warm_start, sampler)
         if state is None:
             warnings.warn(
                 f"warm start not possible, the fit starts cold: {why_not}",
@@ -350,11 +349,11 @@ def _sample_until_converged(
             state if attempt.warm else None,
         )
         if attempt.continued_from:
-            idata = _concat_draws(runs[-1][0].idata, idata)
+            idata = concat_draws(runs[-1][0].idata, idata)
             new_free = {n: np.concatenate([free[n], v], axis=1) for n, v in new_free.items()}
             runs.pop()  # the continued run holds the earlier one's draws too
         free = new_free
-        state = _warm_state(model, free, idata, attempt.sampler)
+        state = warm_state(model, free, idata, attempt.sampler)
         idata.sample_stats.attrs["warm_state"] = json.dumps(state)
         est = Estimate(claims=claims, settings=settings, idata=idata)
         d = est.diagnostics
@@ -426,7 +425,7 @@ def _run(
                     "max_treedepth": MAX_TREE_DEPTH,
                 }
                 if state is not None:
-                    kwargs = _pymc_warm(pm, model, attempt, chains, state)
+                    kwargs = pymc_warm(pm, model, attempt.target_accept, chains, state)
                 idata = pm.sample(
                     model=model,
                     draws=attempt.new_draws,
@@ -445,29 +444,6 @@ def _run(
     free = {n: np.asarray(idata.posterior[n]) for n in names}
     idata.posterior = idata.posterior[[v for v in KEEP if v in idata.posterior]]
     return idata, free
-
-
-def _pymc_warm(
-    pm: Any, model: Any, attempt: Attempt, chains: int, state: dict[str, Any]
-) -> dict[str, Any]:
-    """pm.sample keywords for a warm run: NUTS with the previous posterior's covariance
-    (or variances) as a fixed mass matrix, its step size as the first one, and each
-    chain starting at a previous chain's last draw."""
-    from pymc.step_methods.hmc.quadpotential import QuadPotentialDiag, QuadPotentialFull
-
-    if "cov" in state:
-        potential = QuadPotentialFull(np.array(state["cov"]))
-    else:
-        potential = QuadPotentialDiag(np.array(state["var"]))
-    n = len(state["mean"])
-    step = pm.NUTS(
-        model=model,
-        potential=potential,
-        target_accept=attempt.target_accept,
-        max_treedepth=MAX_TREE_DEPTH,
-        step_scale=float(np.mean(state["step_size"])) * n**0.25,
-    )
-    return {"step": step, "initvals": [_unflatten(state, c) for c in range(chains)]}
 
 
 def _sample_nutpie(
@@ -517,103 +493,3 @@ def _sample_nutpie(
     )
     idata.sample_stats = idata.sample_stats.rename({"depth": "tree_depth", "logp": "lp"})
     return idata
-
-
-def _concat_draws(before: az.InferenceData, after: az.InferenceData) -> az.InferenceData:
-    """The draws of continued chains after their earlier ones (posterior, statistics)."""
-    import xarray as xr
-
-    out = after.copy()
-    n = before.posterior.sizes["draw"]
-    for group in ("posterior", "sample_stats"):
-        old, new = getattr(before, group), getattr(after, group)
-        common = [v for v in new.data_vars if v in old.data_vars]
-        new = new[common].assign_coords(draw=new["draw"] + n)
-        merged = xr.concat([old[common], new], dim="draw")
-        merged.attrs = {**old.attrs, **new.attrs}
-        setattr(out, group, merged)
-    return out
-
-
-def _warm_state(
-    model: Any, free: dict[str, np.ndarray], idata: az.InferenceData, sampler: str
-) -> dict[str, Any]:
-    """What a warm start needs from a posterior, JSON-ready: the free parameters' names,
-    shapes and dimension labels, each chain's last draw (flattened in model order), the
-    mean, the covariance (variances above :data:`DENSE_MAX` parameters) and each
-    chain's step size."""
-    names = [v.name for v in model.free_RVs]
-    flat = np.concatenate(
-        [free[n].reshape(*free[n].shape[:2], -1) for n in names], axis=2
-    )  # (chain, draw, param)
-    draws = flat.reshape(-1, flat.shape[2])
-    n_draws, n = draws.shape
-    # regularised towards the identity as Stan's and PyMC's adaptation do
-    w = n_draws / (n_draws + 5.0)
-    state: dict[str, Any] = {
-        "sampler": sampler,
-        "names": names,
-        "shapes": [list(free[n].shape[2:]) for n in names],
-        "dims": _dim_labels(model, names),
-        "last": flat[:, -1, :].tolist(),
-        "mean": draws.mean(axis=0).tolist(),
-        "step_size": np.asarray(idata.sample_stats["step_size"])[:, -1].tolist(),
-    }
-    if n <= DENSE_MAX:
-        cov = np.atleast_2d(np.cov(draws, rowvar=False))
-        state["cov"] = (w * cov + (1 - w) * 1e-3 * np.eye(n)).tolist()
-    else:
-        state["var"] = (w * draws.var(axis=0) + (1 - w) * 1e-3).tolist()
-    return state
-
-
-def _dim_labels(model: Any, names: list[str]) -> dict[str, list[str]]:
-    """Labels of each dimension of the free parameters; the knots' steps by count only
-    (their dates move when the horizon does, the parameters mean the same)."""
-    out: dict[str, list[str]] = {}
-    for name in names:
-        for dim in model.named_vars_to_dims.get(name, ()) or ():
-            labels = [str(x) for x in model.coords[dim]]
-            out[dim] = [str(len(labels))] if dim == "step" else labels
-    return out
-
-
-def _usable_warm_state(
-    model: Any, previous: Estimate, sampler: str
-) -> tuple[dict[str, Any] | None, str]:
-    """The previous fit's warm state if it fits ``model``, else None and why not."""
-    text = previous.idata.sample_stats.attrs.get("warm_state")
-    if not text:
-        return None, "the previous estimate has no warm state (made by an older version)"
-    state = json.loads(text)
-    names = [v.name for v in model.free_RVs]
-    if names != state["names"]:
-        return None, f"the parameters differ ({', '.join(state['names'])} -> {', '.join(names)})"
-    ip = model.initial_point()
-    shapes = [list(np.shape(ip[n])) for n in names]
-    dims = _dim_labels(model, names)
-    for dim, labels in dims.items():
-        before = state["dims"].get(dim)
-        if before != labels:
-            what = "knots" if dim == "step" else dim
-            added = sorted(set(labels) - set(before or []))
-            return None, f"the {what} changed" + (
-                f" (new: {', '.join(added[:5])})" if added and dim != "step" else ""
-            )
-    if shapes != state["shapes"]:
-        return None, "the parameters' shapes changed"
-    if state["sampler"] != sampler:
-        return None, f"the sampler changed ({state['sampler']} -> {sampler})"
-    return state, ""
-
-
-def _unflatten(state: dict[str, Any], chain: int) -> dict[str, np.ndarray]:
-    """A previous chain's last draw as {parameter: array} (chains beyond theirs reuse
-    them in turn)."""
-    flat = np.array(state["last"][chain % len(state["last"])])
-    out, at = {}, 0
-    for name, shape in zip(state["names"], state["shapes"], strict=True):
-        size = int(np.prod(shape, dtype=int))
-        out[name] = flat[at : at + size].reshape(shape)
-        at += size
-    return out

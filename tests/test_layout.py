@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"model"},
     {"diagnostics", "io"},
     {"estimate"},
+    {"_warm"},
     {"fitting"},
     {"_parallel"},
     {"loglik", "claim_changes"},
