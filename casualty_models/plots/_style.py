@@ -405,6 +405,20 @@ def handler_map() -> dict[type, Any]:
     return {_BoundHandle: _BoundHandler()}
 
 
+def date_axis(ax: Axes, first: Any, last: Any, *, max_ticks: int = 10) -> None:
+    """Concise date ticks from ``first`` to ``last``, a day of margin either side."""
+    import numpy as np
+    from matplotlib import dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=max_ticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    day = np.timedelta64(1, "D")
+    lo: Any = np.datetime64(first, "D") - day
+    hi: Any = np.datetime64(last, "D") + day
+    ax.set_xlim(lo, hi)
+
+
 def tidy(ax: Axes) -> None:
     """No top or right spine."""
     for side in ("top", "right"):

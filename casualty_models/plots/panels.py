@@ -211,18 +211,6 @@ def _draw_panel(ax: Axes, panel: _Panel, pct: str, *, log: bool, as_of: Any) -> 
     return list(panel.claims["kind"])
 
 
-def _date_axis(ax: Axes, first: Any, last: Any) -> None:
-    from matplotlib import dates as mdates
-
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    day = np.timedelta64(1, "D")
-    lo: Any = np.datetime64(first, "D") - day
-    hi: Any = np.datetime64(last, "D") + day
-    ax.set_xlim(lo, hi)
-
-
 def _legend_handles(
     panels: list[_Panel], kinds: list[str], pct: str, as_of: Any
 ) -> list[tuple[Any, str]]:
@@ -318,7 +306,7 @@ def plot_panels(
     kinds: list[str] = []
     for ax, panel in zip(used, panels, strict=True):
         kinds += _draw_panel(ax, panel, pct, log=log, as_of=as_of)
-        _date_axis(ax, summ_dates.min(), summ_dates.max())
+        st.date_axis(ax, summ_dates.min(), summ_dates.max(), max_ticks=9)
         ax.set_ylabel("people" + (" (log scale)" if log else ""))
     fig = used[0].figure
     if title is None:

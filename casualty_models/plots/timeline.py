@@ -137,19 +137,6 @@ def _count_axis(
     return log, lo, hi
 
 
-def _date_axis(ax: Axes, first: Any, last: Any) -> None:
-    """Concise date ticks over the grid, a day of margin either side."""
-    from matplotlib import dates as mdates
-
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    day = np.timedelta64(1, "D")
-    lo: Any = np.datetime64(first, "D") - day
-    hi: Any = np.datetime64(last, "D") + day
-    ax.set_xlim(lo, hi)
-
-
 def _label_ends(ax: Axes, drawn: _Drawn, last: Any, log: bool, lo: float, hi: float) -> None:
     """Each curve's name at its right end, nudged apart so labels never collide."""
 
@@ -304,7 +291,7 @@ def plot_timeline(
         lows = lows[lows["date"] >= drawn.first_claim]
     log, lo, hi = _count_axis(ax, drawn, lows[f"low_{pct}"], log)
     first_day, last_day = summ["date"].min(), summ["date"].max()
-    _date_axis(ax, first_day, last_day)
+    st.date_axis(ax, first_day, last_day)
     ax.set_ylabel("people, cumulative" + (" (log scale)" if log else ""))
     ax.grid(axis="y", color="#e3e3e3", lw=0.8)
     ax.set_axisbelow(True)
