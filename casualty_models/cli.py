@@ -335,7 +335,7 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         type=_int_at_least(1),
         metavar="N",
         help="posterior draws per chain of the first run; more follow while the ESS is "
-        "short of 400 (default: 500)",
+        "short of 400 (default: 500 with PyMC's sampler, 1000 with nutpie)",
     )
     cmd.add_argument(
         "--tune", type=_int_at_least(1), metavar="N", help="tuning steps per chain (default: 500)"
@@ -686,8 +686,9 @@ def _fit_and_write(
     chains, draws, tune = kwargs["chains"], kwargs["draws"], kwargs["tune"]
     if update and previous is not None:  # start where the previous fit's posterior was
         kwargs = {**kwargs, "warm_start": previous[1]}
+    per_chain = f" × {draws} draws" if draws is not None else ""
     progress(
-        f"sampling {chains} chain{'s' if chains != 1 else ''} × {draws} draws "
+        f"sampling {chains} chain{'s' if chains != 1 else ''}{per_chain} "
         f"(after {tune} tuning steps)…"
     )
     with _package_warnings(ConvergenceWarning, ModelCheckWarning), _pymc_logging(quiet=args.quiet):

@@ -56,7 +56,10 @@ random walk of the daily rate has run for a quarter year with nothing to hold it
 interval then spans orders of magnitude and says more about the prior than the event
 (docs/model.md)."""
 
-MAX_TREE_DEPTH = 10  # NUTS tree depth for every sampler; diagnostics count hits
+MAX_TREE_DEPTH = 10
+"""NUTS tree depth of PyMC's sampler; a run records its own cap in
+``sample_stats.attrs["max_tree_depth"]`` (nutpie: ``fitting.NUTPIE_MAX_TREE_DEPTH``), and
+the diagnostics count the transitions that reach it."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class FitSettings:
     end: dt.date
     as_of: dt.date
     as_reported_on: dt.date | None = None
-    draws: int = 1500
+    draws: int | None = 1500  # None: the sampler's default (fit() records the number)
     tune: int = 1000
     chains: int = 2
     target_accept: float = 0.8
@@ -219,7 +222,8 @@ class Estimate:
             "log_count": post["log_count"].isel({post["log_count"].dims[-1]: claims}),
         }
         quantities.update({k: post[k] for k in ("ratio", "bias_drift", "rise_noise") if k in post})
-        sampler = compute(quantities, self.idata.sample_stats, MAX_TREE_DEPTH)
+        stats = self.idata.sample_stats
+        sampler = compute(quantities, stats, int(stats.attrs.get("max_tree_depth", MAX_TREE_DEPTH)))
         # the model check covers the claims the fit used (not spikes and restatements)
         used = np.flatnonzero(self.inputs.claim_used)
         p = self._predictive_p[used]

@@ -37,9 +37,15 @@ if TYPE_CHECKING:
 
 SAMPLERS = ("auto", "pymc", "nutpie")
 DRAWS = 500
-"""Default draws per chain of a fit's first run. More follow only while the ESS of a
-reported quantity is below the bar (see :func:`_next_attempt`): the seed estimate's
-bulk ESS was about 5,000 at the former fixed 1,500 draws per chain."""
+"""Default draws per chain of a first run with PyMC's sampler. More follow only while
+the ESS of a reported quantity is below the bar (see :func:`_next_attempt`): the seed
+estimate's bulk ESS was about 5,000 at the former fixed 1,500 draws per chain."""
+NUTPIE_DRAWS = 1000
+"""Default draws per chain of a first run with nutpie. Its continuation cannot keep the
+mass matrix (nutpie adapts it afresh), so continuing costs more than drawing: on the
+bundled war data 500 more draws took 17,000 gradients, a continuation's re-tuning alone
+about 24,000, and at 500 draws the war, the PNAS data and the long synthetic case were
+all continued (ESS 230-340 or R-hat 1.013-1.016)."""
 TUNE = 500
 """Default tuning steps per chain (the former 1,000 are kept for a run after failed
 checks, see :func:`_next_attempt`)."""
@@ -65,6 +71,15 @@ class WarmStartWarning(UserWarning):
 # 120-140 parameters, where nutpie reached 1.003-1.008) and costs O(d) per step.
 NUTPIE_MIN_PARAMS = 100
 
+# nutpie's mass matrix adapts from the identity, and under it the first warm-up
+# transitions need long trajectories: on the bundled war data 90% of a default fit's
+# gradients (150,000 of 167,000) went to warm-up, most of them in its first 100
+# iterations. Past warm-up no transition went deeper than 6 (mean depth 4.0), so a cap
+# of 7 (128 leapfrog steps) halves the warm-up (70,000 gradients, sampling 45 s -> 25 s)
+# and leaves the draws as they were. Capped NUTS is still a valid MCMC kernel; a run that
+# hits the cap counts its hits in the diagnostics (docs/speed.md).
+NUTPIE_MAX_TREE_DEPTH = 7
+
 
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -79,7 +94,7 @@ def fit(
     start: dt.date | str | None = None,
     as_reported_on: dt.date | str | None = None,
     priors: Priors | None = None,
-    draws: int = DRAWS,
+    draws: int | None = None,
     tune: int = TUNE,
     chains: int = 2,
     cores: int | None = None,
@@ -104,9 +119,11 @@ def fit(
     "pymc" (NUTS, dense mass matrix), "nutpie" (NUTS, low-rank mass matrix) or "auto"
     (PyMC below :data:`NUTPIE_MIN_PARAMS` parameters, else nutpie).
 
-    ``draws`` per chain are a first run's: when only the ESS of some reported quantity
-    is short of 400, ``fit`` continues the same chains (from their last draw, with
-    their step size and mass matrix) for the draws the ESS asks for, and keeps every
+    ``draws`` per chain are a first run's (default: :data:`DRAWS` with PyMC's sampler,
+    :data:`NUTPIE_DRAWS` with nutpie; ``estimate.settings`` records the number): when
+    only the ESS of some reported quantity is short of 400, ``fit`` continues the same
+    chains (from their last draw, with their step size; PyMC's with its mass matrix
+    too) for the draws the ESS asks for, and keeps every
     draw, up to ``MAX_DRAWS_FACTOR`` times ``draws`` in all. When other checks fail
     (R-hat, divergences), it runs again with longer tuning (at least 1,000 steps),
     a higher ``target_accept`` after divergences, and then the other sampler; the best
@@ -128,10 +145,11 @@ def fit(
     priors = Priors() if priors is None else priors
     if not isinstance(priors, Priors):
         raise TypeError(f"priors must be a casualty_models.Priors, got {type(priors).__name__}")
-    draws, tune, chains, max_attempts = (
+    if draws is not None:
+        draws = _positive_int("draws", draws)
+    tune, chains, max_attempts = (
         _positive_int(n, v)
         for n, v in (
-            ("draws", draws),
             ("tune", tune),
             ("chains", chains),
             ("max_attempts", max_attempts),
@@ -259,6 +277,8 @@ def _next_attempt(prev: Attempt, d: Diagnostics, k: int, settings: FitSettings) 
     sampler too.
     """
     seed = _attempt_seed(settings, k)
+    if settings.draws is None:
+        raise ValueError("settings.draws must be resolved before sampling")
     if d.divergences == 0 and d.r_hat_max <= CONTINUE_R_HAT_MAX:
         cap = MAX_DRAWS_FACTOR * settings.draws
         total = min(max(draws_needed(d), d.draws + 100), cap)
@@ -307,9 +327,9 @@ def _sample_until_converged(
     if sampler == "auto":
         n_params = sum(np.size(v) for v in model.initial_point().values())
         sampler = "nutpie" if n_params >= NUTPIE_MIN_PARAMS else "pymc"
-    attempt = Attempt(
-        sampler, settings.draws, settings.tune, settings.target_accept, settings.random_seed
-    )
+    draws = settings.draws or (NUTPIE_DRAWS if sampler == "nutpie" else DRAWS)
+    settings = replace(settings, draws=draws)
+    attempt = Attempt(sampler, draws, settings.tune, settings.target_accept, settings.random_seed)
     state: dict[str, Any] | None = None
     if warm_start is not None:
         state, why_not = usable_warm_state(model, warm_start, sampler)
@@ -488,8 +508,9 @@ def _sample_nutpie(
         progress_bar=progressbar,
         low_rank_modified_mass_matrix=True,
         target_accept=attempt.target_accept,
-        maxdepth=MAX_TREE_DEPTH,
+        maxdepth=NUTPIE_MAX_TREE_DEPTH,
         **extra,
     )
     idata.sample_stats = idata.sample_stats.rename({"depth": "tree_depth", "logp": "lp"})
+    idata.sample_stats.attrs["max_tree_depth"] = NUTPIE_MAX_TREE_DEPTH
     return idata

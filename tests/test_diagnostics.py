@@ -140,3 +140,15 @@ def test_diagnostics_round_trip_with_model_check_fields():
     d = _diag(claims_implausible=12)
     assert Diagnostics(**d.to_dict()) == d
     assert dataclasses.asdict(d)["worst_claims"] == d.worst_claims
+
+
+def test_tree_depth_hits_count_at_the_runs_own_cap(seed_claims):
+    """nutpie runs with a lower cap than PyMC's and records it; hits count at that cap."""
+    est = offline_estimate(seed_claims)
+    depth = np.full((2, 500), 4)
+    depth[0, :3] = 7
+    est.idata.sample_stats["tree_depth"] = (("chain", "draw"), depth)
+    assert est.diagnostics.tree_depth_hits == 0  # PyMC's cap, 10, when none is recorded
+    est.idata.sample_stats.attrs["max_tree_depth"] = 7
+    capped = cm.Estimate(claims=est.claims, settings=est.settings, idata=est.idata)
+    assert capped.diagnostics.tree_depth_hits == 3

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import casualty_models as cm
+from casualty_models.fitting import DRAWS, NUTPIE_DRAWS, NUTPIE_MAX_TREE_DEPTH
 from validation.simulate import SimSpeaker, simulate_claims
 
 pytestmark = pytest.mark.mcmc
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.mcmc
 def test_seed_estimate_converges_at_default_settings(seed_estimate):
     d = seed_estimate.diagnostics
     defaults = inspect.signature(cm.fit).parameters
-    assert seed_estimate.settings.draws == defaults["draws"].default
+    # draws=None: the sampler's default, recorded (the seed model is PyMC's size)
+    assert defaults["draws"].default is None and seed_estimate.settings.draws == DRAWS
     assert seed_estimate.settings.chains == defaults["chains"].default == 2
     assert d.divergences == 0
     assert d.r_hat_max <= 1.01
@@ -163,6 +165,10 @@ def test_nutpie_sampler_agrees_with_pymc_and_is_reproducible(seed_claims, seed_e
     a = cm.fit(seed_claims, sampler="nutpie", random_seed=3)
     b = cm.fit(seed_claims, sampler="nutpie", random_seed=3, cores=1)
     assert a.idata.sample_stats.attrs["sampler"] == "nutpie"
+    # nutpie's own tree-depth cap, recorded for the diagnostics
+    assert a.idata.sample_stats.attrs["max_tree_depth"] == NUTPIE_MAX_TREE_DEPTH
+    assert a.settings.draws == NUTPIE_DRAWS  # nutpie's first run is longer by default
+    assert int(a.idata.sample_stats["tree_depth"].max()) <= NUTPIE_MAX_TREE_DEPTH
     assert seed_estimate.idata.sample_stats.attrs["sampler"] == "pymc"  # small: PyMC
     assert a.diagnostics.ok, a.diagnostics.message()
     np.testing.assert_array_equal(a.idata.posterior["bias"], b.idata.posterior["bias"])
