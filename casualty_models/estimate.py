@@ -58,7 +58,7 @@ interval then spans orders of magnitude and says more about the prior than the e
 
 MAX_TREE_DEPTH = 10
 """NUTS tree depth of PyMC's sampler; a run records its own cap in
-``sample_stats.attrs["max_tree_depth"]`` (nutpie: ``fitting.NUTPIE_MAX_TREE_DEPTH``), and
+``sample_stats.attrs["max_tree_depth"]`` (nutpie: ``_nutpie.NUTPIE_MAX_TREE_DEPTH``), and
 the diagnostics count the transitions that reach it."""
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from casualty_models._nutpie import NUTPIE_DRAWS, sample_nutpie
 from casualty_models._warm import concat_draws, pymc_warm, usable_warm_state, warm_state
 from casualty_models.claims import ClaimSet, parse_date
 from casualty_models.diagnostics import (
@@ -40,12 +41,6 @@ DRAWS = 500
 """Default draws per chain of a first run with PyMC's sampler. More follow only while
 the ESS of a reported quantity is below the bar (see :func:`_next_attempt`): the seed
 estimate's bulk ESS was about 5,000 at the former fixed 1,500 draws per chain."""
-NUTPIE_DRAWS = 1000
-"""Default draws per chain of a first run with nutpie. Its continuation cannot keep the
-mass matrix (nutpie adapts it afresh), so continuing costs more than drawing: on the
-bundled war data 500 more draws took 17,000 gradients, a continuation's re-tuning alone
-about 24,000, and at 500 draws the war, the PNAS data and the long synthetic case were
-all continued (ESS 230-340 or R-hat 1.013-1.016)."""
 TUNE = 500
 """Default tuning steps per chain (the former 1,000 are kept for a run after failed
 checks, see :func:`_next_attempt`)."""
@@ -70,15 +65,6 @@ class WarmStartWarning(UserWarning):
 # at step size 0.001 on the bundled war data; R-hat 1.09-1.36 on synthetic sets of
 # 120-140 parameters, where nutpie reached 1.003-1.008) and costs O(d) per step.
 NUTPIE_MIN_PARAMS = 100
-
-# nutpie's mass matrix adapts from the identity, and under it the first warm-up
-# transitions need long trajectories: on the bundled war data 90% of a default fit's
-# gradients (150,000 of 167,000) went to warm-up, most of them in its first 100
-# iterations. Past warm-up no transition went deeper than 6 (mean depth 4.0), so a cap
-# of 7 (128 leapfrog steps) halves the warm-up (70,000 gradients, sampling 45 s -> 25 s)
-# and leaves the draws as they were. Capped NUTS is still a valid MCMC kernel; a run that
-# hits the cap counts its hits in the diagnostics (docs/speed.md).
-NUTPIE_MAX_TREE_DEPTH = 7
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -437,7 +423,18 @@ def _run(
             # PyMC's own convergence messages are replaced by ours (Diagnostics)
             warnings.filterwarnings("ignore", module="pymc")
             if attempt.sampler == "nutpie":
-                idata = _sample_nutpie(model, attempt, chains, cores, progressbar, compiled, state)
+                idata = sample_nutpie(
+                    model,
+                    draws=attempt.new_draws,
+                    tune=attempt.run_tune,
+                    chains=chains,
+                    cores=cores,
+                    seed=attempt.random_seed,
+                    target_accept=attempt.target_accept,
+                    progressbar=progressbar,
+                    compiled=compiled,
+                    state=state,
+                )
             else:
                 kwargs: dict[str, Any] = {
                     "init": "jitter+adapt_full",
@@ -464,53 +461,3 @@ def _run(
     free = {n: np.asarray(idata.posterior[n]) for n in names}
     idata.posterior = idata.posterior[[v for v in KEEP if v in idata.posterior]]
     return idata, free
-
-
-def _sample_nutpie(
-    model: Any,
-    attempt: Attempt,
-    chains: int,
-    cores: int,
-    progressbar: bool,
-    compiled: dict[str, Any],
-    state: dict[str, Any] | None = None,
-) -> az.InferenceData:
-    """Sample with nutpie and name its statistics as PyMC does. Warm: each chain starts
-    at a previous chain's last draw with the previous step size (nutpie's mass matrix
-    cannot be set; it adapts from the start, in :data:`WARM_TUNE` steps)."""
-    import dataclasses
-
-    import nutpie
-
-    if "nutpie" not in compiled:
-        compiled["nutpie"] = nutpie.compile_pymc_model(model)
-    model_c = compiled["nutpie"]
-    extra: dict[str, Any] = {}
-    if state is not None:
-        starts = np.array(state["last"])
-
-        def start_at(seed: Any) -> np.ndarray:
-            # nutpie gives each chain its own seed; which previous chain a chain
-            # continues is fixed by that seed, so a run repeats exactly
-            k = int(np.random.default_rng(seed).integers(len(starts)))
-            return starts[k].copy()
-
-        model_c = dataclasses.replace(model_c, initial_point_func=start_at)
-        extra["initial_step"] = float(np.mean(state["step_size"]))
-    idata = nutpie.sample(
-        model_c,
-        draws=attempt.new_draws,
-        tune=attempt.run_tune,
-        chains=chains,
-        cores=cores,
-        seed=attempt.random_seed,
-        save_warmup=False,
-        progress_bar=progressbar,
-        low_rank_modified_mass_matrix=True,
-        target_accept=attempt.target_accept,
-        maxdepth=NUTPIE_MAX_TREE_DEPTH,
-        **extra,
-    )
-    idata.sample_stats = idata.sample_stats.rename({"depth": "tree_depth", "logp": "lp"})
-    idata.sample_stats.attrs["max_tree_depth"] = NUTPIE_MAX_TREE_DEPTH
-    return idata

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import casualty_models as cm
-from casualty_models.fitting import DRAWS, NUTPIE_DRAWS, NUTPIE_MAX_TREE_DEPTH
+from casualty_models._nutpie import NUTPIE_DRAWS, NUTPIE_MAX_TREE_DEPTH
+from casualty_models.fitting import DRAWS
 from validation.simulate import SimSpeaker, simulate_claims
 
 pytestmark = pytest.mark.mcmc

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"model"},
     {"diagnostics", "io"},
     {"estimate"},
-    {"_warm"},
+    {"_warm", "_nutpie"},
     {"fitting"},
     {"_parallel"},
     {"loglik", "claim_changes"},

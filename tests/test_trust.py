@@ -491,11 +491,18 @@ def test_seed_sensitivity_moves_as_the_priors_say_and_reweighting_matches_refits
         shifts=(trust.LOG2,),
         executor=pool,
     )
+    compared = 0
     for r in refit[refit["method"] == "refit"].to_dict(orient="records"):
         mine = _row(df, source_type=r["source_type"], change=r["change"], side=r["side"])
-        assert mine["method"] == "reweighted"
+        if mine["method"] != "reweighted":
+            # "auto" refit this change itself (too few effective weights); which changes
+            # fall below the bar varies with the machine's floating point
+            assert mine["method"] == "refit" and mine["reliable"], mine
+            continue
+        compared += 1
         tol = max(4.0, 3 * math.hypot(r["mcse_pct"], mine["mcse_pct"]))
         assert abs(mine["shift_pct"] - r["shift_pct"]) < tol, (r, mine)
+    assert compared  # the own side's shifts, at least, were reweighted
 
 
 @pytest.mark.mcmc
