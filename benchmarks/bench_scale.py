@@ -3,8 +3,9 @@
 Fits nine synthetic claim sets, 30/365/1500 days × 50/500/5000 claims, each generated
 with a fixed seed by the library's own simulator (``validation.simulate``), with
 ``casualty_models.fit(claims, start=..., random_seed=1)`` at its default settings
-(2 chains × 1,500 draws after 1,000 tuning steps). Each configuration runs in a fresh
-subprocess with a time limit, so one slow or failing fit cannot take down the others.
+(2 chains; 500 tuning steps; 500 draws with PyMC's sampler, 1,000 with nutpie). Each
+configuration runs in a fresh subprocess with a time limit, so one slow or failing fit
+cannot take down the others.
 
 Per configuration it records the fit's wall time, the number of free parameters, the
 convergence diagnostics (divergences, max R-hat, min bulk/tail ESS), the mean tree depth
@@ -64,7 +65,7 @@ from casualty_models.model.priors import Priors
 # ------------------------------------------------------------------ one configuration
 
 
-def worker(days: int, n_claims: int, draws: int, tune: int) -> dict[str, Any]:
+def worker(days: int, n_claims: int, draws: int | None, tune: int) -> dict[str, Any]:
     """Measure one configuration in this process; returns the record to print."""
     import casualty_models as cm
     from casualty_models._backend import pymc
@@ -108,6 +109,7 @@ def worker(days: int, n_claims: int, draws: int, tune: int) -> dict[str, Any]:
         "status": "ok",
         "fingerprint": claims.fingerprint,
         "n_params": n_params,
+        "draws_run": est.settings.draws,
         "sampler": stats.attrs.get("sampler"),
         "fit_s": fit_s,
         "sampling_s": None if sampling_s is None else float(sampling_s),
@@ -131,7 +133,7 @@ def worker(days: int, n_claims: int, draws: int, tune: int) -> dict[str, Any]:
 def run_config(days: int, n_claims: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run one configuration in a fresh subprocess (own session, killed on timeout)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", f"{days}x{n_claims}"]
-    cmd += ["--draws", str(args.draws), "--tune", str(args.tune)]
+    cmd += ["--tune", str(args.tune)] + ([] if args.draws is None else ["--draws", str(args.draws)])
     record: dict[str, Any] = {
         "days": days,
         "claims": n_claims,
@@ -234,7 +236,7 @@ def main() -> int:
             if f"{days}x{n}" in done and not args.rerun:
                 log(f"{days}x{n}: recorded ({done[f'{days}x{n}']['status']}); skipped")
                 continue
-            log(f"{days}x{n}: fitting ({args.draws} draws, {args.tune} tune), {utc_now()}…")
+            log(f"{days}x{n}: fitting ({args.draws or 'default'} draws, {args.tune} tune)…")
             record = run_config(days, n, args)
             record["machine"] = machine
             append_record(jsonl, record)

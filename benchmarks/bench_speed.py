@@ -1,7 +1,7 @@
 """Speed benchmark of issue 13: the five goal cases, each in a fresh process, with stages.
 
     .venv/bin/python benchmarks/bench_speed.py [--cases seed-cli,full-war] [--repeat 2]
-        [--max-load 1.5] [--out docs/validation/speed_raw.jsonl]
+        [--max-load 1.5] [--out docs/validation/speed.jsonl]
 
 Cases (defaults of ``fit``, ``random_seed=1``, 2 cores):
 
