@@ -109,8 +109,8 @@ def fit(
     :data:`NUTPIE_DRAWS` with nutpie; ``estimate.settings`` records the number): when
     only the ESS of some reported quantity is short of 400, ``fit`` continues the same
     chains (from their last draw, with their step size; PyMC's with its mass matrix
-    too) for the draws the ESS asks for, and keeps every
-    draw, up to ``MAX_DRAWS_FACTOR`` times ``draws`` in all. When other checks fail
+    too) for the draws the ESS asks for, and keeps every draw, up to
+    ``MAX_DRAWS_FACTOR`` times ``draws`` in all. When other checks fail
     (R-hat, divergences), it runs again with longer tuning (at least 1,000 steps),
     a higher ``target_accept`` after divergences, and then the other sampler; the best
     run is kept. At most ``max_attempts`` runs in all (1: never continue); every run is
