@@ -37,6 +37,7 @@ PEER_DIR = ROOT.parent / "shared" / "peers" / "radford2023"
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
 QUANTITY = "Military Deaths-Russia"
 DAY = 365  # day 1 = 2022-02-24, so day 365 = 2023-02-23
+PEER = "peer (Stan, PyStan 3)"
 KNOTS, MAX_DEPTH, ADAPT_DELTA, INIT_RADIUS, SEED = 150, 13, 0.90, 0.25, 215  # 01-run.R
 
 _TYPES = r"(?:int|real|vector|row_vector|matrix|cholesky_factor_corr|simplex)"
@@ -123,7 +124,7 @@ def run_stan(peer_dir: Path, warmup: int, draws: int) -> dict:
     leapfrogs = np.asarray(fit["n_leapfrog__"]).ravel()
     depth = np.asarray(fit["treedepth__"]).ravel()
     return {
-        "who": "peer (Stan, PyStan 3)",
+        "who": PEER,
         "build_s": build_s,
         "sampling_s": sampling_s,
         "chains": 1,
@@ -197,6 +198,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--only", choices=("ours", "peer"))
+    parser.add_argument("--timeout", type=float, default=3600, help="s for the peer's run")
     parser.add_argument("--stan-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=ROOT / "docs/validation/peer_speed.jsonl")
     args = parser.parse_args()
@@ -211,15 +213,25 @@ def main() -> int:
             raise SystemExit(f"{PEER_PYTHON} missing: run `make bench-peer` (installs PyStan)")
         cmd = [str(PEER_PYTHON), __file__, "--stan-worker", "--peer-dir", str(args.peer_dir)]
         cmd += ["--warmup", str(args.warmup), "--draws", str(args.draws)]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
-        if done.returncode:
-            raise SystemExit(f"the peer's run failed:\n{done.stderr[-3000:]}")
-        records.append(summarise(json.loads(done.stdout.strip().splitlines()[-1])))
+        # the worker's progress (PyStan's) goes straight to our stderr
+        try:
+            done = subprocess.run(
+                cmd, stdout=subprocess.PIPE, text=True, timeout=args.timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            records.append({"who": PEER, "status": f"not finished in {args.timeout:.0f} s"})
+        else:
+            if done.returncode:
+                raise SystemExit(f"the peer's run failed (exit {done.returncode})")
+            records.append(summarise(json.loads(done.stdout.strip().splitlines()[-1])))
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with args.out.open("a", encoding="utf-8") as fh:
         for r in records:
             fh.write(json.dumps({"when": stamp, "load": os.getloadavg()[0], **r}) + "\n")
     for r in records:
+        if "status" in r:
+            print(f"{r['who']}: {r['status']}")
+            continue
         print(
             f"{r['who']}: {r['sampling_s']:.1f} s sampling, bulk ESS {r['ess_bulk']:.0f}, "
             f"{r['seconds_per_1000_ess']:.1f} s per 1,000 ESS, one gradient "
