@@ -18,7 +18,7 @@ NB_EXECUTED := $(patsubst $(NOTEBOOKS)/%,$(NB_OUT)/%.ipynb,$(basename $(NB_SOURC
 DOCS_STAGE := build/docs
 SITE := build/site
 
-.PHONY: report-screenshot help venv demo test lint bench bench-scale bench-war bench-speed bench-peer stress validation notebook docs \
+.PHONY: report-screenshot help venv demo test lint bench bench-scale bench-war bench-speed bench-peer bench-jax stress validation notebook docs \
   browser-check clean distclean
 
 help:
@@ -26,9 +26,10 @@ help:
 	@echo "make demo      estimate the seed claims into out/seed"
 	@echo "make test      run the tests (pytest -q), except the browser check"
 	@echo "make lint      ruff check, ruff format --check, mypy"
-	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks.md"
+	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks_seed.md"
 	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
 	@echo "make bench-speed  issue 13's goal cases in fresh processes, waiting for a quiet machine"
+	@echo "make bench-jax    the same cases through JAX (numpyro, nutpie's JAX backend), in .venv-jax"
 	@echo "make bench-peer   the peer's Stan model (PyStan, .venv-peer) against ours on its data"
 	@echo "make stress    real-shaped cases at defaults and bad-claim scenarios (docs/robustness.md)"
 	@echo "make validation  SBC and misspecification studies (hours); writes docs/validation/, docs/trust.md"
@@ -68,12 +69,20 @@ bench: venv
 bench-scale: venv ; $(BIN)/python benchmarks/bench_scale.py $(ARGS)
 bench-war: venv ; $(BIN)/python benchmarks/bench_full_war.py $(ARGS)
 bench-speed: venv ; $(BIN)/python benchmarks/bench_speed.py $(ARGS)
-# the peer's Stan model on its own data against ours (docs/speed.md); PyStan in its own venv
+# the peer's Stan model on its own data against ours (docs/benchmarks.md); PyStan in its own venv
 bench-peer: venv
 	@if [ ! -x .venv-peer/bin/python ]; then \
 	  "$$(command -v python3.11 || command -v python3)" -m venv .venv-peer; fi
 	.venv-peer/bin/pip install --quiet 'pystan>=3.10,<4' pandas
 	$(BIN)/python benchmarks/bench_peer.py $(ARGS)
+# the JAX routes, tried and not taken (docs/benchmarks.md): numpyro's NUTS through PyMC, and
+# nutpie's JAX backend; jax and numpyro are no dependency of the library, so their own venv
+bench-jax: venv
+	@if [ ! -x .venv-jax/bin/python ]; then \
+	  "$$(command -v python3.11 || command -v python3)" -m venv .venv-jax; fi
+	.venv-jax/bin/pip install --quiet -e . 'jax>=0.10,<0.11' 'numpyro>=0.22,<0.23'
+	.venv-jax/bin/python benchmarks/bench_speed.py --way numpyro --cases seed-cold,pnas $(ARGS)
+	.venv-jax/bin/python benchmarks/bench_speed.py --way nutpie-jax --cases pnas,full-war $(ARGS)
 # real-shaped cases at default settings, and the one-bad-claim scenarios (docs/robustness.md)
 stress: venv
 	$(BIN)/python benchmarks/stress.py $(ARGS)

@@ -17,7 +17,9 @@ process with the compile cache of an earlier run (a user's second run).
 
 For each: wall time of sampling, the bulk ESS of the quantity (ArviZ, over the chains
 run), time per 1,000 effective samples, and the cost of one gradient (sampling time
-over the leapfrog steps taken, warm-up included). Writes one JSON line per run to
+over the leapfrog steps taken, warm-up included). A run at the peer's tree depth may not
+end in hours; ``--only peer --warmup 20 --draws 20 --max-depth 6`` bounds one that only
+times the peer's gradient (its ESS then means nothing). Writes one JSON line per run to
 ``docs/validation/peer_speed.jsonl``.
 """
 
@@ -98,7 +100,7 @@ def stan_data(csv: Path) -> tuple[dict, list[str]]:
     return data, levels["loss_type"]
 
 
-def run_stan(peer_dir: Path, warmup: int, draws: int) -> dict:
+def run_stan(peer_dir: Path, warmup: int, draws: int, max_depth: int = MAX_DEPTH) -> dict:
     """Build and sample the peer's model (runs in .venv-peer)."""
     import numpy as np
     import stan
@@ -113,7 +115,7 @@ def run_stan(peer_dir: Path, warmup: int, draws: int) -> dict:
         num_chains=1,
         num_warmup=warmup,
         num_samples=draws,
-        max_depth=MAX_DEPTH,
+        max_depth=max_depth,
         delta=ADAPT_DELTA,
         init_radius=INIT_RADIUS,
         save_warmup=True,
@@ -130,8 +132,9 @@ def run_stan(peer_dir: Path, warmup: int, draws: int) -> dict:
         "chains": 1,
         "warmup": warmup,
         "draws": draws,
+        "max_depth": max_depth,
         "leapfrog_steps": int(leapfrogs.sum()),
-        "depth_hits": int((depth[warmup:] >= MAX_DEPTH).sum()),
+        "depth_hits": int((depth[warmup:] >= max_depth).sum()),
         "value_draws": np.exp(cum[t_idx, DAY - 1, warmup:]).tolist(),  # (draws,)
     }
 
@@ -197,13 +200,19 @@ def main() -> int:
     parser.add_argument("--peer-dir", type=Path, default=PEER_DIR)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument(
+        "--max-depth",
+        type=int,
+        default=MAX_DEPTH,
+        help="the peer's tree depth (13); a small one bounds a run that only times gradients",
+    )
     parser.add_argument("--only", choices=("ours", "peer"))
     parser.add_argument("--timeout", type=float, default=3600, help="s for the peer's run")
     parser.add_argument("--stan-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=ROOT / "docs/validation/peer_speed.jsonl")
     args = parser.parse_args()
     if args.stan_worker:
-        print(json.dumps(run_stan(args.peer_dir, args.warmup, args.draws)))
+        print(json.dumps(run_stan(args.peer_dir, args.warmup, args.draws, args.max_depth)))
         return 0
     records = []
     if args.only != "peer":
@@ -213,6 +222,7 @@ def main() -> int:
             raise SystemExit(f"{PEER_PYTHON} missing: run `make bench-peer` (installs PyStan)")
         cmd = [str(PEER_PYTHON), __file__, "--stan-worker", "--peer-dir", str(args.peer_dir)]
         cmd += ["--warmup", str(args.warmup), "--draws", str(args.draws)]
+        cmd += ["--max-depth", str(args.max_depth)]
         # the worker's progress (PyStan's) goes straight to our stderr
         try:
             done = subprocess.run(

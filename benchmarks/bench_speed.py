@@ -14,6 +14,10 @@ Cases (defaults of ``fit``, ``random_seed=1``, 2 cores):
   ``_scale_cases.design(1278, 100)``), warm cache;
 * ``pnas``: the PNAS replication data (``format="radford2023"``), warm cache.
 
+``--way numpyro`` or ``--way nutpie-jax`` runs the fit cases through JAX instead
+(PyMC's numpyro route, or nutpie's JAX backend; ``make bench-jax`` installs jax and
+numpyro in ``.venv-jax``), with JAX's compilation cache kept with the others.
+
 "Warm" means the compile cache of a previous run of the same case is present (a
 user's second day); every case also records its first, cold run. Each process gets its
 own ``base_compiledir`` under a temporary folder, so the user's ``~/.pytensor`` is never
@@ -57,7 +61,27 @@ import casualty_models as cm
 from casualty_models._backend import pymc
 t = time.perf_counter(); pymc(); stages["import pymc"] = time.perf_counter() - t
 stages["import casualty_models"] = t - T0
-import pymc as pm, pytensor.compile.function.types as ft, casualty_models.fitting as fitting
+import os, pymc as pm, pytensor.compile.function.types as ft, casualty_models.fitting as fitting
+way = os.environ.get("CM_BENCH_WAY", "default")
+forced = {}
+if way == "numpyro":  # PyMC's JAX route: numpyro's NUTS in place of PyMC's own
+    pm_sample = pm.sample
+    def numpyro_sample(*a, **k):
+        k.pop("init", None)
+        depth = k.pop("max_treedepth", 10)
+        k.update(nuts_sampler="numpyro", nuts_sampler_kwargs={
+            "chain_method": "parallel", "nuts_kwargs": {"max_tree_depth": depth}})
+        return pm_sample(*a, **k)
+    pm.sample = numpyro_sample
+    forced["sampler"] = "pymc"
+elif way == "nutpie-jax":  # nutpie with its JAX backend in place of numba
+    import nutpie
+    nutpie_compile = nutpie.compile_pymc_model
+    nutpie.compile_pymc_model = lambda model, **k: nutpie_compile(
+        model, backend="jax", gradient_backend="jax", **k)
+    forced["sampler"] = "nutpie"
+elif way != "default":
+    raise SystemExit(f"unknown way {way}")
 import pymc.sampling.mcmc as mcmc
 timed(fitting, "build_model", "build model graph")
 timed(fitting, "prepare", "prepare arrays")
@@ -92,6 +116,7 @@ elif case == "long-100":
 else:
     raise SystemExit(f"unknown case {case}")
 kw.update(json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})
+kw.update(forced)
 stages["read claims"] = time.perf_counter() - t
 t = time.perf_counter()
 with warnings.catch_warnings():
@@ -151,12 +176,19 @@ def commit() -> str:
     return out.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def run(case: str, cache: Path, kwargs: str, root: Path = ROOT) -> dict:
+def run(case: str, cache: Path, kwargs: str, root: Path = ROOT, way: str = "default") -> dict:
     env = {
         **os.environ,
         "PYTENSOR_FLAGS": f"base_compiledir={cache},blas__ldflags=",
         "MPLBACKEND": "Agg",
         "PYTHONPATH": str(root),
+        "CM_BENCH_WAY": way,
+        # only read where JAX is imported: its compiled code cached with the rest, and
+        # two CPU devices so numpyro runs the two chains in parallel
+        "JAX_COMPILATION_CACHE_DIR": str(cache / "jax"),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
     }
     t = time.perf_counter()
     if case == "seed-cli":
@@ -197,20 +229,30 @@ def main() -> None:
     parser.add_argument("--kwargs", default="{}", help="JSON fit() keyword arguments")
     parser.add_argument("--label", default="", help="free text stored with each record")
     parser.add_argument(
+        "--way",
+        choices=("default", "numpyro", "nutpie-jax"),
+        default="default",
+        help="the JAX routes, tried and not taken (needs jax and numpyro: make bench-jax)",
+    )
+    parser.add_argument(
         "--root", type=Path, default=ROOT, help="checkout whose code runs (e.g. a baseline)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "validation" / "speed.jsonl")
     args = parser.parse_args()
-    for case in args.cases.split(","):
+    cases = args.cases.split(",")
+    if args.way != "default" and "seed-cli" in cases:
+        parser.error("--way applies to fit() cases; seed-cli runs the CLI as it is")
+    for case in cases:
         with tempfile.TemporaryDirectory(prefix="bench-speed-") as cache:
             # the first run fills the cache (cold); the next ones reuse it (warm)
             for k in range(1 + args.repeat):
                 before = wait_for_quiet(args.max_load, args.wait)
-                row = run(case, Path(cache), args.kwargs, args.root)
+                row = run(case, Path(cache), args.kwargs, args.root, args.way)
                 record = {
                     "case": case,
                     "cache": "cold" if k == 0 else "warm",
                     "label": args.label,
+                    "way": args.way,
                     "kwargs": json.loads(args.kwargs),
                     "commit": commit() if args.root == ROOT else str(args.root),
                     "when": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),

@@ -24,7 +24,7 @@ continued (ESS 230-340 or R-hat 1.013-1.016)."""
 # After warm-up no transition went deeper than 6 (mean depth 4.0), so a cap of 7 (128
 # leapfrog steps) halves the warm-up (70,000 gradients; sampling 45 s -> 25 s) and leaves
 # the draws as they were. Capped NUTS is still a valid MCMC kernel; the diagnostics
-# count the transitions that reach the cap (docs/speed.md).
+# count the transitions that reach the cap (docs/benchmarks.md).
 NUTPIE_MAX_TREE_DEPTH = 7
 
 

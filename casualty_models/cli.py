@@ -1182,7 +1182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv is None:
             # Run as a command: the process ends now. After a fit, the garbage collector's
             # passes over PyMC/PyTensor/ArviZ objects at interpreter shutdown take 1-2 s;
-            # freezing them skips that (measured; see docs/benchmarks.md). Not done when
+            # freezing them skips that (start-up + shutdown: docs/benchmarks_seed.md). Not done when
             # main() is called with arguments from Python, where it would keep garbage alive.
             gc.freeze()
 

@@ -7,6 +7,8 @@ truths reproduce the PyMC graph's own deterministic quantities, and a ten-fit SB
 
 from __future__ import annotations
 
+import inspect
+import json
 import math
 from concurrent.futures import ProcessPoolExecutor
 
@@ -15,14 +17,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from casualty_models.fitting import fit
 from casualty_models.model import Grid
 from casualty_models.model.priors import Priors
 from validation.calibration import (
     FitConfig,
     binomial_band,
+    config_dict,
     coverage_table,
     first_units,
     misspecification_design,
+    read_records,
     run_scenario,
     run_simulation,
     uniformity_table,
@@ -475,6 +480,22 @@ def test_replace_block(tmp_path):
     text = doc.read_text()
     assert text.count("<!-- sbc:start -->") == 1 and "| b |" in text and "| a |" not in text
     assert text.startswith("# Trust\n\ntext\n")
+
+
+def test_a_study_at_fit_defaults_resumes_only_its_own_records(tmp_path):
+    """``sbc --fit-defaults`` fits as a user's ``fit()`` does, and its raw lines are never
+    mixed with the fixed-settings study's when a run resumes."""
+    at_defaults = FitConfig.of_fit()
+    params = inspect.signature(fit).parameters
+    for name in ("draws", "tune", "chains", "target_accept", "sampler", "max_attempts"):
+        assert getattr(at_defaults, name) == params[name].default, name
+    raw = tmp_path / "sbc_raw.jsonl"
+    lines = [
+        {"index": i, "config": config_dict(c)} for i, c in enumerate((FitConfig(), at_defaults))
+    ]
+    raw.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [r["index"] for r in read_records(raw, at_defaults)] == [1]
+    assert [r["index"] for r in read_records(raw, FitConfig())] == [0]
 
 
 # ---------------------------------------------------------------------------- MCMC

@@ -12,6 +12,7 @@ their figures and doc blocks.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import time
@@ -45,7 +46,7 @@ from validation.simulate import (
 class FitConfig:
     """Sampler settings of every fit in a study, and the design of its data sets."""
 
-    draws: int = 250
+    draws: int | None = 250
     tune: int = 350
     chains: int = 2
     target_accept: float = 0.9
@@ -56,6 +57,14 @@ class FitConfig:
     # one run per data set: fit()'s continuation would change the draws per fit by case
     max_attempts: int = 1
     design: tuple[tuple[str, Any], ...] = ()  # keyword arguments of draw_design
+
+    @classmethod
+    def of_fit(cls, **kw: Any) -> FitConfig:
+        """The sampler settings ``fit()`` uses when given none (draws, tune, chains,
+        target_accept, sampler, max_attempts), with ``kw`` for the study's other fields."""
+        params = inspect.signature(fit).parameters
+        names = ("draws", "tune", "chains", "target_accept", "sampler", "max_attempts")
+        return cls(**{n: params[n].default for n in names}, **kw)
 
     def priors(self) -> Priors:
         # The rules that read real data (spikes left out, mixed labels read one by one)

@@ -131,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20240605, help="base seed of the study")
     ap.add_argument("--draws", type=int, default=FitConfig.draws)
     ap.add_argument("--tune", type=int, default=FitConfig.tune)
+    ap.add_argument(
+        "--fit-defaults",
+        action="store_true",
+        help="fit()'s own defaults (sampler, draws, tune, target_accept, continuation) "
+        "instead of the study's fixed settings; --draws and --tune are then ignored",
+    )
     ap.add_argument("--rank-draws", type=int, default=FitConfig.n_rank_draws)
     ap.add_argument("--summary-every", type=int, default=50)
     ap.add_argument("--summarize", action="store_true", help="only rewrite the summaries")
@@ -141,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     trust = None if args.no_trust else args.trust
 
     design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
-    config = FitConfig(
-        draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws, design=design
-    )
+    if args.fit_defaults:
+        config = FitConfig.of_fit(n_rank_draws=args.rank_draws, design=design)
+    else:
+        config = FitConfig(
+            draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws, design=design
+        )
     prefix = "sbc_running" if args.running else "sbc"
     args.out.mkdir(parents=True, exist_ok=True)
     raw_path = args.out / f"{prefix}_raw.jsonl"
@@ -156,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"SBC: {args.n_sims} simulations ({len(done)} already in {raw_path}, {len(todo)} to run) "
         f"on {args.workers} {'dask' if args.dask else 'process'} workers; "
-        f"{config.chains} chains x {config.draws} draws after {config.tune} tuning",
+        f"{config.chains} chains x {config.draws or 'default'} draws after {config.tune} tuning",
         flush=True,
     )
     t0 = time.perf_counter()
