@@ -32,7 +32,7 @@ from validation.calibration import (
     run_simulation,
     uniformity_table,
 )
-from validation.outputs import replace_block
+from validation.outputs import DOCS, TRUST, replace_block, trust_page
 from validation.simulate import (
     SBC_LEVEL_MU,
     SBC_TYPES,
@@ -463,6 +463,14 @@ def test_study_summaries_are_written_under_the_study_prefix(tmp_path):
     assert "<!-- sbc:start -->\nold\n<!-- sbc:end -->" in text  # the main study untouched
     block = text.split("<!-- sbc-running:start -->")[1].split("<!-- sbc-running:end -->")[0]
     assert "| `bias[running]` | 90% |" in block
+
+
+def test_only_a_study_writing_into_docs_validation_updates_the_trust_page(tmp_path):
+    """A trial run elsewhere once overwrote docs/trust.md's 500-fit table with 2 fits."""
+    assert trust_page(DOCS / "validation", None, no_trust=False) == TRUST
+    assert trust_page(tmp_path, None, no_trust=False) is None
+    assert trust_page(tmp_path, tmp_path / "t.md", no_trust=False) == tmp_path / "t.md"
+    assert trust_page(DOCS / "validation", None, no_trust=True) is None
 
 
 def test_binomial_band_matches_the_brief():

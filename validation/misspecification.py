@@ -36,11 +36,10 @@ from validation.calibration import (
     read_records,
     run_scenario,
 )
-from validation.outputs import replace_block
+from validation.outputs import replace_block, trust_page
 
 RAW = "misspecification_raw.jsonl"
 REFERENCE = "well specified"  # paired shifts are measured against this scenario
-TRUST = Path(__file__).resolve().parents[1] / "docs" / "trust.md"
 
 
 def _factor(scenario: str) -> str:
@@ -153,11 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20240606)
     ap.add_argument("--draws", type=int, default=300)
     ap.add_argument("--tune", type=int, default=400)
-    ap.add_argument("--trust", type=Path, default=TRUST, help="Markdown page to update")
+    ap.add_argument(
+        "--trust",
+        type=Path,
+        help="Markdown page to update (default: docs/trust.md when --out is docs/validation)",
+    )
     ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
     ap.add_argument("--summarize", action="store_true")
     args = ap.parse_args(argv)
-    trust = None if args.no_trust else args.trust
+    trust = trust_page(args.out, args.trust, args.no_trust)
 
     config = FitConfig(draws=args.draws, tune=args.tune)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,22 @@ from validation.calibration import (
     uniformity_table,
 )
 
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+TRUST = DOCS / "trust.md"
+
+
+def trust_page(out: Path, trust: Path | None, no_trust: bool) -> Path | None:
+    """The Markdown page a study updates: ``trust`` if given, else docs/trust.md only
+    when the study writes into docs/validation, whose figures that page shows.
+
+    A trial run into another directory thus leaves the committed page alone.
+    """
+    if no_trust:
+        return None
+    if trust is not None:
+        return trust
+    return TRUST if out.resolve() == (DOCS / "validation").resolve() else None
+
 
 def replace_block(path: Any, name: str, text: str) -> None:
     """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in a

@@ -42,10 +42,9 @@ from validation.calibration import (
     uniformity_table,
     units_frame,
 )
-from validation.outputs import plot_coverage, plot_rank_histograms, replace_block
+from validation.outputs import plot_coverage, plot_rank_histograms, replace_block, trust_page
 
 RUNNING_FIGURES = (20, 30)
-TRUST = Path(__file__).resolve().parents[1] / "docs" / "trust.md"
 
 
 def markdown(table: pd.DataFrame) -> str:
@@ -140,11 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rank-draws", type=int, default=FitConfig.n_rank_draws)
     ap.add_argument("--summary-every", type=int, default=50)
     ap.add_argument("--summarize", action="store_true", help="only rewrite the summaries")
-    ap.add_argument("--trust", type=Path, default=TRUST, help="Markdown page to update")
+    ap.add_argument(
+        "--trust",
+        type=Path,
+        help="Markdown page to update (default: docs/trust.md when --out is docs/validation)",
+    )
     ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
     ap.add_argument("--running", action="store_true", help="add a running tally per side")
     args = ap.parse_args(argv)
-    trust = None if args.no_trust else args.trust
+    trust = trust_page(args.out, args.trust, args.no_trust)
 
     design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
     if args.fit_defaults:
