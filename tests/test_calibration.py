@@ -504,6 +504,9 @@ def test_a_study_at_fit_defaults_resumes_only_its_own_records(tmp_path):
     raw.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert [r["index"] for r in read_records(raw, at_defaults)] == [1]
     assert [r["index"] for r in read_records(raw, FitConfig())] == [0]
+    on_nutpie = FitConfig.of_fit(sampler="nutpie")
+    assert on_nutpie.sampler == "nutpie" and on_nutpie.draws == at_defaults.draws
+    assert read_records(raw, on_nutpie) == []
 
 
 # ---------------------------------------------------------------------------- MCMC

@@ -61,10 +61,11 @@ class FitConfig:
     @classmethod
     def of_fit(cls, **kw: Any) -> FitConfig:
         """The sampler settings ``fit()`` uses when given none (draws, tune, chains,
-        target_accept, sampler, max_attempts), with ``kw`` for the study's other fields."""
+        target_accept, sampler, max_attempts), with ``kw`` for the study's other fields
+        or in place of one of those (e.g. ``sampler="nutpie"``)."""
         params = inspect.signature(fit).parameters
         names = ("draws", "tune", "chains", "target_accept", "sampler", "max_attempts")
-        return cls(**{n: params[n].default for n in names}, **kw)
+        return cls(**({n: params[n].default for n in names} | kw))
 
     def priors(self) -> Priors:
         # The rules that read real data (spikes left out, mixed labels read one by one)

@@ -9,6 +9,9 @@ posterior draws. Run from the repository root::
     python -m validation.sbc --n-sims 500 --out docs/validation --dask
     python -m validation.sbc --running --n-sims 300 --out docs/validation
 
+``--fit-defaults`` fits at ``fit()``'s own settings (``--sampler nutpie`` forces
+nutpie, which ``fit()`` picks only for models of 100 parameters or more).
+
 ``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
 :func:`validation.calibration.draw_design`); its files are named ``sbc_running_*``.
 
@@ -136,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         help="fit()'s own defaults (sampler, draws, tune, target_accept, continuation) "
         "instead of the study's fixed settings; --draws and --tune are then ignored",
     )
+    ap.add_argument(
+        "--sampler",
+        choices=("pymc", "nutpie"),
+        help="with --fit-defaults: this sampler for every fit instead of fit()'s choice by "
+        "model size (nutpie from 100 parameters)",
+    )
     ap.add_argument("--rank-draws", type=int, default=FitConfig.n_rank_draws)
     ap.add_argument("--summary-every", type=int, default=50)
     ap.add_argument("--summarize", action="store_true", help="only rewrite the summaries")
@@ -150,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     trust = trust_page(args.out, args.trust, args.no_trust)
 
     design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
+    if args.sampler and not args.fit_defaults:
+        ap.error("--sampler goes with --fit-defaults")
     if args.fit_defaults:
-        config = FitConfig.of_fit(n_rank_draws=args.rank_draws, design=design)
+        forced = {"sampler": args.sampler} if args.sampler else {}
+        config = FitConfig.of_fit(n_rank_draws=args.rank_draws, design=design, **forced)
     else:
         config = FitConfig(
             draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws, design=design
