@@ -127,7 +127,12 @@ def summarize(
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n-sims", type=int, default=500)
-    ap.add_argument("--out", type=Path, default=Path("docs/validation"))
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="folder of the raw and summary files (default: docs/validation, or "
+        "docs/validation/sbc_defaults or .../sbc_<sampler> with --fit-defaults)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dask", action="store_true", help="run on a dask.distributed LocalCluster")
     ap.add_argument("--seed", type=int, default=20240605, help="base seed of the study")
@@ -156,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
     ap.add_argument("--running", action="store_true", help="add a running tally per side")
     args = ap.parse_args(argv)
+    if args.out is None:  # a study at other settings never shares the main study's files
+        study = f"sbc_{args.sampler or 'defaults'}" if args.fit_defaults else ""
+        args.out = Path("docs/validation") / study
     trust = trust_page(args.out, args.trust, args.no_trust)
 
     design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
