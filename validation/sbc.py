@@ -161,14 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
     ap.add_argument("--running", action="store_true", help="add a running tally per side")
     args = ap.parse_args(argv)
+    if args.sampler and not args.fit_defaults:
+        ap.error("--sampler goes with --fit-defaults")
     if args.out is None:  # a study at other settings never shares the main study's files
         study = f"sbc_{args.sampler or 'defaults'}" if args.fit_defaults else ""
         args.out = Path("docs/validation") / study
     trust = trust_page(args.out, args.trust, args.no_trust)
 
     design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
-    if args.sampler and not args.fit_defaults:
-        ap.error("--sampler goes with --fit-defaults")
     if args.fit_defaults:
         forced = {"sampler": args.sampler} if args.sampler else {}
         config = FitConfig.of_fit(n_rank_draws=args.rank_draws, design=design, **forced)
