@@ -48,8 +48,10 @@ def sample_nutpie(
     adapts again from the start."""
     import nutpie
 
+    from casualty_models._nutpie_compile import compile_model
+
     if "nutpie" not in compiled:
-        compiled["nutpie"] = nutpie.compile_pymc_model(model)
+        compiled["nutpie"] = compile_model(model)
     model_c = compiled["nutpie"]
     extra: dict[str, Any] = {}
     if state is not None:

@@ -281,8 +281,9 @@ def _increments(
         prev_claim=prev_claim,
         first_day=first_day,
         last_day=last_day,
-        value=table[:, 4],
-        level=table[:, 5],
+        # contiguous copies: a strided column becomes a constant numba cannot cache
+        value=np.ascontiguousarray(table[:, 4]),
+        level=np.ascontiguousarray(table[:, 5]),
         rate_sd=priors.running_noise / np.sqrt(last_day - first_day + 1),
         rho=np.where(prev >= 0, np.exp(-gap / priors.running_memory), 0.0),
         prev=prev,

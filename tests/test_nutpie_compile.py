@@ -1,0 +1,91 @@
+"""nutpie's compiled model: the same log density as nutpie's own, and cached callbacks."""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+
+import numpy as np
+import pytest
+from conftest import claim as _claim
+
+import casualty_models as cm
+from casualty_models.model import build_model, prepare
+
+START = dt.date(2022, 2, 24)
+
+
+def _model():
+    """A running tally (its rises hold the arrays of tallies.py) and a one-off claim."""
+    claims = [
+        _claim(
+            source="D",
+            source_type="enemy",
+            value=100.0 * (d + 1) + 7 * (d % 3),
+            as_of=START + dt.timedelta(days=d),
+            period_start=START,
+        )
+        for d in range(30)
+    ]
+    claims.append(_claim(source="N", value=900, period_start=START))
+    end = START + dt.timedelta(days=40)
+    inputs = prepare(cm.ClaimSet(claims), start=START, end=end, priors=cm.Priors())
+    return build_model(inputs)
+
+
+def test_every_constant_of_the_graph_is_contiguous():
+    """numba cannot cache compiled code holding a strided array constant (it embeds its
+    address): one strided column made every fit with running tallies recompile."""
+    from pytensor.graph.traversal import ancestors
+    from pytensor.tensor.variable import TensorConstant
+
+    model = _model()
+    constants = [v for v in ancestors([model.logp()]) if isinstance(v, TensorConstant)]
+    assert constants
+    strided = [c.data.shape for c in constants if not c.data.flags.c_contiguous]
+    assert strided == []
+
+
+def _logp_and_grad(compiled, x):
+    fn = ctypes.CFUNCTYPE(
+        ctypes.c_int64,
+        ctypes.c_uint64,
+        *[ctypes.POINTER(ctypes.c_double)] * 3,
+        ctypes.c_void_p,
+    )(compiled.compiled_logp_func.address)
+    grad, logp = np.zeros(compiled.n_dim), np.zeros(())
+    ptr = ctypes.POINTER(ctypes.c_double)
+    code = fn(
+        compiled.n_dim,
+        x.ctypes.data_as(ptr),
+        grad.ctypes.data_as(ptr),
+        logp.ctypes.data_as(ptr),
+        compiled.user_data.ctypes.data,
+    )
+    return code, float(logp), grad
+
+
+@pytest.mark.mcmc
+def test_compiled_model_matches_nutpie_and_loads_from_the_cache_the_second_time():
+    import nutpie
+
+    from casualty_models._nutpie_compile import compile_model
+
+    model = _model()
+    first = compile_model(model)
+    again = compile_model(_model())  # a new model of the same claims
+    # the second compilation of the same graph is read from numba's cache
+    assert again.compiled_logp_func.cache_hits == 1
+    assert again.compiled_expand_func.cache_hits == 1
+    reference = nutpie.compile_pymc_model(model)
+    x = first.initial_point_func(5)
+    code, logp, grad = _logp_and_grad(first, x)
+    ref_code, ref_logp, ref_grad = _logp_and_grad(reference, x)
+    assert code == ref_code == 0
+    assert logp == pytest.approx(ref_logp, rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10)
+    assert _logp_and_grad(again, x)[1] == logp
+    # a point outside the support gives nutpie's code for a non-finite density
+    bad = x.copy()
+    bad[:] = np.inf
+    assert _logp_and_grad(first, bad)[0] == _logp_and_grad(reference, bad)[0] != 0
