@@ -9,6 +9,13 @@ cumulative sums, never a matrix product, so BLAS would not speed it up. We there
 set ``blas__ldflags`` to empty (unless the user configured it), which skips the search
 and its warning. Compiled C code is cached by PyTensor in its ``compiledir``
 (``~/.pytensor`` by default), so only the first fit on a machine pays the compile.
+
+PyTensor's numba backend (the code nutpie runs) compiles with fast-math flags by
+default, under which LLVM may reorder floating-point sums differently in a fresh
+compilation and in code loaded from the cache: the same seed then gave different
+numbers on a machine's first fit and its later ones (PNAS data: Ukrainian killed
+41,874 against 41,657). We set ``numba__fastmath`` off, which made them identical at
+no measurable cost (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ import sys
 import warnings
 from types import ModuleType
 
+DEFAULT_FLAGS = {"blas__ldflags": "", "numba__fastmath": "False"}
+"""PyTensor settings we set when the user has not (see above)."""
+
 
 def configure_pytensor() -> None:
     """Set our PyTensor defaults, unless PyTensor is already imported or configured."""
@@ -25,8 +35,10 @@ def configure_pytensor() -> None:
         return
     flags = os.environ.get("PYTENSOR_FLAGS", "")
     user_rc = os.environ.get("PYTENSORRC") or os.path.exists(os.path.expanduser("~/.pytensorrc"))
-    if "blas__ldflags" not in flags and not user_rc:
-        os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, "blas__ldflags=") if f)
+    if user_rc:
+        return
+    ours = [f"{k}={v}" for k, v in DEFAULT_FLAGS.items() if k not in flags]
+    os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, *ours) if f)
 
 
 def pymc() -> ModuleType:

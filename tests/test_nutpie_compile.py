@@ -89,3 +89,26 @@ def test_compiled_model_matches_nutpie_and_loads_from_the_cache_the_second_time(
     bad = x.copy()
     bad[:] = np.inf
     assert _logp_and_grad(first, bad)[0] == _logp_and_grad(reference, bad)[0] != 0
+
+
+def test_pytensor_is_configured_without_fast_math_unless_the_user_says_otherwise(tmp_path):
+    """Fast-math code reordered sums differently when freshly compiled and when loaded
+    from the cache, so one seed gave two answers; a user's own setting still wins."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from casualty_models._backend import configure_pytensor\n"
+        "configure_pytensor()\n"
+        "import pytensor\n"
+        "print(pytensor.config.numba__fastmath, repr(pytensor.config.blas__ldflags))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTENSOR_FLAGS", "PYTENSORRC")}
+    env["HOME"] = str(tmp_path)  # no ~/.pytensorrc
+    env["PYTENSOR_FLAGS"] = f"base_compiledir={tmp_path}"
+    ours = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert ours.stdout.split() == ["False", "''"], ours.stderr
+    env["PYTENSOR_FLAGS"] += ",numba__fastmath=True"
+    theirs = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert theirs.stdout.split()[0] == "True", theirs.stderr
