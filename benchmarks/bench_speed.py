@@ -92,10 +92,9 @@ timed(mcmc, "_mp_sample", "pymc sampling (parallel chains)")
 timed(mcmc, "_sample_many", "pymc sampling (sequential chains)")
 try:
     import nutpie
-    timed(nutpie, "compile_pymc_model", "nutpie compile")
+    import casualty_models._nutpie_compile as nutpie_compile
+    timed(nutpie_compile, "compile_model", "nutpie compile")
     timed(nutpie, "sample", "nutpie sampling")
-    import numba
-    timed(numba, "cfunc", "numba cfunc compile")
 except ImportError:
     pass
 t = time.perf_counter()
