@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"model"},
     {"diagnostics", "io"},
     {"estimate"},
+    {"_nutpie_compile"},
     {"_warm", "_nutpie"},
     {"fitting"},
     {"_parallel"},
