@@ -17,12 +17,18 @@ from __future__ import annotations
 
 import hashlib
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 _CALLBACK_VERSION = 1
 """Part of every cache key: raise it when the callbacks' source changes."""
+
+CACHE_KEEP = 40
+"""Claim sets whose callbacks stay in the cache (about 3 MB each, PNAS-sized): a
+new one removes the oldest beyond this number, so refitting many simulated or past
+claim sets (SBC, backtests) cannot fill the disk."""
 
 _LOGP_SRC = """
 def logp_callback(dim, x_ptr, grad_ptr, logp_ptr, user_data):
@@ -66,6 +72,22 @@ def _inlined(fn: Any) -> Any:
     return numba_njit(graph, cache=False, inline="always")
 
 
+def prune_cache(folder: Path, keep: int = CACHE_KEEP) -> list[str]:
+    """Remove the callbacks of all but the ``keep`` most recently compiled claim sets
+    from numba's cache ``folder``; returns the keys removed. Files of one key (the
+    index, ``.nbi``, and its code, ``.nbc``) go together; PyTensor's own files stay."""
+    files: dict[str, list[Path]] = {}
+    for f in folder.glob("*-casualty_models_*_callback_*"):
+        key = f.name.split("_callback_")[1].split(".")[0]
+        files.setdefault(key, []).append(f)
+    newest = sorted(files, key=lambda k: max(f.stat().st_mtime for f in files[k]))
+    removed = newest[: max(len(newest) - 2 * keep, 0)]  # a logp and an expand key each
+    for key in removed:
+        for f in files[key]:
+            f.unlink(missing_ok=True)  # another process may have removed it
+    return removed
+
+
 def compile_model(model: Any) -> Any:
     """nutpie's compiled ``model`` (as ``nutpie.compile_pymc_model`` returns it), whose
     callbacks load from numba's cache when the same graph was compiled before. Falls
@@ -74,7 +96,11 @@ def compile_model(model: Any) -> Any:
     import nutpie
     from nutpie import compile_pymc as ncp
     from pymc.initial_point import make_initial_point_fn
-    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
+    from pytensor.link.numba.cache import (
+        CACHED_SRC_FUNCTIONS,
+        NUMBA_CACHE_PATH,
+        compile_numba_function_src,
+    )
 
     point_fn = make_initial_point_fn(
         model=model,
@@ -124,6 +150,8 @@ def compile_model(model: Any) -> Any:
             cache_key=f"casualty_models_{name}_" + hashlib.sha256(repr(stamp).encode()).hexdigest(),
         )
         callbacks[kind] = numba.cfunc(signatures[kind], cache=True)(py_func)
+    if not callbacks["logp"].cache_hits:
+        prune_cache(NUMBA_CACHE_PATH)
 
     dims, coords = ncp._prepare_dims_and_coords(model, shape_info)
     return ncp.CompiledPyMCModel(

@@ -112,3 +112,29 @@ def test_pytensor_is_configured_without_fast_math_unless_the_user_says_otherwise
     env["PYTENSOR_FLAGS"] += ",numba__fastmath=True"
     theirs = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert theirs.stdout.split()[0] == "True", theirs.stderr
+
+
+def test_the_cache_keeps_the_callbacks_of_the_latest_claim_sets_only(tmp_path):
+    import os
+
+    from casualty_models._nutpie_compile import prune_cache
+
+    def files(kind, key, age):
+        stem = f"string.{kind}_callback-casualty_models_{kind}_callback_{key}.py311"
+        made = [tmp_path / f"{stem}.nbi", tmp_path / f"{stem}.1.nbc"]
+        for f in made:
+            f.write_bytes(b"x")
+            os.utime(f, (1e9 + age, 1e9 + age))
+        return made
+
+    for age in range(5):  # five claim sets, oldest first
+        files("logp", f"l{age}", age)
+        files("expand", f"e{age}", age)
+    theirs = tmp_path / "string.numba_funcified_fgraph-abc_fastmath0.py311.nbi"
+    theirs.write_bytes(b"x")
+    removed = prune_cache(tmp_path, keep=3)
+    assert sorted(removed) == ["e0", "e1", "l0", "l1"]
+    left = sorted(f.name.split("_callback_")[-1].split(".")[0] for f in tmp_path.glob("*cas*"))
+    assert left == sorted(2 * ["e2", "e3", "e4", "l2", "l3", "l4"])
+    assert theirs.exists()
+    assert prune_cache(tmp_path, keep=3) == []
