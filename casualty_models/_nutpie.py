@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from casualty_models._nutpie_compile import compile_model
+
 if TYPE_CHECKING:
     import arviz as az
 
@@ -47,8 +49,6 @@ def sample_nutpie(
     last draw with the previous step size; nutpie's mass matrix cannot be set, so it
     adapts again from the start."""
     import nutpie
-
-    from casualty_models._nutpie_compile import compile_model
 
     if "nutpie" not in compiled:
         compiled["nutpie"] = compile_model(model)
