@@ -249,8 +249,15 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             row[inputs.running] = np.arange(len(inputs.running))
             claim_row = row[inputs.claim_speaker]
             on = np.flatnonzero(claim_row >= 0)
-            offsets = at_days(drift, last[on])  # (n_running, len(on))
-            loc = pt.set_subtensor(loc[on], loc[on] + offsets[claim_row[on], np.arange(len(on))])
+            # each figure reads its own tally's drift on its day: a gather of len(on)
+            # values, not the (n_running, len(on)) grid, which grew with tallies x figures.
+            # inc_subtensor, not set_subtensor(loc[on], loc[on] + a + b): PyTensor 2.38's
+            # rewrite of the latter keeps only the first term of the sum
+            # (local_set_to_inc_subtensor; tests/test_tallies.py)
+            rows, days = claim_row[on], last[on]
+            offsets = drift[rows, left[days]] * (1 - frac[days])
+            offsets += drift[rows, right[days]] * frac[days]
+            loc = pt.inc_subtensor(loc[on], offsets)
         loc = pm.Deterministic("claim_loc", loc, dims="claim")
         scale = np.sqrt(inputs.claim_noise**2 + inputs.claim_extra_sigma**2)
 
