@@ -281,9 +281,9 @@ def test_compiled_log_density_equals_the_unrewritten_graph_with_several_tallies(
     """PyTensor's rewrites must not change the model: with three running tallies that
     start on different days, the optimised log density, gradient and claim locations
     equal those of the graph as written (FAST_COMPILE), and each tally figure carries
-    its own tally's drift on its own day. A gather written as ``drift[rows, left[days]]``
-    gave a log density 0.4 off after the rewrites (PyTensor 2.38), and nothing else
-    showed it."""
+    its own tally's drift on its own day. Written as ``set_subtensor(loc[on], loc[on] +
+    a + b)``, PyTensor 2.38's rewrite kept only ``a``: the log density came out 0.4 off
+    and nothing else showed it."""
     from pymc.pytensorf import compile as compile_fn
 
     claims = (
