@@ -158,9 +158,10 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             return path
         return path - path[np.arange(rows), anchor][:, None]
 
-    def at_days(values: Any, days: np.ndarray) -> Any:
-        """Knot values (rows, n_knots) interpolated to ``days`` -> (rows, len(days))."""
-        return values[:, left[days]] * (1 - frac[days]) + values[:, right[days]] * frac[days]
+    def at_days(values: Any, days: np.ndarray, rows: Any = slice(None)) -> Any:
+        """Knot values (rows, n_knots) interpolated to ``days`` -> (rows, len(days)); with
+        ``rows`` an index array of len(days), row ``rows[k]`` at day ``days[k]`` only."""
+        return values[rows, left[days]] * (1 - frac[days]) + values[rows, right[days]] * frac[days]
 
     with pm.Model(coords=coords) as model:
         # --- latent curves: non-centred random walk of the log daily rate at the knots
@@ -250,14 +251,11 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             claim_row = row[inputs.claim_speaker]
             on = np.flatnonzero(claim_row >= 0)
             # each figure reads its own tally's drift on its day: a gather of len(on)
-            # values, not the (n_running, len(on)) grid, which grew with tallies x figures.
+            # values, not a (n_running, len(on)) grid, which grew with tallies x figures.
             # inc_subtensor, not set_subtensor(loc[on], loc[on] + a + b): PyTensor 2.38's
             # rewrite of the latter keeps only the first term of the sum
             # (local_set_to_inc_subtensor; tests/test_tallies.py)
-            rows, days = claim_row[on], last[on]
-            offsets = drift[rows, left[days]] * (1 - frac[days])
-            offsets += drift[rows, right[days]] * frac[days]
-            loc = pt.inc_subtensor(loc[on], offsets)
+            loc = pt.inc_subtensor(loc[on], at_days(drift, last[on], rows=claim_row[on]))
         loc = pm.Deterministic("claim_loc", loc, dims="claim")
         scale = np.sqrt(inputs.claim_noise**2 + inputs.claim_extra_sigma**2)
 
