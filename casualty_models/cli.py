@@ -953,6 +953,7 @@ def _write_outputs(
     # never open a window: plots are files
     os.environ.setdefault("MPLBACKEND", "Agg")
     from casualty_models.report import save_plots, write_report
+    from casualty_models.report.figures import shared_renders
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -983,17 +984,18 @@ def _write_outputs(
         if not in_place:
             (out / "previous.nc").unlink(missing_ok=True)
         written.append(atomic_write(out / "changes.csv", comparison.to_csv()))
-    written.extend(save_plots(est, out, formats=formats, series=series))
-    written.append(
-        write_report(
-            est,
-            out / "report.html",
-            sensitivity=sensitivity,
-            loso=loso,
-            series=series,
-            comparison=comparison,
+    with shared_renders():  # the report reuses the plot files' drawings
+        written.extend(save_plots(est, out, formats=formats, series=series))
+        written.append(
+            write_report(
+                est,
+                out / "report.html",
+                sensitivity=sensitivity,
+                loso=loso,
+                series=series,
+                comparison=comparison,
+            )
         )
-    )
     if history:
         from casualty_models.history import append_history
 

@@ -266,6 +266,54 @@ def test_report_shows_a_failed_model_check_the_priors_and_the_drift(tmp_path):
     assert "model check failed" in md and "war-military" in md
 
 
+def test_plot_files_and_report_share_their_drawings_within_shared_renders(tmp_path, monkeypatch):
+    """The command line writes the plot files and then the report: inside
+    ``shared_renders`` each plot is drawn once and the report embeds the files' bytes;
+    outside it nothing is kept, so a changed style is always drawn afresh."""
+    import base64
+
+    from conftest import offline_estimate
+
+    from casualty_models.report import figures
+
+    start = dt.date(2022, 2, 24)
+    claims = cm.ClaimSet(
+        [
+            cm.Claim(
+                source=f"S{k}",
+                source_type=t,
+                side=side,
+                category="killed",
+                as_of=start + dt.timedelta(days=10 + k),
+                period_start=start,
+                value=900.0 + 100 * k,
+                citation="test",
+            )
+            for k, (t, side) in enumerate(
+                [("neutral", "a"), ("enemy", "a"), ("own", "b"), ("neutral", "b")]
+            )
+        ]
+    )
+    est = offline_estimate(claims, start=start)
+    drawn: list[str] = []
+    draw = figures._draw
+    monkeypatch.setattr(
+        figures, "_draw", lambda kind, *a, **k: drawn.append(kind) or draw(kind, *a, **k)
+    )
+    with figures.shared_renders():
+        files = report.save_plots(est, tmp_path)
+        page = report.report_html(est)
+    assert sorted(drawn) == sorted(p.stem for p in files)  # panels, claims, timeline, sources
+    embedded = set(re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page))
+    from_files = {base64.b64encode(p.read_bytes()).decode("ascii") for p in files}
+    assert len(embedded) == 3 and embedded <= from_files  # panels, claims, sources
+
+    drawn.clear()
+    report.report_html(est)
+    report.report_html(est)
+    assert sorted(drawn) == sorted(["panels", "claims", "sources"] * 2)
+
+
 # ------------------------------------------------------------- the document, no MCMC
 START = dt.date(2022, 2, 24)
 LATE = dt.date(2022, 9, 1)  # 175 days after the last "captured" claim: past the horizon

@@ -27,6 +27,17 @@ _METADATA: dict[str, dict[str, Any]] = {
 }
 
 
+def check_formats(formats: str | Iterable[str]) -> list[str]:
+    """``formats`` ("png", ".SVG", ...) as known lower-case names, each once, in order."""
+    wanted = [f.lower().lstrip(".") for f in ([formats] if isinstance(formats, str) else formats)]
+    unknown = sorted(set(wanted) - set(FORMATS))
+    if unknown or not wanted:
+        raise ValueError(
+            f"formats must be some of {', '.join(FORMATS)}; got {', '.join(unknown) or 'none'}"
+        )
+    return list(dict.fromkeys(wanted))
+
+
 def _figure_of(obj: Any) -> Figure:
     """The (top-level) figure of a Figure, an Axes or a sequence of Axes (what the plots
     return)."""
@@ -65,12 +76,7 @@ def save_figure(
     """
     import matplotlib as mpl
 
-    wanted = [f.lower().lstrip(".") for f in ([formats] if isinstance(formats, str) else formats)]
-    unknown = sorted(set(wanted) - set(FORMATS))
-    if unknown or not wanted:
-        raise ValueError(
-            f"formats must be some of {', '.join(FORMATS)}; got {', '.join(unknown) or 'none'}"
-        )
+    wanted = check_formats(formats)
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     root = _figure_of(fig)
@@ -83,7 +89,7 @@ def save_figure(
         if figsize is not None:
             root.set_size_inches(figsize)
         with mpl.rc_context({"svg.hashsalt": "casualty_models"}):
-            for fmt in dict.fromkeys(wanted):
+            for fmt in wanted:
                 out = target.with_name(f"{target.name}.{fmt}")
 
                 def write(tmp: Path, fmt: str = fmt) -> None:

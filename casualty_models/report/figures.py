@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -92,6 +94,41 @@ def _draw(kind: str, data: Any, level: float, **options: Any) -> MplFigure:
     return fig if isinstance(fig, MplFigure) else fig.figure
 
 
+_SHARED: ContextVar[dict[tuple[Any, ...], bytes] | None] = ContextVar("_SHARED", default=None)
+
+
+@contextmanager
+def shared_renders() -> Iterator[None]:
+    """Within the block, a plot asked for again with the same data, level and options
+    is rendered once: the command line's plot files and its report show the same
+    claims and sources plots, and drawing one takes a tenth of a second or more."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _png(kind: str, data: Any, level: float, options: Mapping[str, Any]) -> bytes:
+    shared = _SHARED.get()
+    # ``data`` is alive for the whole block, so its id names it
+    key = (kind, id(data), level, repr(sorted(options.items())))
+    if shared is not None and key in shared:
+        return shared[key]
+    from casualty_models.plots.export import _METADATA
+
+    fig = _draw(kind, data, level, **options)
+    try:
+        buf = io.BytesIO()
+        # no software version in the bytes: the same plot gives the same report
+        fig.savefig(buf, format="png", dpi=PNG_DPI, metadata=_METADATA["png"])
+    finally:
+        _close(fig)
+    if shared is not None:
+        shared[key] = buf.getvalue()
+    return buf.getvalue()
+
+
 def render(
     kind: str,
     data: Any,
@@ -104,13 +141,7 @@ def render(
     with ``options`` for its plot function; "sensitivity", "loso": of a trust table;
     "compare": of a Comparison) as a PNG :class:`Figure`."""
     check_level(level)
-    fig = _draw(kind, data, level, **(options or {}))
-    try:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=PNG_DPI)
-    finally:
-        _close(fig)
-    return Figure(buf.getvalue(), ALT_TEXT[kind], caption)
+    return Figure(_png(kind, data, level, options or {}), ALT_TEXT[kind], caption)
 
 
 def save_plots(
@@ -127,17 +158,28 @@ def save_plots(
     ``series`` chooses the panels' series (see :func:`casualty_models.plots.plot_panels`;
     default: the headline series).
     """
+    from casualty_models._atomic import atomic_write
     from casualty_models.plots import save_figure
+    from casualty_models.plots.export import check_formats
+    from casualty_models.report.facts import focus_series
 
     check_level(level)
     out = Path(out_dir)
+    wanted = check_formats(formats)
+    others = [f for f in wanted if f != "png"]
     paths: list[Path] = []
     for name in (*PLOT_FILES, *(["drift.png"] if estimate.inputs.running else [])):
         kind = name.removesuffix(".png")
-        options = {"series": series} if kind == "panels" and series is not None else {}
-        fig = _draw(kind, estimate, level, **options)
-        try:
-            paths.extend(save_figure(fig, out / kind, formats, dpi=PNG_DPI))
-        finally:
-            _close(fig)
+        options = {}
+        if kind == "panels":
+            # the default spelled out as the report spells it, so that the two share it
+            options = {"series": focus_series(estimate) if series is None else series}
+        if "png" in wanted:  # through render(), so that a report in the same block reuses it
+            paths.append(atomic_write(out / name, _png(kind, estimate, level, options)))
+        if others:
+            fig = _draw(kind, estimate, level, **options)
+            try:
+                paths.extend(save_figure(fig, out / kind, others, dpi=PNG_DPI))
+            finally:
+                _close(fig)
     return paths
