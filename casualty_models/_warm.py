@@ -16,6 +16,11 @@ import numpy as np
 
 from casualty_models.estimate import MAX_TREE_DEPTH
 
+LOGP_COMPILE = {"trust_input": True}
+"""How PyMC's NUTS compiles the log density: its sampler always passes one float64
+array, so PyTensor's check of every input on every call (about 20 us of 105 us per
+gradient of the seed model) is skipped (docs/benchmarks.md)."""
+
 if TYPE_CHECKING:
     import arviz as az
 
@@ -44,6 +49,7 @@ def pymc_warm(
         target_accept=target_accept,
         max_treedepth=MAX_TREE_DEPTH,
         step_scale=float(np.mean(state["step_size"])) * n**0.25,
+        compile_kwargs=LOGP_COMPILE,
     )
     return {"step": step, "initvals": [unflatten(state, c) for c in range(chains)]}
 

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from casualty_models._nutpie import NUTPIE_DRAWS, sample_nutpie
-from casualty_models._warm import concat_draws, pymc_warm, usable_warm_state, warm_state
+from casualty_models._warm import (
+    LOGP_COMPILE,
+    concat_draws,
+    pymc_warm,
+    usable_warm_state,
+    warm_state,
+)
 from casualty_models.claims import ClaimSet, parse_date
 from casualty_models.diagnostics import (
     R_HAT_MAX,
@@ -440,6 +446,7 @@ def _run(
                     "init": "jitter+adapt_full",
                     "target_accept": attempt.target_accept,
                     "max_treedepth": MAX_TREE_DEPTH,
+                    "compile_kwargs": LOGP_COMPILE,
                 }
                 if state is not None:
                     kwargs = pymc_warm(pm, model, attempt.target_accept, chains, state)
