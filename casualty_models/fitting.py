@@ -406,6 +406,33 @@ KEEP = (
 """Posterior variables an Estimate keeps: the latent curve, biases, claim-level counts."""
 
 
+def _pymc_start(pm: Any, model: Any, attempt: Attempt, chains: int) -> dict[str, Any]:
+    """pm.sample keywords for a cold run: the NUTS step and initial points of PyMC's
+    ``init="jitter+adapt_full"``, made here with the seeds pm.sample would derive from
+    ``attempt.random_seed`` (so the same draws). Given a step, pm.sample skips assigning
+    step methods, which builds the gradient graph once per free variable only to find
+    that each has one: about 1 s of the seed model's fit (docs/benchmarks.md)."""
+    from pymc.util import get_random_generator
+
+    # as pm.sample: one generator per chain, a seed drawn from each for the set-up
+    seeds = [
+        int(rng.integers(2**30)) for rng in get_random_generator(attempt.random_seed).spawn(chains)
+    ]
+    initial_points, step = pm.init_nuts(
+        init="jitter+adapt_full",
+        chains=chains,
+        model=model,
+        random_seed=seeds,
+        progressbar=False,
+        quiet=True,
+        tune=attempt.run_tune,
+        compile_kwargs=LOGP_COMPILE,
+        target_accept=attempt.target_accept,
+        max_treedepth=MAX_TREE_DEPTH,
+    )
+    return {"step": step, "initvals": initial_points}
+
+
 def _run(
     model: Any,
     attempt: Attempt,
@@ -442,14 +469,10 @@ def _run(
                     state=state,
                 )
             else:
-                kwargs: dict[str, Any] = {
-                    "init": "jitter+adapt_full",
-                    "target_accept": attempt.target_accept,
-                    "max_treedepth": MAX_TREE_DEPTH,
-                    "compile_kwargs": LOGP_COMPILE,
-                }
                 if state is not None:
                     kwargs = pymc_warm(pm, model, attempt.target_accept, chains, state)
+                else:
+                    kwargs = _pymc_start(pm, model, attempt, chains)
                 idata = pm.sample(
                     model=model,
                     draws=attempt.new_draws,

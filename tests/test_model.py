@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -386,3 +387,37 @@ def test_an_echo_is_shown_but_adds_no_information():
         }
         diffs.append(fns[1](point) - fns[0](point))
     assert np.max(np.abs(diffs)) < 1e-9
+
+
+@pytest.mark.mcmc
+def test_our_nuts_set_up_draws_exactly_what_pm_sample_would(mixed_model):
+    """fit() makes PyMC's "jitter+adapt_full" start itself (to skip PyMC's assignment of
+    step methods); with the same seed, the draws must equal pm.sample's own."""
+    from casualty_models._backend import pymc
+    from casualty_models.estimate import MAX_TREE_DEPTH
+    from casualty_models.fitting import Attempt, _pymc_start
+
+    pm = pymc()
+    _inp, model = mixed_model
+    attempt = Attempt(sampler="pymc", draws=30, tune=30, target_accept=0.9, random_seed=11)
+    common = dict(
+        model=model,
+        draws=30,
+        tune=30,
+        chains=2,
+        cores=1,
+        random_seed=11,
+        progressbar=False,
+        compute_convergence_checks=False,
+    )
+    with warnings.catch_warnings():
+        # PyMC's note on its full-matrix adaptation, which fit() uses on purpose
+        warnings.filterwarnings("ignore", "QuadPotentialFullAdapt is an experimental")
+        theirs = pm.sample(
+            init="jitter+adapt_full", target_accept=0.9, max_treedepth=MAX_TREE_DEPTH, **common
+        )
+        ours = pm.sample(**_pymc_start(pm, model, attempt, chains=2), **common)
+    assert set(ours.posterior) == set(theirs.posterior)
+    for name in theirs.posterior:
+        np.testing.assert_array_equal(ours.posterior[name], theirs.posterior[name])
+    np.testing.assert_array_equal(ours.sample_stats["step_size"], theirs.sample_stats["step_size"])
