@@ -5,6 +5,7 @@
 whether a new model can start from it (same parameters, shapes, labels and sampler);
 :func:`pymc_warm` turns it into PyMC's NUTS step and initial values. Used by
 :mod:`casualty_models.fitting` for ``fit(warm_start=...)`` and for continuing chains.
+:data:`LOGP_COMPILE` is how every PyMC NUTS run, warm or cold, compiles its log density.
 """
 
 from __future__ import annotations

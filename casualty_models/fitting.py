@@ -411,7 +411,7 @@ def _pymc_start(pm: Any, model: Any, attempt: Attempt, chains: int) -> dict[str,
     ``init="jitter+adapt_full"``, made here with the seeds pm.sample would derive from
     ``attempt.random_seed`` (so the same draws). Given a step, pm.sample skips assigning
     step methods, which builds the gradient graph once per free variable only to find
-    that each has one: about 1 s of the seed model's fit (docs/benchmarks.md)."""
+    that each has one: about 0.8 s of the seed model's fit (docs/benchmarks.md)."""
     from pymc.util import get_random_generator
 
     # as pm.sample: one generator per chain, a seed drawn from each for the set-up
