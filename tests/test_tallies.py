@@ -149,6 +149,13 @@ def test_a_fall_is_a_negative_rise_from_the_figure_before():
     assert inc.value[k + 1] == pytest.approx(250.0) and inc.first_day[k + 1] == 11
 
 
+def test_a_fall_smaller_than_the_rounding_is_shown_with_its_digits():
+    values = [100.0 * (d + 1) + 0.25 for d in range(25)]
+    values[10] = 1_000.1  # below day 9's 1,000.25: "1,000 -> 1,000" would hide the fall
+    with pytest.warns(DecreasingTallyWarning, match=r"1,000\.25 on 2022-03-05 -> 1,000\.1 on"):
+        _prepare(_tally(values))
+
+
 def test_a_spike_is_left_out_reported_by_row_and_never_a_reference():
     values = [100.0 * (d + 1) for d in range(25)]
     values[10] = 11_000.0  # a 10x typo

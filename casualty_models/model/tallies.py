@@ -203,9 +203,12 @@ def read_tallies(
             spike_notes.append(f"{claims.where(i)}: {who} {people(values[k])} on {claims[i].as_of}")
         for k in falls:
             high, low = claims[kept[k]], claims[kept[k + 1]]
+            was, now = people(high.value), people(low.value)
+            if was == now:  # a fall inside the rounding (fractional, simulated figures)
+                was, now = f"{high.value:,}", f"{low.value:,}"
             fall_notes.append(
-                f"{high.source} {high.category} {people(high.value)} on {high.as_of} -> "
-                f"{people(low.value)} on {low.as_of} ({claims.where(kept[k + 1])})"
+                f"{high.source} {high.category} {was} on {high.as_of} -> "
+                f"{now} on {low.as_of} ({claims.where(kept[k + 1])})"
             )
         last_rise = -1
         for a, b in itertools.pairwise(kept):
