@@ -166,7 +166,6 @@ def save_plots(
     check_level(level)
     out = Path(out_dir)
     wanted = check_formats(formats)
-    others = [f for f in wanted if f != "png"]
     paths: list[Path] = []
     for name in (*PLOT_FILES, *(["drift.png"] if estimate.inputs.running else [])):
         kind = name.removesuffix(".png")
@@ -174,12 +173,12 @@ def save_plots(
         if kind == "panels":
             # the default spelled out as the report spells it, so that the two share it
             options = {"series": focus_series(estimate) if series is None else series}
-        if "png" in wanted:  # through render(), so that a report in the same block reuses it
+        if wanted == ["png"]:  # through render(), so that a report in the same block reuses it
             paths.append(atomic_write(out / name, _png(kind, estimate, level, options)))
-        if others:
-            fig = _draw(kind, estimate, level, **options)
-            try:
-                paths.extend(save_figure(fig, out / kind, others, dpi=PNG_DPI))
-            finally:
-                _close(fig)
+            continue
+        fig = _draw(kind, estimate, level, **options)  # one drawing for every format
+        try:
+            paths.extend(save_figure(fig, out / kind, wanted, dpi=PNG_DPI))
+        finally:
+            _close(fig)
     return paths
