@@ -66,6 +66,16 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def banded(cov: pd.DataFrame, uni: pd.DataFrame) -> pd.DataFrame:
+    """The coverage table with each row's rank p-value, its 99% binomial band (text) and
+    whether the coverage lies inside it."""
+    table = cov.merge(uni[["quantity", "p_value"]], on="quantity")
+    bands = [binomial_band(lvl, n) for lvl, n in zip(table["level"], table["n_sims"], strict=True)]
+    table["band_99"] = [f"{100 * lo:.1f}–{100 * hi:.1f}%" for lo, hi in bands]
+    table["in_band"] = [lo <= c <= hi for (lo, hi), c in zip(bands, table["coverage"], strict=True)]
+    return table
+
+
 def summarize(
     records: list[dict[str, Any]],
     out: Path,
@@ -115,10 +125,7 @@ def summarize(
     if wall is None and previous.exists():
         run["wall_seconds"] = json.loads(previous.read_text()).get("wall_seconds")
     previous.write_text(json.dumps(run, indent=2) + "\n")
-    table = cov.merge(uni[["quantity", "p_value"]], on="quantity")
-    bands = [binomial_band(lvl, n) for lvl, n in zip(table["level"], table["n_sims"], strict=True)]
-    table["band_99"] = [f"{100 * lo:.1f}–{100 * hi:.1f}%" for lo, hi in bands]
-    table["in_band"] = [lo <= c <= hi for (lo, hi), c in zip(bands, table["coverage"], strict=True)]
+    table = banded(cov, uni)
     if trust is not None:
         replace_block(trust, prefix.replace("_", "-"), markdown(table))
     return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")

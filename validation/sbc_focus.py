@@ -26,13 +26,12 @@ import numpy as np
 
 from validation.calibration import (
     FitConfig,
-    binomial_band,
     coverage_table,
     fit_and_evaluate,
     uniformity_table,
     units_frame,
 )
-from validation.sbc import RUNNING_FIGURES
+from validation.sbc import RUNNING_FIGURES, banded
 from validation.simulate import SBC_TYPES, ClaimSpec, Design, Speaker, simulate
 
 OUT = Path("docs/validation/sbc_focus")
@@ -67,9 +66,7 @@ def summary(records: list[dict]) -> str:
     coverage per data set (its standard error over data sets)."""
     ok = [r for r in records if "units" in r]
     units = units_frame(ok)
-    table = coverage_table(units).merge(uniformity_table(units)[["quantity", "p_value"]])
-    bands = [binomial_band(lvl, n) for lvl, n in zip(table["level"], table["n_sims"], strict=True)]
-    table["band_99"] = [f"{100 * lo:.1f}-{100 * hi:.1f}%" for lo, hi in bands]
+    table = banded(coverage_table(units), uniformity_table(units))
     per_sim = units.groupby("index")[["cover_50", "cover_90"]].mean()
     se = per_sim.std(ddof=1) / np.sqrt(len(per_sim))
     lines = [
@@ -101,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         with raw.open("a") as f:
             for i in range(args.start, args.stop):
                 if i not in done:
-                    f.write(json.dumps(run_one(args.type, i)) + "\n")
+                    records.append(run_one(args.type, i))
+                    f.write(json.dumps(records[-1]) + "\n")
                     f.flush()
-        records = [json.loads(line) for line in raw.read_text().splitlines()]
     # a rerun of a failed index replaces its failure
     last = {r["index"]: r for r in records}
     print(summary(list(last.values())))
