@@ -15,16 +15,23 @@ import datetime as dt
 import hashlib
 import io
 import json
-import math
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, overload
 
 import pandas as pd
 
 from casualty_models._atomic import atomic_write
+from casualty_models._cells import (
+    is_blank,
+    neutralise,
+    parse_date,
+    parse_number,
+    parse_partial_date,
+    parse_text,
+)
 
 SOURCE_TYPES: tuple[str, ...] = ("own", "enemy", "neutral", "tally", "independent", "known")
 """Who speaks about whose losses: a side about its own (``own``) or the other side's
@@ -54,8 +61,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("source", "source_type", "side", "category"
 
 # A claim may be dated today in any time zone; anything later is a typo.
 _FUTURE_SLACK = dt.timedelta(days=1)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _TEXT_COLUMNS = (
     "source",
     "source_type",
@@ -72,6 +77,7 @@ DEFAULT_INTERVAL_PROB = 0.95
 """The level taken for a published interval that does not state one: most do mean 95%."""
 _DATE_COLUMNS = ("as_of", "reported", "period_start")
 _NUMBER_COLUMNS = ("value", "low", "high", "interval_prob")
+_COUNT_COLUMNS = ("value", "low", "high")
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ class Claim:
                     object.__setattr__(self, f"{col}_precision", precision)
                     object.__setattr__(self, col, date)
                 else:
-                    object.__setattr__(self, col, _parse_number(x))
+                    object.__setattr__(self, col, parse_number(x, count=col in _COUNT_COLUMNS))
             except ValueError as err:
                 problems.append(Problem("Claim", None, col, str(err)))
         if problems:
@@ -226,6 +232,30 @@ class Claim:
             if out[col] is not None:
                 out[col] = format_date(out[col], out[f"{col}_precision"])
         return {c: out[c] for c in COLUMNS}
+
+
+def display_path(path: str, cwd: str | os.PathLike[str] | None = None) -> str:
+    """A file name as every output names it (the report, ``estimate.json``'s
+    ``worst_claims``, the changes): relative to the working directory ``cwd`` when the
+    file lies inside it, else the bare file name (never an absolute path). Names that are
+    not files (``<DataFrame>``) are kept."""
+    if not path or path.startswith("<"):
+        return path
+    base = Path(os.path.abspath(Path.cwd() if cwd is None else cwd))
+    p = Path(path)
+    full = Path(os.path.abspath(p if p.is_absolute() else base / p))
+    for a, b in ((full, base), (full.resolve(), base.resolve())):
+        try:
+            return a.relative_to(b).as_posix()
+        except ValueError:
+            continue
+    return p.name or path
+
+
+def display_origin(origin: str) -> str:
+    """A claim set's origin (``"a.csv + b.csv"``) with each file as :func:`display_path`
+    names it."""
+    return " + ".join(display_path(part) for part in origin.split(" + "))
 
 
 def period_end(date: dt.date, precision: str) -> dt.date:
@@ -330,72 +360,6 @@ def _claim_problems(f: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     return out
 
 
-def parse_partial_date(x: Any) -> tuple[dt.date, str]:
-    """(first day, precision) of a date known to the day, month or year: ``date`` objects
-    and ``"YYYY-MM-DD"`` are days, ``"YYYY-MM"`` a month, ``"YYYY"`` a year. Impossible
-    dates (``2023-13``, ``2022-02-30``) are a ValueError."""
-    if not isinstance(x, dt.date | pd.Timestamp):
-        s = str(x).strip()
-        m = _PARTIAL_DATE.match(s)
-        if m:
-            year, month = int(m.group(1)), m.group(2)
-            if month is None:
-                return dt.date(year, 1, 1), "year"
-            if not 1 <= int(month) <= 12:
-                raise ValueError(f"{s!r} is not a real month")
-            return dt.date(year, int(month), 1), "month"
-        if not _ISO_DATE.match(s):
-            raise ValueError(
-                f"{s!r} is not a date in YYYY-MM-DD form (or YYYY-MM / YYYY when the "
-                "article gives only the month or the year)"
-            )
-    return parse_date(x), "day"
-
-
-def parse_date(x: Any) -> dt.date:
-    """A calendar date from a ``date``, a midnight ``datetime``/``Timestamp`` or
-    ``"YYYY-MM-DD"`` text; anything else (a time of day, ``2022-02-30``) is a ValueError."""
-    if isinstance(x, pd.Timestamp):
-        if x != x.normalize():
-            raise ValueError(f"{x} has a time of day; give a date")
-        return x.date()
-    if isinstance(x, dt.datetime):
-        if x.time() != dt.time(0):
-            raise ValueError(f"{x} has a time of day; give a date")
-        return x.date()
-    if isinstance(x, dt.date):
-        return x
-    s = str(x).strip()
-    if not _ISO_DATE.match(s):
-        raise ValueError(f"{s!r} is not a date in YYYY-MM-DD form")
-    try:
-        return dt.date.fromisoformat(s)
-    except ValueError:
-        raise ValueError(f"{s!r} is not a real calendar date") from None
-
-
-def _parse_number(x: Any) -> float:
-    if isinstance(x, bool):
-        raise ValueError(f"{x!r} is not a number")
-    if isinstance(x, int | float):
-        v = float(x)
-    else:
-        s = str(x).strip()
-        try:
-            v = float(s)
-        except ValueError:
-            hint = " (write digits without thousands separators)" if "," in s else ""
-            raise ValueError(f"{s!r} is not a number{hint}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{x!r} is not a finite number")
-    return v
-
-
-def is_blank(x: Any) -> bool:
-    """An empty cell: None or whitespace. A NaN in a file is an error, not a blank."""
-    return x is None or (isinstance(x, str) and not x.strip())
-
-
 def _parse_record(
     raw: Mapping[str, Any], origin: str, row: int | str
 ) -> tuple[Claim | None, list[Problem]]:
@@ -413,9 +377,9 @@ def _parse_record(
             if col in _DATE_COLUMNS:
                 typed[col], typed[f"{col}_precision"] = parse_partial_date(x)
             elif col in _NUMBER_COLUMNS:
-                typed[col] = _parse_number(x)
+                typed[col] = parse_number(x, count=col in _COUNT_COLUMNS)
             else:
-                typed[col] = str(x).strip()
+                typed[col] = parse_text(x)
         except ValueError as err:
             problems.append(Problem(origin, row, col, str(err)))
             typed[col] = None
@@ -562,9 +526,11 @@ class ClaimSet(Sequence[Claim]):
         return out
 
     def where(self, i: int) -> str:
-        """Where claim ``i`` (0-based) was read, e.g. ``"war.csv, row 12"``."""
+        """Where claim ``i`` (0-based) was read, e.g. ``"war.csv, row 12"``: the file
+        named as outputs name it (:func:`display_path`: relative to the working
+        directory, never absolute)."""
         origin, row = self._places[i]
-        return f"{origin}, row {row}"
+        return f"{display_path(origin)}, row {row}"
 
     @property
     def places(self) -> tuple[tuple[str, int | str], ...]:
@@ -707,7 +673,12 @@ class ClaimSet(Sequence[Claim]):
         return [c.to_record() for c in self._claims]
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
-        """CSV text readable by :func:`read_claims`; written atomically when ``path`` given."""
+        """CSV text readable by :func:`read_claims`; written atomically when ``path`` given.
+
+        Text that a spreadsheet would take for a formula (``=HYPERLINK(...)``, ``@x``,
+        ``-note``) gets a leading quote, as OWASP advises; numbers stay numbers, and
+        :func:`read_claims` drops the quote again (:func:`casualty_models._cells.restore`),
+        so the claims read back are the claims written."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
         writer.writeheader()
@@ -725,7 +696,7 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, float):
         # integral counts print as "498", others round-trip exactly via repr
         return str(int(v)) if v.is_integer() else repr(v)
-    return str(v)
+    return neutralise(str(v))
 
 
 # ---------------------------------------------------------------------------- reading

@@ -39,9 +39,11 @@ import pandas as pd
 
 from casualty_models import _hooks
 from casualty_models._atomic import atomic_write
+from casualty_models._cells import frame_to_csv
 from casualty_models._format import check_level, level_pct, signed_pct
 from casualty_models.attribution import Side, Without, attribution_table, refit_without
 from casualty_models.claim_changes import NOT_EVIDENCE, ClaimChange, claims_frame, match_claims
+from casualty_models.claims import display_origin
 from casualty_models.compare_text import NOISE_Z, label, reported, sentence
 from casualty_models.estimate import EXTRAPOLATION_HORIZON_DAYS
 from casualty_models.model.priors import DEFAULT_LEVEL
@@ -273,7 +275,7 @@ class Comparison:
                 "as_of": est.settings.as_of.isoformat(),
                 "n_claims": len(est.claims),
                 "claims_fingerprint": est.claims.fingerprint,
-                "claims_origin": est.claims.origin,
+                "claims_origin": display_origin(est.claims.origin),
                 "ok": bool(est.diagnostics.ok),
             }
 
@@ -309,13 +311,14 @@ class Comparison:
         """The attribution table with each claim's change beside it (``claim_side``,
         ``claim_category``, its figure ``old`` and ``new``, the ``fields`` edited, ...),
         as CSV: one row per changed claim and series, and the interactions of each
-        series."""
+        series. Text a spreadsheet would take for a formula is neutralised
+        (:func:`casualty_models._cells.neutralise`)."""
         # side and category are the series'; the claim's own are claim_side, claim_category
         claims = self.claims.drop(columns=["change", "source", "as_of"]).rename(
             columns={"side": "claim_side", "category": "claim_category"}
         )
         table = self.attribution.merge(claims, on="change_id", how="left")
-        text = table.to_csv(index=False)
+        text = frame_to_csv(table)
         if path is not None:
             atomic_write(path, text)
         return text

@@ -5,7 +5,8 @@ series), its claim count and fingerprint, the latest publication date among its 
 and its diagnostics to ``history.csv`` in the output folder, so that the folder keeps
 how the estimate moved as claims arrived (``casualty-models history DIR`` plots it).
 The file is rewritten atomically (:mod:`casualty_models._atomic`): a reader never sees
-half a row.
+half a row. Text a spreadsheet would take for a formula (a side named ``=1+1``) is
+written with a leading quote and read back without it (:mod:`casualty_models._cells`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from casualty_models._atomic import atomic_write
+from casualty_models._cells import frame_to_csv, restore
 from casualty_models._format import level_pct
 from casualty_models.model.priors import DEFAULT_LEVEL
 
@@ -123,6 +125,8 @@ def read_history(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise HistoryError(f"{path} is not a history file: missing columns {', '.join(missing)}")
+    for col in ("side", "category"):  # written neutralised against spreadsheet formulas
+        frame[col] = [restore(v) if isinstance(v, str) else v for v in frame[col]]
     for col in ("published_by", "as_of"):
         frame[col] = pd.to_datetime(frame[col])
     frame["run_at"] = pd.to_datetime(frame["run_at"], utc=True)
@@ -157,7 +161,7 @@ def append_history(
     out["run_at"] = [
         v if isinstance(v, str) else pd.Timestamp(v).isoformat() for v in frame["run_at"]
     ]
-    atomic_write(path, out[list(COLUMNS)].to_csv(index=False))
+    atomic_write(path, frame_to_csv(out[list(COLUMNS)]))
     return read_history(path)
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import casualty_models as cm
-from casualty_models.claims import COLUMNS, REQUIRED_COLUMNS, Problem
+from casualty_models.claims import COLUMNS, REQUIRED_COLUMNS, Problem, display_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -411,9 +411,12 @@ def test_add_accepts_sets_and_revalidates(seed: cm.ClaimSet) -> None:
     # problems name where each claim was read: the seed file's line, the added claim
     with pytest.raises(cm.ClaimsError, match=f"added claims, row 1: duplicate of {SEED_CSV} row 2"):
         seed.add(seed[0])
-    # another figure of one speaker for the same dates is allowed, and noted by place
+    # another figure of one speaker for the same dates is allowed, and noted by place (the
+    # file named as outputs name it: relative to the working directory)
     both = seed.add(dataclasses.replace(seed[2], value=500.0))
-    assert f"{SEED_CSV}, row 4" in both.notes()[0] and "added claims, row 1" in both.notes()[0]
+    shown = display_path(str(SEED_CSV))
+    assert not Path(shown).is_absolute()
+    assert f"{shown}, row 4" in both.notes()[0] and "added claims, row 1" in both.notes()[0]
     with pytest.raises(cm.ClaimsError, match=f"<mine>, row 1: duplicate of {SEED_CSV} row 3"):
         seed.add(cm.ClaimSet([seed[1]], origin="<mine>"))
     assert seed.add(other).origin == f"{SEED_CSV} + <claims>"
@@ -662,7 +665,8 @@ def test_same_day_figures_of_one_source_are_kept_and_noted(tmp_path: Path) -> No
     assert len(claims) == 2
     (note,) = claims.notes()
     assert f"'{MOD}' gives 2 figures of russia killed as of 2022-03-02" in note
-    assert f"498 ({path}, row 2), 400–600 ({path}, row 3)" in note
+    shown = display_path(str(path))  # outside the working directory: its bare name
+    assert f"498 ({shown}, row 2), 400–600 ({shown}, row 3)" in note
     assert "published 2022-03-02" in note and "read together as one statement" in note
 
 

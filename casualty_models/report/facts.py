@@ -12,14 +12,13 @@ or the trust section; the appendix shows its estimate as of its last claim inste
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from casualty_models._format import about, check_level, date, level_pct, people
 from casualty_models._version import __version__
+from casualty_models.claims import display_path
 from casualty_models.model.priors_file import describe_priors
 from casualty_models.report import figures, tables
 from casualty_models.report.figures import Figure
@@ -80,23 +79,6 @@ class Facts:
 
 
 # ------------------------------------------------------------------------ file names
-def display_path(path: str, cwd: str | os.PathLike[str] | None = None) -> str:
-    """A file name as a report shows it: relative to the working directory ``cwd``
-    when the file lies inside it, else the bare file name (never an absolute path).
-    Names that are not files (``<DataFrame>``) are kept."""
-    if not path or path.startswith("<"):
-        return path
-    base = Path(os.path.abspath(Path.cwd() if cwd is None else cwd))
-    p = Path(path)
-    full = Path(os.path.abspath(p if p.is_absolute() else base / p))
-    for a, b in ((full, base), (full.resolve(), base.resolve())):
-        try:
-            return a.relative_to(b).as_posix()
-        except ValueError:
-            continue
-    return p.name or path
-
-
 def path_shortener(claims: ClaimSet) -> Callable[[str], str]:
     """Rewrites text naming the claims' files (their origin, "file, row 12") to show
     each file as :func:`display_path` does."""
