@@ -31,7 +31,7 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -59,6 +59,29 @@ TRUST_FILES: tuple[str, ...] = ("sensitivity.csv", "leave_one_source_out.csv")
 """The tables ``estimate --trust`` writes (removed by a run without it: see _write_outputs)."""
 CHANGE_FILES: tuple[str, ...] = ("changes.json", "changes.csv", "previous.nc")
 """What a comparison with a previous estimate writes (removed by a run without one)."""
+FIGURE_FILES: tuple[str, ...] = tuple(
+    f"{stem}.{fmt}"
+    for stem in ("panels", "claims", "timeline", "sources", "drift")
+    for fmt in ("png", "svg", "pdf")
+)
+"""The figure files ``estimate`` and ``update`` may write (report.figures.save_plots)."""
+ESTIMATE_FILES: frozenset[str] = frozenset(
+    (
+        "estimate.json",
+        "estimate.nc",
+        "summary.csv",
+        "report.html",
+        "history.csv",
+        "history.png",
+        *TRUST_FILES,
+        *CHANGE_FILES,
+        *FIGURE_FILES,
+    )
+)
+"""Every file ``estimate`` and ``update`` write into an output folder (and ``history``
+beside them): a folder holding anything else is not theirs to replace."""
+BACKTEST_FILES: frozenset[str] = frozenset(("backtest.csv", "backtest.png"))
+"""Every file ``backtest`` writes into its output folder."""
 
 
 # --------------------------------------------------------------------- argument types
@@ -362,6 +385,13 @@ def _common(cmd: argparse.ArgumentParser, *, out_help: str) -> None:
         "1: never continue)",
     )
     cmd.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds files this command did not write, "
+        "file by file, keeping them (by default such a folder is refused: a run replaces "
+        "its output folder as a whole; see docs/cli.md)",
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -540,6 +570,48 @@ def _priors(args: argparse.Namespace) -> Priors | int | None:
         return EXIT_USAGE
 
 
+def _ours(command: str) -> Callable[[str], bool]:
+    """Whether a file name is one ``command`` writes into its output folder."""
+    names = BACKTEST_FILES if command == "backtest" else ESTIMATE_FILES
+    return names.__contains__
+
+
+def _check_out(args: argparse.Namespace) -> int | None:
+    """Before any work: refuse an --out folder that is not ours (unless --force), and one
+    that cannot be written (a file in its path, a read-only folder); the exit code after
+    saying why, or None."""
+    from casualty_models.outputs import NotOurs, foreign_entries, tidy
+
+    out: Path = args.out
+    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        _err(f"error: --out {out}: {existing} is a file, not a folder", "nothing was written")
+        return EXIT_USAGE
+    tidy(out)  # partial folders of runs killed earlier
+    if out.is_dir() and not args.force:
+        foreign = foreign_entries(out, _ours(args.command))
+        if foreign:
+            _err(f"error: {NotOurs(out, foreign)}", "nothing was written")
+            return EXIT_USAGE
+    # where a run writes: beside --out (a new folder, swapped in), or with --force in it
+    if args.force and out.is_dir():
+        probe_in = out
+    else:
+        probe_in = next((p for p in out.parents if p.exists()), Path("."))
+    try:
+        import tempfile
+
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-probe", dir=probe_in))
+    except OSError as err:
+        where = "into" if probe_in == out else "beside"
+        _err(
+            f"error: cannot write {where} {out} ({probe_in}: {err.strerror or err})",
+            "nothing was written",
+        )
+        return EXIT_BAD_INPUT
+    return None
+
+
 def _begin(
     args: argparse.Namespace, *, needs_start: bool = True
 ) -> tuple[_Progress, ClaimSet, Priors | None] | int:
@@ -548,6 +620,9 @@ def _begin(
     if args.out.exists() and not args.out.is_dir():
         _err(f"error: --out {args.out} exists and is not a folder")
         return EXIT_USAGE
+    refused = _check_out(args)
+    if refused is not None:
+        return refused
     priors = _priors(args)
     if isinstance(priors, int):
         _err("nothing was written")
@@ -721,6 +796,8 @@ def _fit_and_write(
             comparison = _changes(est, previous[1], args.attribution, progress)
 
     progress("writing outputs…")
+    from casualty_models.outputs import NotOurs
+
     try:
         with _package_warnings(ConvergenceWarning, ModelCheckWarning):
             written = _write_outputs(
@@ -733,9 +810,14 @@ def _fit_and_write(
                 history=update,
                 series=args.series,
                 formats=args.figure_format,
+                force=args.force,
+                command=args.command,
             )
+    except NotOurs as err:  # a file was put there during the fit
+        _err(f"error: {err}", "nothing was written")
+        return EXIT_USAGE
     except OSError as err:
-        _err(f"error: cannot write the outputs into {args.out}: {err}")
+        _err(f"error: cannot write the outputs into {args.out}: {err}", _kept(args))
         return EXIT_BAD_INPUT
     progress(f"done: {len(written)} files in {args.out}")
 
@@ -786,9 +868,12 @@ def _changes(est: Estimate, old: Estimate, method: str, progress: _Progress) -> 
         )
         method = "reweight"
     progress(f"comparing with the estimate as of {old.settings.as_of} ({len(old.claims)} claims)…")
-    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, initializer=_quiet_worker)
     try:
         comparison = est.compare(old, method=method, executor=pool)
+    except BaseException:
+        _stop_pool(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     att = comparison.attribution
@@ -813,6 +898,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from casualty_models._atomic import atomic_write, atomic_write_with
+    from casualty_models._cells import frame_to_csv
     from casualty_models.backtest import backtest
 
     settings = {
@@ -827,33 +913,49 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         settings["start"] = args.start
     workers = args.workers or min(len(set(args.dates)), os.cpu_count() or 1)
     progress(f"fitting {len(set(args.dates))} vintages on {workers} worker(s)…")
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            result = backtest(
-                claims,
-                args.dates,
-                executor=pool,
-                progress=not args.quiet,
-                random_seed=args.seed,
-                **settings,
-            )
+        result = backtest(
+            claims,
+            args.dates,
+            executor=pool,
+            progress=not args.quiet,
+            random_seed=args.seed,
+            **settings,
+        )
     except ValueError as err:
         _err(f"error: {err}", "nothing was written")
         return EXIT_USAGE
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     progress("writing outputs…")
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib.pyplot as plt
 
+    from casualty_models.outputs import NotOurs, replacing
+
     try:
-        atomic_write(args.out / "backtest.csv", result.history.to_csv(index=False))
         ax = result.plot()
-        atomic_write_with(
-            args.out / "backtest.png", lambda tmp: ax.figure.savefig(tmp, format="png", dpi=120)
-        )
-        plt.close(ax.figure)
+        with replacing(
+            args.out, command="backtest", ours=_ours("backtest"), force=args.force
+        ) as run:
+            atomic_write(run.path / "backtest.csv", frame_to_csv(result.history))
+            atomic_write_with(
+                run.path / "backtest.png",
+                lambda tmp: ax.figure.savefig(tmp, format="png", dpi=120),
+            )
+            run.meta["claims_fingerprint"] = claims.fingerprint
+    except NotOurs as err:
+        _err(f"error: {err}", "nothing was written")
+        return EXIT_USAGE
     except OSError as err:
-        _err(f"error: cannot write the outputs into {args.out}: {err}")
+        _err(f"error: cannot write the outputs into {args.out}: {err}", _kept(args))
         return EXIT_BAD_INPUT
+    finally:
+        plt.close("all")
     print(result.history.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
     hist = result.history
     stuck = hist[~hist.converged.astype(bool)]
@@ -885,7 +987,7 @@ def _trust(est: Estimate, progress: _Progress) -> tuple[pd.DataFrame | None, pd.
 
     sources = list(dict.fromkeys(c.source for c in est.claims))
     n_loso = len(sources) if len(sources) > 1 else 0  # a lone source leaves nothing to fit
-    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, initializer=_quiet_worker)
     try:
         progress(
             "trust 1/2: sensitivity to the bias priors (reweighting the draws; refitting "
@@ -907,6 +1009,9 @@ def _trust(est: Estimate, progress: _Progress) -> tuple[pd.DataFrame | None, pd.
             f"{'s' if n_loso != 1 else ''})…"
         )
         loso = est.leave_one_source_out(executor=pool)
+    except BaseException:
+        _stop_pool(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     unreliable = [
@@ -934,8 +1039,11 @@ def _write_outputs(
     history: bool = False,
     series: Sequence[str] | None = None,
     formats: Sequence[str] = ("png",),
+    force: bool = False,
+    command: str = "estimate",
 ) -> list[Path]:
-    """Write every output file atomically into ``out``; the JSON goes last.
+    """Write every output file into a new folder and swap it in place of ``out``
+    (:mod:`casualty_models.outputs`): ``out`` holds the previous run or this one, whole.
 
     ``series`` ("side|category") focuses the report's summary and panels; ``formats``
     are the figure files' formats.
@@ -943,73 +1051,141 @@ def _write_outputs(
     ``sensitivity`` and ``loso`` (from ``--trust``) are written as CSV and add the trust
     section to the report; ``comparison`` (with the estimate read from ``previous``)
     writes changes.json and changes.csv and the report's section on what changed, and
-    keeps the previous estimate as previous.nc when it is about to be overwritten (an
-    update in place). ``history`` appends the run to history.csv. A table this run did
-    not compute is removed, so that a file left by an earlier run never sits beside a
-    report it does not describe (history.csv, a log of runs, is kept).
+    keeps the previous estimate as previous.nc when it is the one being replaced (an
+    update in place). ``history`` writes history.csv: the history so far with this run
+    added, so the row arrives with the run. A run without it keeps the history.csv of
+    the folder it replaces (a log of runs). ``force`` writes into ``out`` itself, file by
+    file, and removes the files of ours this run did not write (history.csv aside).
     """
+    from casualty_models.outputs import replacing
+
+    old_history = None
+    if history and previous is not None:
+        old_history = _history_so_far(previous, comparison)
+    nc = out / "estimate.nc"
+    in_place = previous is not None and nc.exists() and previous.resolve() == nc.resolve()
+    with replacing(out, command=command, ours=_ours(command), force=force) as run:
+        written = _write_files(
+            est,
+            run.path,
+            out=out,
+            sensitivity=sensitivity,
+            loso=loso,
+            comparison=comparison,
+            previous=previous,
+            in_place=in_place,
+            history=old_history if history else None,
+            series=series,
+            formats=formats,
+        )
+        if not history:
+            run.keep("history.csv")
+        if run.in_place:  # --force: a file of ours this run did not write is stale
+            names = {p.name for p in written} | {"history.csv"}
+            for name in sorted(ESTIMATE_FILES - names):
+                (out / name).unlink(missing_ok=True)
+        run.meta.update(
+            claims_fingerprint=est.claims.fingerprint,
+            as_of=est.settings.as_of.isoformat(),
+        )
+    return [out / p.name for p in written]
+
+
+def _write_files(
+    est: Estimate,
+    dest: Path,
+    *,
+    out: Path,
+    sensitivity: pd.DataFrame | None,
+    loso: pd.DataFrame | None,
+    comparison: Comparison | None,
+    previous: Path | None,
+    in_place: bool,
+    history: pd.DataFrame | None,
+    series: Sequence[str] | None,
+    formats: Sequence[str],
+) -> list[Path]:
+    """The files of one run, written into ``dest``; the JSON goes last."""
     from casualty_models._atomic import atomic_write, atomic_write_with
+    from casualty_models._cells import frame_to_csv
 
     # never open a window: plots are files
     os.environ.setdefault("MPLBACKEND", "Agg")
     from casualty_models.report import save_plots, write_report
     from casualty_models.report.figures import shared_renders
 
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    nc = out / "estimate.nc"
-    in_place = previous is not None and nc.exists() and previous.resolve() == nc.resolve()
     if comparison is not None and previous is not None and in_place:
         import shutil
 
-        source = previous  # copied before estimate.nc, its source, is replaced
+        source = previous  # the estimate this run replaces, kept beside it
         written.append(
-            atomic_write_with(out / "previous.nc", lambda tmp: shutil.copyfile(source, tmp))
+            atomic_write_with(dest / "previous.nc", lambda tmp: shutil.copyfile(source, tmp))
         )
-    old_history = None
-    if history and previous is not None:
-        old_history = _history_so_far(previous, comparison)
-    est.save(nc)
-    written.append(nc)
-    written.append(atomic_write(out / "summary.csv", est.summary().to_csv(index=False)))
+    _hook("estimate.nc")
+    est.save(dest / "estimate.nc")
+    written.append(dest / "estimate.nc")
+    _hook("summary.csv")
+    written.append(atomic_write(dest / "summary.csv", frame_to_csv(est.summary())))
     for name, table in zip(TRUST_FILES, (sensitivity, loso), strict=True):
-        if table is None:
-            (out / name).unlink(missing_ok=True)
-        else:
-            written.append(atomic_write(out / name, table.to_csv(index=False)))
-    if comparison is None:
-        for name in CHANGE_FILES:
-            (out / name).unlink(missing_ok=True)
-    else:
-        if not in_place:
-            (out / "previous.nc").unlink(missing_ok=True)
-        written.append(atomic_write(out / "changes.csv", comparison.to_csv()))
+        if table is not None:
+            written.append(atomic_write(dest / name, frame_to_csv(table)))
+    if comparison is not None:
+        written.append(atomic_write(dest / "changes.csv", comparison.to_csv()))
+    _hook("figures")
     with shared_renders():  # the report reuses the plot files' drawings
-        written.extend(save_plots(est, out, formats=formats, series=series))
+        written.extend(save_plots(est, dest, formats=formats, series=series))
+        _hook("report.html")
         written.append(
             write_report(
                 est,
-                out / "report.html",
+                dest / "report.html",
                 sensitivity=sensitivity,
                 loso=loso,
                 series=series,
                 comparison=comparison,
             )
         )
-    if history:
+    if history is not None:
         from casualty_models.history import append_history
 
-        append_history(out / "history.csv", est, previous=old_history, comparison=comparison)
-        written.append(out / "history.csv")
+        _hook("history.csv")
+        append_history(dest / "history.csv", est, previous=history, comparison=comparison)
+        written.append(dest / "history.csv")
     if comparison is not None:
         data = comparison.to_dict()
-        data["previous_estimate"] = "previous.nc" if in_place else str(previous)
+        # relative to this folder (a file beside it: "previous.nc"), never absolute
+        data["previous_estimate"] = "previous.nc" if in_place else _relative(previous, out)
         text = json.dumps(data, indent=2, allow_nan=False)
-        written.append(atomic_write(out / "changes.json", text + "\n"))
-    js = out / "estimate.json"
+        written.append(atomic_write(dest / "changes.json", text + "\n"))
+    _hook("estimate.json")
+    js = dest / "estimate.json"
     est.to_json(js)
     written.append(js)
+    _hook("done")
     return written
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` as seen from ``folder`` (e.g. ``../war/estimate.nc``); its bare name
+    where no relative path leads there (another drive)."""
+    try:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(folder))).as_posix()
+    except ValueError:
+        return path.name
+
+
+WRITE_DELAY_ENV = "CASUALTY_MODELS_TEST_WRITE_DELAY"
+"""A test hook: seconds to sleep before each stage of writing the outputs, printing the
+stage to stderr (``tests/test_kill.py`` kills the CLI at known moments of the writing).
+Unset, the writing does not wait."""
+
+
+def _hook(stage: str) -> None:
+    delay = os.environ.get(WRITE_DELAY_ENV)
+    if delay:
+        print(f"writing stage: {stage}", file=sys.stderr, flush=True)
+        time.sleep(float(delay))
 
 
 def _history_so_far(previous: Path, comparison: Comparison | None) -> pd.DataFrame:
@@ -1154,6 +1330,57 @@ def cmd_history(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ main
 
 
+class _Stop(BaseException):
+    """Ctrl-C, as the command raises it: not a KeyboardInterrupt, which PyMC's sampler
+    catches (it returns the draws so far), so that Ctrl-C stops the command."""
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT raises :class:`_Stop` in the block (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _kept(args: argparse.Namespace) -> str:
+    """What an output folder holds after a run stopped before replacing it."""
+    out = getattr(args, "out", None)
+    if args.command not in ("estimate", "update", "backtest") or out is None:
+        return "nothing was written"
+    if Path(out).is_dir() and any(Path(out).iterdir()):
+        return f"nothing was written; {out} holds its previous outputs, as they were"
+    return "nothing was written"
+
+
+def _stop_pool(pool: Any) -> None:
+    """On Ctrl-C: end a process pool's workers now rather than after their fits."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _quiet_worker() -> None:
+    """A process pool's worker leaves Ctrl-C to the command (no traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (never raises for user errors)."""
     parser = build_parser()
@@ -1176,9 +1403,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "priors": cmd_priors,
     }
     try:
-        return commands[args.command](args)
-    except KeyboardInterrupt:
-        _err("interrupted")
+        with _interruptible():
+            return commands[args.command](args)
+    except (KeyboardInterrupt, _Stop) as err:
+        # one line: what the output folder holds now
+        _err(f"interrupted: {getattr(err, 'kept', None) or _kept(args)}")
         return EXIT_INTERRUPTED
     finally:
         if argv is None:

@@ -133,7 +133,8 @@ def test_fail_if_moved_exits_5_naming_the_move(tmp_path, fake_fit, quick_plots, 
     assert main([*args, str(out / "previous.nc"), "--fail-if-moved", "5"]) == EXIT_MOVED
     assert not (other / "history.csv").exists() and not (other / "previous.nc").exists()
     data = json.loads((other / "changes.json").read_text())
-    assert data["previous_estimate"] == str(out / "previous.nc")
+    # named relative to the folder of changes.json, never by an absolute path
+    assert data["previous_estimate"] == "../out/previous.nc"
     assert main([*args, str(other), "--fail-if-moved", "5"]) == 0  # in place, unmoved
     assert (other / "previous.nc").is_file()
     # a plain estimate into that folder removes the comparison it no longer describes
