@@ -593,22 +593,29 @@ def _check_out(args: argparse.Namespace) -> int | None:
         if foreign:
             _err(f"error: {NotOurs(out, foreign)}", "nothing was written")
             return EXIT_USAGE
-    # where a run writes: beside --out (a new folder, swapped in), or with --force in it
-    if args.force and out.is_dir():
-        probe_in = out
-    else:
-        probe_in = next((p for p in out.parents if p.exists()), Path("."))
-    try:
-        import tempfile
+    # a run writes a new folder beside --out and swaps it in (with --force: into --out);
+    # try both before any work, so that a read-only folder fails now, not after the fit
+    probes = [("into", out)] if out.is_dir() else []
+    if not (args.force and out.is_dir()):
+        probes.append(("beside", next((p for p in out.parents if p.exists()), Path("."))))
+    for where, folder in probes:
+        try:
+            import tempfile
 
-        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-probe", dir=probe_in))
-    except OSError as err:
-        where = "into" if probe_in == out else "beside"
-        _err(
-            f"error: cannot write {where} {out} ({probe_in}: {err.strerror or err})",
-            "nothing was written",
-        )
-        return EXIT_BAD_INPUT
+            name = f".{out.name}.partial-{os.getpid()}-probe"
+            os.rmdir(tempfile.mkdtemp(prefix=name, dir=folder))
+        except OSError as err:
+            reason = err.strerror or str(err)
+            if where == "into":
+                _err(f"error: cannot write into {out}: {reason}", "nothing was written")
+            else:
+                _err(
+                    f"error: cannot write beside {out}, in {folder}: {reason}; a run writes "
+                    f"its new folder there and swaps it in (--force writes into {out} "
+                    "itself, file by file)",
+                    "nothing was written",
+                )
+            return EXIT_BAD_INPUT
     return None
 
 
@@ -819,6 +826,7 @@ def _fit_and_write(
     except OSError as err:
         _err(f"error: cannot write the outputs into {args.out}: {err}", _kept(args))
         return EXIT_BAD_INPUT
+    args.written = True  # from here on, Ctrl-C leaves the new run in place
     progress(f"done: {len(written)} files in {args.out}")
 
     _print_summary(est, args.out)
@@ -948,6 +956,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 lambda tmp: ax.figure.savefig(tmp, format="png", dpi=120),
             )
             run.meta["claims_fingerprint"] = claims.fingerprint
+        args.written = True
     except NotOurs as err:
         _err(f"error: {err}", "nothing was written")
         return EXIT_USAGE
@@ -1360,6 +1369,8 @@ def _kept(args: argparse.Namespace) -> str:
     out = getattr(args, "out", None)
     if args.command not in ("estimate", "update", "backtest") or out is None:
         return "nothing was written"
+    if getattr(args, "written", False):
+        return f"the new run is complete in {out}"
     if Path(out).is_dir() and any(Path(out).iterdir()):
         return f"nothing was written; {out} holds its previous outputs, as they were"
     return "nothing was written"
