@@ -100,6 +100,8 @@ def scalar_problem(x: Any, what: str = "text") -> str | None:
 
 def parse_text(x: Any) -> str:
     """A text cell, stripped of surrounding space; numbers are taken as their digits."""
+    if isinstance(x, str):
+        return x.strip()
     problem = scalar_problem(x)
     if problem is not None:
         raise ValueError(problem)
@@ -115,7 +117,7 @@ def parse_number(x: Any, *, count: bool = False) -> float:
     which reads as twelve with a decimal point and as twelve thousand with a European
     thousands point.
     """
-    problem = scalar_problem(x, "a number")
+    problem = None if isinstance(x, str) else scalar_problem(x, "a number")
     if problem is not None:
         raise ValueError(problem)
     if isinstance(x, int | float):
@@ -159,7 +161,7 @@ def parse_partial_date(x: Any) -> tuple[dt.date, str]:
     and ``"YYYY-MM-DD"`` are days, ``"YYYY-MM"`` a month, ``"YYYY"`` a year. Impossible
     dates (``2023-13``, ``2022-02-30``) are a ValueError."""
     if not isinstance(x, dt.date | pd.Timestamp):
-        problem = scalar_problem(x, "a date")
+        problem = None if isinstance(x, str) else scalar_problem(x, "a date")
         if problem is not None:
             raise ValueError(problem)
         s = _text(x).strip()
@@ -194,7 +196,7 @@ def parse_date(x: Any) -> dt.date:
         return x.date()
     if isinstance(x, dt.date):
         return x
-    problem = scalar_problem(x, "a date")
+    problem = None if isinstance(x, str) else scalar_problem(x, "a date")
     if problem is not None:
         raise ValueError(problem)
     s = _text(x).strip()

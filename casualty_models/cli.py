@@ -1164,7 +1164,8 @@ def _write_files(
     if comparison is not None:
         data = comparison.to_dict()
         # relative to this folder (a file beside it: "previous.nc"), never absolute
-        data["previous_estimate"] = "previous.nc" if in_place else _relative(previous, out)
+        shown = "previous.nc" if in_place or previous is None else _relative(previous, out)
+        data["previous_estimate"] = shown
         text = json.dumps(data, indent=2, allow_nan=False)
         written.append(atomic_write(dest / "changes.json", text + "\n"))
     _hook("estimate.json")

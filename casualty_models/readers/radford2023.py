@@ -66,6 +66,7 @@ from typing import Any
 
 import pandas as pd
 
+from casualty_models._cells import shown
 from casualty_models.claims import ClaimsError, ClaimSet, Problem, records_to_claims
 from casualty_models.readers.native import csv_rows
 
@@ -111,6 +112,9 @@ RADFORD2023_SOURCES: tuple[str, ...] = (
     "Other",
 )
 RADFORD2023_WINDOWS: tuple[str, ...] = ("Cumulative", "Day")
+
+MAX_DAYS = 36_525
+"""The latest ``days`` read (a century): a larger one is a typo, and past the calendar."""
 
 NEIGHBOUR_DAYS = 7
 """Half-width (days) of the window whose figures decide between same-day figures."""
@@ -340,27 +344,35 @@ def _parse_row(raw: dict[str, str], line: int, origin: str) -> tuple[_Row | None
     if category not in RADFORD2023_CATEGORIES:
         return None, problems
     day = _whole(raw["days"])
-    if day is None or day < 1:
+    if day is None or not 1 <= day <= MAX_DAYS:
         bad(
-            "days", f"must be a whole number of days >= 1 (day 1 = 2022-02-24), got {raw['days']!r}"
+            "days",
+            f"must be a whole number of days >= 1 (day 1 = 2022-02-24) and at most "
+            f"{MAX_DAYS:,}, got {shown(raw['days'])}",
         )
     count = _number(raw["loss_count"])
     if count is None or count <= 0:
-        bad("loss_count", f"must be a positive number, got {raw['loss_count']!r}")
+        bad("loss_count", f"must be a positive number, got {shown(raw['loss_count'])}")
     source = raw["claim_source"].strip()
     if source not in RADFORD2023_SOURCES:
-        bad("claim_source", f"unknown source {source!r}; known: {', '.join(RADFORD2023_SOURCES)}")
+        bad(
+            "claim_source",
+            f"unknown source {shown(source)}; known: {', '.join(RADFORD2023_SOURCES)}",
+        )
     window = raw["time_frame"].strip()
     if window not in RADFORD2023_WINDOWS:
-        bad("time_frame", f"unknown time frame {window!r}; known: Cumulative, Day")
+        bad("time_frame", f"unknown time frame {shown(window)}; known: Cumulative, Day")
     country = raw["loss_country"].strip()
     if country not in RADFORD2023_SIDES:
-        bad("loss_country", f"unknown country {country!r}; known: {', '.join(RADFORD2023_SIDES)}")
+        bad(
+            "loss_country",
+            f"unknown country {shown(country)}; known: {', '.join(RADFORD2023_SIDES)}",
+        )
     flags = {}
     for col in ("minimum", "maximum"):
         flags[col] = raw[col].strip()
         if flags[col] not in ("0", "1"):
-            bad(col, f"must be 0 or 1, got {raw[col]!r}")
+            bad(col, f"must be 0 or 1, got {shown(raw[col])}")
     if flags["minimum"] == flags["maximum"] == "1":
         bad("maximum", "minimum and maximum are both 1; a figure is a floor or a ceiling")
     for col, want in (
@@ -370,7 +382,8 @@ def _parse_row(raw: dict[str, str], line: int, origin: str) -> tuple[_Row | None
         if col in raw and raw[col].strip() != want:
             bad(
                 col,
-                f"{raw[col].strip()!r} contradicts the row's other columns, which make it {want!r}",
+                f"{shown(raw[col].strip())} contradicts the row's other columns, which make "
+                f"it {want!r}",
             )
     if problems:
         return None, problems
