@@ -725,6 +725,10 @@ def _previous(where: str) -> tuple[Path, Estimate] | int:
     """The previous estimate of ``--compare`` / ``update``: a folder holding estimate.nc,
     or the .nc file; on failure say why and return the exit code."""
     path = Path(where)
+    if not path.exists():
+        from casualty_models.outputs import tidy
+
+        tidy(path)  # a folder a killed run left half-swapped is put back
     if path.is_dir():
         nc = path / "estimate.nc"
         if not nc.is_file():
