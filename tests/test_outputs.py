@@ -343,13 +343,15 @@ def test_ctrl_c_while_writing_says_what_the_folder_holds(tmp_path, fake_fit, cap
     assert _estimate(out) == 0
     before = _snapshot(out)
     capsys.readouterr()
-    from casualty_models import cli
+    from casualty_models import report
 
-    def interrupt(stage: str) -> None:
-        if stage == "report.html":
-            raise KeyboardInterrupt
+    real_report = report.write_report
 
-    monkeypatch.setattr(cli, "_hook", interrupt)
+    def ctrl_c(*args, **kwargs):  # Ctrl-C while the report is written
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(report, "write_report", ctrl_c)
     assert _estimate(out, "--seed", "3") == 130
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
@@ -365,7 +367,7 @@ def test_ctrl_c_while_writing_says_what_the_folder_holds(tmp_path, fake_fit, cap
         real_swap(staging, target, token)
 
     monkeypatch.setattr(outputs, "_swap", swap_with_ctrl_c)
-    monkeypatch.setattr(cli, "_hook", lambda stage: None)
+    monkeypatch.setattr(report, "write_report", real_report)
     assert _estimate(out, "--seed", "3") == 130
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"interrupted: the new run is complete in {out}"]
