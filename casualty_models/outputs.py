@@ -200,36 +200,44 @@ def replacing(
     if force:
         yield from _in_place(target, command, ours)
         return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        token = f"{os.getpid()}-{secrets.token_hex(4)}"
-        staging = target.parent / f".{target.name}{_PARTIAL}{token}"
-        staging.mkdir()
-    except OSError as err:
-        raise OutputError(
-            f"cannot write beside {target} (a run writes its new folder there): "
-            f"{err.strerror or err}",
-            err.errno,
-        ) from err
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    staging = target.parent / f".{target.name}{_PARTIAL}{token}"
     run = Run(target=target, path=staging, command=command, in_place=False, ours=ours)
+    swapped = False
+    # one try from the new folder's making to its swap: an interrupt at any moment before
+    # the swap (even between two statements here) removes the new folder
     try:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+        except OSError as err:
+            raise OutputError(
+                f"cannot write beside {target} (a run writes its new folder there): "
+                f"{err.strerror or err}",
+                err.errno,
+            ) from err
         yield run
-        write_manifest(run)
+        with _holding_sigint() as held:
+            write_manifest(run)
+            try:
+                _swap(staging, target, token)
+            except OSError as err:
+                message = f"cannot replace {target}: {err.strerror or err}"
+                raise OutputError(message, err.errno) from err
+            swapped = True
+        if held:
+            raise Interrupted(f"the new run is complete in {target}")
     except BaseException as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not isinstance(err, Exception | Interrupted):  # Ctrl-C, however raised
-            raise Interrupted(_unchanged(target, existed)) from err
-        if isinstance(err, OSError) and not isinstance(err, OutputError):
+        if not swapped:
+            shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, Interrupted | OutputError):
+            raise
+        if not isinstance(err, Exception):  # Ctrl-C, however raised
+            kept = f"the new run is complete in {target}" if swapped else None
+            raise Interrupted(kept or _unchanged(target, existed)) from err
+        if isinstance(err, OSError):
             raise OutputError(f"{err.strerror or err}{_named(err)}", err.errno) from err
         raise
-    with _holding_sigint() as held:
-        try:
-            _swap(staging, target, token)
-        except OSError as err:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise OutputError(f"cannot replace {target}: {err.strerror or err}", err.errno) from err
-    if held:
-        raise Interrupted(f"the new run is complete in {target}")
 
 
 def _in_place(target: Path, command: str, ours: Callable[[str], bool]) -> Iterator[Run]:

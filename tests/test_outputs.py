@@ -359,6 +359,25 @@ def test_ctrl_c_while_writing_says_what_the_folder_holds(tmp_path, fake_fit, cap
     ]
     assert _snapshot(out) == before and _siblings(out) == []
 
+    # Ctrl-C after the last file, before the swap is protected: the new folder goes
+    monkeypatch.setattr(report, "write_report", real_report)
+    real_hold = outputs._holding_sigint
+
+    @contextlib.contextmanager
+    def late_hold():
+        os.kill(os.getpid(), signal.SIGINT)
+        with real_hold() as held:
+            yield held
+
+    monkeypatch.setattr(outputs, "_holding_sigint", late_hold)
+    assert _estimate(out, "--seed", "3") == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"interrupted: {out} is as it was before this run (its previous outputs, complete)"
+    ]
+    assert _snapshot(out) == before and _siblings(out) == []
+    monkeypatch.setattr(outputs, "_holding_sigint", real_hold)
+
     # Ctrl-C during the swap is held until the swap is done: the new run is in place
     real_swap = outputs._swap
 
