@@ -29,6 +29,7 @@ WAR = ROOT / "seeds" / "russia_ukraine_war.csv"
 DAILY = ROOT / "seeds" / "ua_general_staff_daily.csv"
 PNAS = ROOT / "seeds" / "radford2023" / "replication-data-pnas.csv"
 REPRO = ROOT / "benchmarks" / "data" / "running_tally_spike.csv"
+EXAMPLES = ROOT / "seeds" / "examples"
 RAW = ROOT / "docs" / "validation" / "stress.jsonl"
 DOC = ROOT / "docs" / "robustness.md"
 START = "2022-02-24"
@@ -88,6 +89,18 @@ CASES: dict[str, tuple[str, Callable[[], cm.ClaimSet], dict[str, str]]] = {
         "the PNAS replication data of Radford et al. (2023), personnel rows",
         lambda: cm.read_claims(PNAS, format="radford2023"),
         {"start": START, "as_of": "2023-02-23"},
+    ),
+    "late-tallies-ten-years": (
+        "Syrian civilians killed: three monitors' named-victim tallies, all in the last "
+        "month of a ten-year window",
+        lambda: cm.read_claims(EXAMPLES / "syria_civilians_2011-2021.csv"),
+        {},
+    ),
+    "late-claims-three-years": (
+        "Iraqi violent deaths 2003-2006: a floor, two tallies, a survey's central estimate "
+        "with its 95% interval and the health ministry's own figure, all at the end",
+        lambda: cm.read_claims(EXAMPLES / "iraq_2003-2006.csv"),
+        {},
     ),
     "running-tally-spike": (
         "the 50-row synthetic reproduction of a running-tally spike (truth 109,500)",

@@ -10,9 +10,17 @@ import numpy as np
 
 R_HAT_MAX = 1.01
 ESS_MIN = 400
+CHAINS_APART_Z = 5.0
+"""Chains have settled apart when two chains' means of a quantity differ by more than this
+many of their Monte Carlo standard errors: more draws will not bring them together (about
+3.5 is the largest expected over a few hundred quantities of chains that mix)."""
 MODEL_CHECK_LEVEL = 0.99
-"""A claim is implausible when it lies outside its posterior predictive interval at this
-level (a point), or the event it states has less than 1 − this probability."""
+"""A claim is *surprising* when it lies outside its posterior predictive interval at this
+level (a point), or the event it states has less than 1 − this probability: the one
+definition, used by the model check, ``claims_check()`` and the report. At 90% one claim
+in ten would be flagged by chance alone, and a reader would see two numbers for one idea."""
+SURPRISE_P = round(1 - MODEL_CHECK_LEVEL, 12)
+"""A claim whose predictive p-value is below this is surprising (see MODEL_CHECK_LEVEL)."""
 MODEL_CHECK_MAX_SHARE = 0.1
 """The model check fails when more than this share of the claims used is implausible:
 about 1% would be under the model (fewer, as each claim is part of the fit)."""
@@ -49,6 +57,13 @@ class Diagnostics:
     claims_checked: int = 0
     claims_implausible: int = 0
     worst_claims: tuple[str, ...] = ()
+    chains_apart: float = 0.0
+
+    @property
+    def settled_apart(self) -> bool:
+        """The chains disagree by more than their Monte Carlo error (:data:`CHAINS_APART_Z`):
+        more draws will not help, unlike a short ESS or an R-hat of too few draws."""
+        return self.chains_apart > CHAINS_APART_Z
 
     @property
     def converged(self) -> bool:
@@ -105,15 +120,21 @@ class Diagnostics:
                 "divergences persist, look for claims in sharp conflict with "
                 "est.claims_check() and widen the priors of their source types"
             )
-        if not self.r_hat_max <= R_HAT_MAX:
+        if self.settled_apart:
             out.append(
-                f"run longer: tune={2 * max(self.draws, 1000)} and "
-                f"draws={2 * self.draws}, or more chains; chains that settle apart can "
-                "also be a failed mass-matrix adaptation: try the other sampler, "
+                f"the chains settled apart ({self.worst}): more draws will not help; the "
+                "posterior may have two modes (look for claims in sharp conflict in "
+                "est.claims_check()), or the mass-matrix adaptation failed: try "
+                f"tune={2 * max(self.draws, 1000)} or the other sampler, "
                 "fit(..., sampler='nutpie') or sampler='pymc'"
             )
-        if not (self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN):
-            out.append(f"more draws: ESS scales with draws, try draws={draws_needed(self)}")
+        elif not self.r_hat_max <= R_HAT_MAX or not (
+            self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN
+        ):
+            out.append(
+                "the chains agree but mix slowly: more draws will help, try "
+                f"draws={draws_needed(self)}"
+            )
         if self.tree_depth_hits:
             out.append(
                 "many transitions hit the maximum tree depth: the posterior is "
@@ -141,10 +162,35 @@ class Diagnostics:
 
 
 def draws_needed(d: Diagnostics) -> int:
-    """Draws per chain that should lift the smallest ESS above the bar, with a margin."""
+    """Draws per chain that should lift the smallest ESS above the bar, with a margin
+    (ESS grows in proportion to draws when chains mix); at least 1.5x for an R-hat above
+    the bar, whose excess shrinks as draws grow."""
     ess = min(d.ess_bulk_min, d.ess_tail_min)
     factor = ESS_MIN / ess if ess > 0 else 4.0
     return int(np.ceil(min(max(factor * 1.2, 1.5), 10.0) * d.draws / 100) * 100)
+
+
+def chains_apart(ds: Any) -> float:
+    """The largest distance between two chains' means of any quantity of ``ds`` (an xarray
+    Dataset with dims chain, draw, ...), in Monte Carlo standard errors of the difference
+    (each chain's from its own ESS): about normal when chains mix, however few the
+    draws; large when they sample different places."""
+    import arviz as az
+
+    n = ds.sizes["chain"]
+    if n < 2:
+        return 0.0
+    means = [ds.isel(chain=[c]).mean(("chain", "draw")) for c in range(n)]
+    mcse = [az.mcse(ds.isel(chain=[c]), method="mean") for c in range(n)]
+    worst = 0.0
+    for a in range(n):
+        for b in range(a + 1, n):
+            for name in ds.data_vars:
+                diff = np.abs(np.asarray(means[a][name]) - np.asarray(means[b][name]))
+                se = np.hypot(np.asarray(mcse[a][name]), np.asarray(mcse[b][name]))
+                z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), 0.0)
+                worst = max(worst, float(np.nanmax(z, initial=0.0)))
+    return worst
 
 
 def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -> Diagnostics:
@@ -195,7 +241,11 @@ def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -
 
     diverging = int(np.asarray(sample_stats["diverging"]).sum())
     depth = np.asarray(sample_stats["tree_depth"]) if "tree_depth" in sample_stats else np.zeros(1)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        apart = chains_apart(ds[[v for v in ds.data_vars if not np.all(fixed[v])]])
     return Diagnostics(
+        chains_apart=apart,
         r_hat_max=float(worst_val),
         ess_bulk_min=_min(ess_bulk),
         ess_tail_min=_min(ess_tail),

@@ -28,7 +28,7 @@ from casualty_models._format import level_pct
 from casualty_models._version import __version__
 from casualty_models.claims import ClaimSet, parse_date, records_to_claims
 from casualty_models.diagnostics import (
-    MODEL_CHECK_LEVEL,
+    SURPRISE_P,
     Diagnostics,
     compute,
 )
@@ -231,7 +231,7 @@ class Estimate:
         return replace(
             sampler,
             claims_checked=len(used),
-            claims_implausible=int((p < _tail(MODEL_CHECK_LEVEL)).sum()),
+            claims_implausible=int((p < SURPRISE_P).sum()),
             worst_claims=tuple(
                 f"{self.claims[int(i)].source} {self.claims[int(i)].describe()} "
                 f"({self.claims[int(i)].side} {self.claims[int(i)].category}, "
@@ -257,7 +257,10 @@ class Estimate:
         of the grid). Columns: mean, median, sd and the bounds of the 50% and
         ``level`` equal-tailed credible intervals (``low_50``, ``high_50``, ``low_90``,
         ``high_90`` at the default level), in people; ``extrapolated`` is True after the
-        series' last claim (see :meth:`headline`).
+        series' last claim (see :meth:`headline`), ``before_claims`` before the first day
+        any claim on its curve looks at, when that leaves a head of two knots or more
+        (:class:`~casualty_models.model.Stretches`): there the claims say how many died
+        by then, not when, and the curve's shape is the prior's.
         """
         grid = self.inputs.grid
         wanted = range(grid.n_days) if dates is None else [self._day_index(d) for d in dates]
@@ -283,6 +286,16 @@ class Estimate:
         out["extrapolated"] = out["date"].to_numpy() > np.repeat(
             np.array([last[s] for s in series], dtype="datetime64[ns]"), len(idx)
         )
+        first = self._first_claim_by_series()
+        inp = self.inputs
+        headed = set(inp.stretches.curve[inp.stretches.left < 0].tolist())
+        start = pd.Timestamp(inp.grid.start)
+        ends = [
+            first[s] if inp.plan.series_base[r] in headed else start for r, s in enumerate(series)
+        ]
+        out["before_claims"] = out["date"].to_numpy() < np.repeat(
+            np.array(ends, dtype="datetime64[ns]"), len(idx)
+        )
         return out
 
     def _memo(self, key: tuple[Any, ...], compute: Any) -> pd.DataFrame:
@@ -295,7 +308,9 @@ class Estimate:
     def headline(self, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
         """:meth:`summary` at the ``as_of`` date only: one row per series.
 
-        ``last_claim`` is the latest ``as_of`` of any claim the fit used on the series'
+        ``first_claim`` is the first day any claim the fit used on the series' curve looks
+        at (``before_claims`` in :meth:`summary`). ``last_claim`` is the latest ``as_of``
+        of any claim the fit used on the series'
         curve (its linked categories included): after it the curve is extrapolated by
         its prior alone, and the interval widens with every day. ``estimable_until`` is
         ``last_claim`` plus :data:`EXTRAPOLATION_HORIZON_DAYS`; ``estimable`` is False
@@ -306,6 +321,11 @@ class Estimate:
         last = self._last_claim_by_series()
         out["last_claim"] = [
             last[(str(side), str(cat))]
+            for side, cat in zip(out["side"], out["category"], strict=True)
+        ]
+        first = self._first_claim_by_series()
+        out["first_claim"] = [
+            first[(str(side), str(cat))]
             for side, cat in zip(out["side"], out["category"], strict=True)
         ]
         out["estimable_until"] = out["last_claim"] + pd.Timedelta(days=EXTRAPOLATION_HORIZON_DAYS)
@@ -321,6 +341,24 @@ class Estimate:
         np.maximum.at(last, base[inp.claim_series[used]], inp.claim_last_day[used])
         return {
             s: pd.Timestamp(inp.grid.dates[last[b]]) for s, b in zip(inp.series, base, strict=True)
+        }
+
+    def _first_claim_by_series(self) -> dict[tuple[str, str], pd.Timestamp]:
+        """(side, category) -> the first day any used claim on its curve looks at: before
+        it the claims fix how many died, not when (the curve's head, see
+        :class:`~casualty_models.model.Stretches`)."""
+        inp = self.inputs
+        base = np.array(inp.plan.series_base)
+        used = inp.claim_used
+        looks = np.where(
+            inp.claim_first_day > 0,
+            np.minimum(inp.claim_first_day, inp.claim_last_from),
+            inp.claim_last_from,
+        )
+        first = np.full(len(inp.plan.bases), inp.grid.n_days - 1)
+        np.minimum.at(first, base[inp.claim_series[used]], looks[used])
+        return {
+            s: pd.Timestamp(inp.grid.dates[first[b]]) for s, b in zip(inp.series, base, strict=True)
         }
 
     def _day_index(self, date: Any) -> int:
@@ -485,7 +523,9 @@ class Estimate:
 
         ``p_value`` is the posterior predictive probability of a figure at least as
         extreme as a point claim (two-sided), or of the stated event for a range, floor
-        or ceiling; ``surprising`` flags p < 1 − ``level``. The claim itself is part of
+        or ceiling; ``surprising`` flags p < 0.01 (outside the 99% predictive interval,
+        :data:`~casualty_models.diagnostics.MODEL_CHECK_LEVEL`, whatever ``level``, which
+        sets the ``predicted_*`` interval columns). The claim itself is part of
         the fit, so this understates surprise (see leave-one-source-out for the strict
         version). ``role`` says how the claim entered the fit: ``claim``, ``tally rise``
         (a running tally's later figure, read through its rise: the prediction is what
@@ -534,7 +574,7 @@ class Estimate:
                         if k.startswith(("low_", "high_"))
                     },
                     "p_value": float(p[i]),
-                    "surprising": bool(p[i] < _tail(level)),
+                    "surprising": bool(p[i] < SURPRISE_P),
                 }
             )
         return pd.DataFrame(rows)

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,36 +28,28 @@ from casualty_models._warm import (
 )
 from casualty_models.claims import ClaimSet, parse_date
 from casualty_models.diagnostics import (
-    R_HAT_MAX,
     ConvergenceWarning,
-    Diagnostics,
     ModelCheckWarning,
-    draws_needed,
 )
 from casualty_models.estimate import MAX_TREE_DEPTH, Estimate, FitSettings
 from casualty_models.model import ModelInputs, build_model, prepare
 from casualty_models.model.priors import Priors
 from casualty_models.readers import read_claims
+from casualty_models.runs import Attempt, badness, next_attempt
 
 if TYPE_CHECKING:
     import arviz as az
 
 SAMPLERS = ("auto", "pymc", "nutpie")
-DRAWS = 500
-"""Default draws per chain of a first run with PyMC's sampler. More follow only while
-the ESS of a reported quantity is below the bar (see :func:`_next_attempt`): the seed
-estimate's bulk ESS was about 5,000 at the former fixed 1,500 draws per chain."""
+DRAWS = 1000
+"""Default draws per chain of a first run with PyMC's sampler, as nutpie's. More follow
+only while the ESS of a reported quantity is below the bar (see :func:`_next_attempt`).
+At 500, the long windows of issue 25 (a ten-year window with three late tallies, the
+reproduction) needed a continuation on every seed tried; at 1,000 they converged on
+their first run (docs/model.md)."""
 TUNE = 500
 """Default tuning steps per chain (the former 1,000 are kept for a run after failed
 checks, see :func:`_next_attempt`)."""
-MAX_DRAWS_FACTOR = 4
-"""Cap on the draws per chain a fit accumulates, as a multiple of ``draws``."""
-WARM_TUNE = 150
-"""Tuning steps of a warm run (continued chains, or ``fit(warm_start=...)``): the step
-size re-adapts from the previous one, the mass matrix is the previous posterior's."""
-CONTINUE_R_HAT_MAX = 1.03
-"""Below it (and without divergences) a failed R-hat is read as too few draws: the
-chains are continued rather than restarted."""
 
 
 class WarmStartWarning(UserWarning):
@@ -113,15 +105,17 @@ def fit(
 
     ``draws`` per chain are a first run's (default: :data:`DRAWS` with PyMC's sampler,
     :data:`NUTPIE_DRAWS` with nutpie; ``estimate.settings`` records the number): when
-    only the ESS of some reported quantity is short of 400, ``fit`` continues the same
-    chains (from their last draw, with their step size; PyMC's with its mass matrix
-    too) for the draws the ESS asks for, and keeps every draw, up to
-    ``MAX_DRAWS_FACTOR`` times ``draws`` in all. When other checks fail
-    (R-hat, divergences), it runs again with longer tuning (at least 1,000 steps),
-    a higher ``target_accept`` after divergences, and then the other sampler; the best
-    run is kept. At most ``max_attempts`` runs in all (1: never continue); every run is
-    listed in :attr:`Estimate.attempts`. Continuations are seeded from
-    ``random_seed``, so a fit stays exactly repeatable.
+    the chains agree but the ESS of some reported quantity is short of 400 (or the
+    R-hat above 1.01 from too few draws), ``fit`` continues the same chains (from their
+    last draw, with their step size; PyMC's with its mass matrix too) for the draws the
+    ESS asks for, and keeps every draw, while all runs stay within
+    :data:`CONTINUE_BUDGET` times the first run's iterations. When the chains settled
+    apart or diverged, more draws will not help: it runs again with longer tuning (at
+    least 1,000 steps), a higher ``target_accept`` after divergences, and then the other
+    sampler; the best run is kept. At most ``max_attempts`` runs in all (1: never
+    continue); every run is listed in :attr:`Estimate.attempts`, and why ``fit`` stopped
+    short of convergence, if it did, in the ConvergenceWarning. Continuations are seeded
+    from ``random_seed``, so a fit stays exactly repeatable.
 
     ``warm_start`` (a previous :class:`Estimate`, typically of the same claims before an
     update) starts the chains where that fit's posterior was, with its step size and
@@ -207,9 +201,12 @@ def fit(
     d = est.diagnostics
     if not d.converged:
         tried = "; ".join(f"{a['reason']} ({a['sampler']})" for a in est.attempts)
+        stopped = est.idata.sample_stats.attrs.get("stopped")
         warnings.warn(
             "; ".join(d.sampler_problems())
-            + f". Runs tried: {tried}. Remedies: "
+            + f". Runs tried: {tried}"
+            + (f"; stopped: {stopped}" if stopped else "")
+            + ". Remedies: "
             + "; ".join(r for r in d.remedies() if "claims_check() (surprising" not in r),
             ConvergenceWarning,
             stacklevel=2,
@@ -221,83 +218,6 @@ def fit(
             stacklevel=2,
         )
     return est
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One sampler run of :func:`fit`: its settings, and why it was run.
-
-    ``warm``: the chains start from a previous posterior (its last draws, step size and
-    mass matrix) rather than from the prior, and tune for :data:`WARM_TUNE` steps only.
-    ``continued_from``: the run continues the previous run's chains, which hold that
-    many draws; it adds ``draws - continued_from`` draws to them (``tune`` stays the
-    chains' own).
-    """
-
-    sampler: str
-    draws: int
-    tune: int
-    target_accept: float
-    random_seed: int
-    reason: str = "first run"
-    warm: bool = False
-    continued_from: int = 0
-
-    @property
-    def new_draws(self) -> int:
-        return self.draws - self.continued_from
-
-    @property
-    def run_tune(self) -> int:
-        return WARM_TUNE if self.warm else self.tune
-
-
-def _attempt_seed(settings: FitSettings, k: int) -> int:
-    return int(np.random.SeedSequence([settings.random_seed, k]).generate_state(1)[0] >> 1)
-
-
-def _next_attempt(prev: Attempt, d: Diagnostics, k: int, settings: FitSettings) -> Attempt | None:
-    """The ``k``-th continuation (1, 2, ...) after a run whose sampler checks failed, or
-    None when there is nothing more to do.
-
-    Short ESS alone (or an R-hat below :data:`CONTINUE_R_HAT_MAX`, with no divergences):
-    the same chains continued (warm, :data:`WARM_TUNE` steps to settle
-    the step size) for the extra draws the ESS asks for, until the chains hold
-    :data:`MAX_DRAWS_FACTOR` times ``settings.draws``. Otherwise (R-hat, divergences): a
-    fresh run with twice the draws and tuning (at least 1,000 steps) and, after
-    divergences, a higher target_accept; from the second continuation on, the other
-    sampler too.
-    """
-    seed = _attempt_seed(settings, k)
-    if settings.draws is None:
-        raise ValueError("settings.draws must be resolved before sampling")
-    if d.divergences == 0 and d.r_hat_max <= CONTINUE_R_HAT_MAX:
-        cap = MAX_DRAWS_FACTOR * settings.draws
-        total = min(max(draws_needed(d), d.draws + 100), cap)
-        if total <= d.draws:
-            return None
-        return replace(
-            prev,
-            draws=total,
-            random_seed=seed,
-            warm=True,
-            continued_from=d.draws,
-            reason=("ESS below 400" if d.r_hat_max <= R_HAT_MAX else f"R-hat {d.r_hat_max:.3f}")
-            + f": more draws, chains continued to {total}",
-        )
-    other = {"pymc": "nutpie", "nutpie": "pymc"}[prev.sampler] if k >= 2 else prev.sampler
-    target = max(prev.target_accept, 0.95) if d.divergences else prev.target_accept
-    why = "divergent transitions" if d.divergences else f"R-hat {d.r_hat_max:.3f}"
-    return Attempt(
-        sampler=other,
-        draws=2 * settings.draws,
-        tune=max(2 * settings.tune, 1000),
-        target_accept=target,
-        random_seed=seed,
-        reason=f"{why}: longer tuning"
-        + (", higher target_accept" if target > prev.target_accept else "")
-        + (f", sampler {other}" if other != prev.sampler else ""),
-    )
 
 
 def _sample_until_converged(
@@ -344,12 +264,16 @@ def _sample_until_converged(
     runs: list[tuple[Estimate, dict[str, Any]]] = []
     runs_log: list[dict[str, Any]] = []  # every run, the continued ones included
     free: dict[str, np.ndarray] = {}  # draws of the free parameters of the latest run
+    spent = 0  # iterations per chain of every run so far
+    stopped = ""  # why fit() stopped short of convergence, if it did
     for k in range(settings.max_attempts):
         if k:
-            nxt = _next_attempt(attempt, runs[-1][0].diagnostics, k, settings)
+            first = runs_log[0]["run_tune"] + runs_log[0]["new_draws"]
+            nxt, stopped = next_attempt(attempt, runs[-1][0].diagnostics, k, settings, spent, first)
             if nxt is None:
                 break
             attempt = nxt
+        spent += attempt.run_tune + attempt.new_draws
         began = time.perf_counter()
         idata, new_free = _run(
             model,
@@ -371,6 +295,8 @@ def _sample_until_converged(
         d = est.diagnostics
         record = {
             **asdict(attempt),
+            "run_tune": attempt.run_tune,
+            "new_draws": attempt.new_draws,
             "seconds": round(time.perf_counter() - began, 1),
             "r_hat_max": d.r_hat_max,
             "ess_bulk_min": d.ess_bulk_min,
@@ -382,15 +308,14 @@ def _sample_until_converged(
         runs_log.append(record)
         if d.converged:
             break
-    best, _ = min(runs, key=lambda run: _badness(run[0].diagnostics))
+    else:
+        if not runs[-1][0].diagnostics.converged:
+            stopped = f"{settings.max_attempts} runs (max_attempts) used"
+    best, _ = min(runs, key=lambda run: badness(run[0].diagnostics))
     best.idata.sample_stats.attrs["attempts"] = json.dumps(runs_log, default=float)
+    if stopped:
+        best.idata.sample_stats.attrs["stopped"] = stopped
     return best
-
-
-def _badness(d: Diagnostics) -> tuple[Any, ...]:
-    """Orders runs: converged first, then fewer divergences, lower R-hat, higher ESS."""
-    r_hat = d.r_hat_max if np.isfinite(d.r_hat_max) else np.inf
-    return (not d.converged, d.divergences > 0, r_hat, -min(d.ess_bulk_min, d.ess_tail_min))
 
 
 KEEP = (

@@ -224,16 +224,18 @@ def _true_values(sim, inputs) -> dict[str, np.ndarray]:
     values: dict[str, np.ndarray] = {
         "level_z": np.array(
             [
-                (sim.truth.log_rate_knots[s][k] - SBC_LEVEL_MU) / PRIORS.level_sigma
+                (sim.truth.walk_knots[s][k] - SBC_LEVEL_MU) / PRIORS.level_sigma
                 for s, k in zip(bases, inputs.anchor_knot, strict=True)
             ]
         ),
         "steps_z": np.array(
-            [
-                np.diff(sim.truth.log_rate_knots[s]) / (PRIORS.rate_volatility * step_sd)
-                for s in bases
-            ]
+            [np.diff(sim.truth.walk_knots[s]) / (PRIORS.rate_volatility * step_sd) for s in bases]
         ),
+        # the model lists every curve's stretches in curve order, as the simulator's per side
+        "stretch_z": np.concatenate([np.zeros(0)] + [sim.truth.stretch_lambda[s] for s in bases])
+        / np.where(inputs.stretches.sd > 0, inputs.stretches.sd, 1.0)
+        if len(inputs.stretches)
+        else np.zeros(0),
     }
     median, sd = PRIORS.ratios["wounded"]
     values["ratio_z"] = np.array(
@@ -306,6 +308,33 @@ def test_simulated_truth_reproduces_the_model_graph():
     want = [sim.truth.bias[keys.index(f"{src}|{side}")] for src, side in inputs.speakers]
     assert np.allclose(bias, want, rtol=0, atol=1e-12)
     assert any(c.category == "casualties" for c in sim.claims)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_simulated_late_claims_reproduce_the_model_graph(seed):
+    """Claims only at the end of a long window: the model's stretches (a head, gaps)
+    are the simulator's, and the truth plugged into the graph gives its counts."""
+    from casualty_models._backend import pymc
+    from casualty_models.model import prepare
+
+    pymc()
+    sim = simulate([7, seed], PRIORS, n_days=(1500, 3000), late=0.9, p_window=0.5)
+    design = sim.design
+    inputs = prepare(sim.claims, start=design.start, end=design.end, priors=PRIORS)
+    assert np.array_equal(inputs.grid.knots, design.grid(PRIORS).knots)
+    st = inputs.stretches
+    assert (st.left < 0).sum() == len(design.sides)  # every side's curve has a head
+    # a head keeps few knots (gaps double going back), not one per lattice step
+    first = min(inputs.grid.looked)
+    spacing = inputs.grid.knot_days
+    head_knots = (inputs.grid.knots < first - 2 * spacing).sum()
+    assert head_knots <= math.log2(first / spacing) + 1 < first / spacing / 4
+    (log_count,) = _graph_at_truth(sim, inputs, ["log_count"])
+    expected = [
+        math.log(sim.truth.window_count(c.side, c.category, s.first_day, s.last_day))
+        for c, s in zip(sim.claims, design.claims, strict=True)
+    ]
+    assert np.allclose(log_count, expected, rtol=0, atol=1e-9)
 
 
 @pytest.mark.filterwarnings("ignore::casualty_models.DecreasingTallyWarning")

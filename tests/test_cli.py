@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -73,8 +74,9 @@ def test_messages_name_command_line_options_not_python_arguments():
     from casualty_models.cli import _as_cli
     from casualty_models.diagnostics import Diagnostics
 
-    d = Diagnostics(1.2, 100.0, 90.0, 3, 0, 2, 1500, "bias[x]", 10, 5, ("x",))
-    text = " ".join(_as_cli(r) for r in d.remedies())
+    apart = Diagnostics(1.2, 100.0, 90.0, 3, 0, 2, 1500, "bias[x]", 10, 5, ("x",), 9.0)
+    slow = dataclasses.replace(apart, chains_apart=0.0)  # the chains agree, mix slowly
+    text = " ".join(_as_cli(r) for d in (apart, slow) for r in d.remedies())
     for flag in ("--target-accept 0.98", "--sampler nutpie", "--tune", "--draws", "--priors FILE"):
         assert flag in text, text
     assert "fit(" not in text and "cm.Priors" not in text and "draws=" not in text

@@ -13,7 +13,7 @@ from conftest import offline_estimate
 import casualty_models as cm
 from casualty_models.diagnostics import MODEL_CHECK_MAX_SHARE, Diagnostics, ModelCheckWarning
 from casualty_models.estimate import FitSettings
-from casualty_models.fitting import Attempt, _badness, _next_attempt
+from casualty_models.runs import CONTINUE_BUDGET, WARM_TUNE, Attempt, badness, next_attempt
 
 START = dt.date(2022, 2, 24)
 
@@ -54,22 +54,47 @@ def test_model_check_is_separate_from_convergence():
 def test_continuation_asks_for_draws_when_only_ess_is_short():
     settings = FitSettings(start=START, end=START, as_of=START, random_seed=7)
     first = Attempt("nutpie", 1500, 1000, 0.8, 7)
-    nxt = _next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings)
+    spent = 1000 + 1500
+    nxt, why = next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings, spent, spent)
+    assert nxt is not None and not why
     assert nxt.sampler == "nutpie" and nxt.tune == 1000 and nxt.target_accept == 0.8
-    assert 1500 < nxt.draws <= 4 * 1500 and nxt.random_seed != 7
-    assert "ESS" in nxt.reason
+    assert nxt.draws > 1500 and nxt.random_seed != 7 and nxt.continued_from == 1500
+    assert "ESS" in nxt.reason and nxt.ess_before == 300.0
     # the same inputs give the same continuation: a fit stays repeatable
-    assert _next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings) == nxt
+    assert next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings, spent, spent)[0] == nxt
+    # an R-hat of too few draws, chains that agree: continued too
+    assert next_attempt(first, _diag(r_hat_max=1.02), 1, settings, spent, spent)[0].warm
+
+
+def test_continuation_stops_past_its_budget_or_when_ess_does_not_grow():
+    settings = FitSettings(start=START, end=START, as_of=START, random_seed=7)
+    first = Attempt("pymc", 1000, 500, 0.8, 7)
+    spent = 1500
+    # the draws asked for fit in CONTINUE_BUDGET first runs: continued
+    ok, _ = next_attempt(first, _diag(draws=1000, ess_tail_min=200.0), 1, settings, spent, spent)
+    assert ok is not None and WARM_TUNE + ok.new_draws + spent <= CONTINUE_BUDGET * spent
+    # an ESS so short the draws would not fit in the budget: stop, saying how many
+    far, why = next_attempt(first, _diag(draws=1000, ess_tail_min=60.0), 1, settings, spent, spent)
+    assert far is None and "beyond the budget" in why and "draws=" in why
+    # a continuation whose ESS did not grow with its draws: stop at once
+    stuck, why = next_attempt(
+        ok, _diag(draws=ok.draws, ess_tail_min=220.0), 2, settings, 2 * spent, spent
+    )
+    assert stuck is None and "did not grow" in why
 
 
 def test_continuation_tunes_longer_then_switches_sampler():
     settings = FitSettings(start=START, end=START, as_of=START, random_seed=7)
     first = Attempt("pymc", 1500, 1000, 0.8, 7)
-    second = _next_attempt(first, _diag(divergences=4), 1, settings)
+    second, _ = next_attempt(first, _diag(divergences=4), 1, settings, 2500, 2500)
     assert (second.sampler, second.tune, second.draws) == ("pymc", 2000, 3000)
     assert second.target_accept == 0.95 and "divergent" in second.reason
-    third = _next_attempt(second, _diag(r_hat_max=1.05), 2, settings)
+    # chains settled apart: more draws will not help, whatever the budget
+    apart = _diag(r_hat_max=1.02, chains_apart=9.0)
+    assert apart.settled_apart and not _diag(r_hat_max=1.02).settled_apart
+    third, _ = next_attempt(second, apart, 2, settings, 2500, 2500)
     assert third.sampler == "nutpie" and "sampler nutpie" in third.reason
+    assert "settled apart" in third.reason and not third.warm
     assert third.target_accept == 0.95  # never lowered again
     assert len({first.random_seed, second.random_seed, third.random_seed}) == 3
 
@@ -82,7 +107,7 @@ def test_best_run_is_converged_then_fewest_problems():
             _diag(ess_bulk_min=350.0),
             _diag(),
         ],
-        key=_badness,
+        key=badness,
     )
     assert ranked[0] == _diag()
     assert ranked[1].ess_bulk_min == 350.0 and ranked[-1].divergences == 2

@@ -49,10 +49,21 @@ from typing import Any
 import numpy as np
 
 from casualty_models.claims import Claim, ClaimSet
-from casualty_models.model import NOISE_NU, RISE_T_SCALE, Grid, anchor_knots, rise_scale
+from casualty_models.model import (
+    NOISE_NU,
+    RISE_T_SCALE,
+    Grid,
+    Stretches,
+    anchor_knots,
+    find_stretches,
+    looked_grid,
+    rise_scale,
+)
 from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS, Priors
 
 START = dt.date(2020, 1, 1)
+LATE_START = dt.date(2012, 1, 1)
+"""Start of the long windows of ``draw_design(late=...)`` (up to ten years)."""
 SIDES = ("A", "B")
 SBC_LEVEL_MU = math.log(30.0)
 """Fixed prior centre of the log daily rate used by the calibration study (30 a day)."""
@@ -101,7 +112,11 @@ class Design:
         return self.start + dt.timedelta(days=self.n_days - 1)
 
     def grid(self, priors: Priors) -> Grid:
-        return Grid(self.start, self.end, priors.knot_spacing(self.n_days))
+        """The model's grid for these claims (:func:`casualty_models.model.looked_grid`)."""
+        looked = {c.last_day for c in self.claims} | {
+            c.first_day for c in self.claims if c.first_day
+        }
+        return looked_grid(self.start, self.end, priors, looked)
 
     def has_casualties(self, side: str) -> bool:
         return any(
@@ -121,6 +136,8 @@ class Truth:
     group: dict[tuple[str, str], float] = field(default_factory=dict)  # standardised g
     drift: dict[int, np.ndarray] = field(default_factory=dict)  # running speaker -> knots
     rise_noise: dict[int, float] = field(default_factory=dict)  # running speaker -> noise
+    walk_knots: dict[str, np.ndarray] = field(default_factory=dict)  # side -> before shifts
+    stretch_lambda: dict[str, np.ndarray] = field(default_factory=dict)  # side -> (n,)
 
     def log_bias(self, speaker: int, day: int, knots: np.ndarray) -> float:
         """A speaker's log bias on ``day``: its fixed bias plus any drift."""
@@ -165,6 +182,7 @@ def draw_design(
     kind_probs: Mapping[str, float] | None = None,
     p_window: float = 0.15,
     running_figures: tuple[int, int] | None = None,
+    late: float = 0.0,
 ) -> Design:
     """A random structure: 1-2 sides, every source type, mixed claim kinds.
 
@@ -176,12 +194,16 @@ def draw_design(
     cumulative total. Every side has at least one point claim. With ``running_figures``
     (inclusive bounds, at least ``running_min_claims``), each side also has a running
     tally of that many cumulative point figures on distinct days, from a speaker of a
-    random type.
+    random type. With ``late`` (a share of the window, e.g. 0.9), every claim is dated in
+    the window's last ``1 - late``, and a window claim may start anywhere in the second
+    half: a long stretch before the first claim, and long gaps between the days claims
+    look at, as in the files of issue 25.
     """
     kind_probs = dict(kind_probs or {"point": 0.4, "range": 0.3, "one-sided": 0.3})
     kinds, probs = list(kind_probs), np.array(list(kind_probs.values()), dtype=float)
     probs = probs / probs.sum()
     days = int(rng.integers(n_days[0], n_days[1] + 1))
+    first_day = max(3, int(late * days))
     sides = SIDES[: 2 if rng.random() < p_two_sides else 1]
     speakers: list[Speaker] = []
     specs: list[ClaimSpec] = []
@@ -193,11 +215,13 @@ def draw_design(
                 speakers.append(Speaker(f"{source_type}{k + 1}", side, source_type))
                 j = len(speakers) - 1
                 m = int(rng.integers(claims_per_speaker[0], claims_per_speaker[1] + 1))
-                lasts = np.sort(rng.choice(np.arange(3, days), size=m, replace=False))
+                lasts = np.sort(rng.choice(np.arange(first_day, days), size=m, replace=False))
                 for last in lasts:
                     first = 0
                     if last >= 14 and rng.random() < p_window:
                         first = int(last - rng.integers(7, min(30, int(last)) + 1) + 1)
+                        if late:  # from anywhere in the window's second half: inner gaps
+                            first = int(rng.integers(days // 2, last - 6))
                     category = "casualties" if casualties and rng.random() < 0.35 else "killed"
                     kind = kinds[int(rng.choice(len(kinds), p=probs))]
                     side_specs.append(ClaimSpec(j, category, first, int(last), kind))
@@ -207,28 +231,60 @@ def draw_design(
             j = len(speakers) - 1
             m = int(rng.integers(running_figures[0], running_figures[1] + 1))
             category = "casualties" if casualties and rng.random() < 0.35 else "killed"
-            lasts = np.sort(rng.choice(np.arange(3, days), size=m, replace=False))
+            lasts = np.sort(rng.choice(np.arange(first_day, days), size=m, replace=False))
             side_specs.extend(ClaimSpec(j, category, 0, int(last), "point") for last in lasts)
         if not any(s.kind == "point" for s in side_specs):
             s = side_specs[0]
             side_specs[0] = ClaimSpec(s.speaker, s.category, s.first_day, s.last_day, "point")
         specs.extend(side_specs)
-    return Design(days, tuple(sides), tuple(speakers), tuple(specs))
+    # long late-claim windows start early enough that no claim is in the future
+    start = LATE_START if late else START
+    return Design(days, tuple(sides), tuple(speakers), tuple(specs), start)
 
 
 # ---------------------------------------------------------------------------- truth
 def draw_log_rate(
-    grid: Grid, priors: Priors, rng: np.random.Generator, anchor: int = 0
+    grid: Grid,
+    priors: Priors,
+    rng: np.random.Generator,
+    anchor: int = 0,
+    stretches: Stretches | None = None,
 ) -> np.ndarray:
     """Knot values of the log daily rate, exactly as the model's prior: the level at knot
-    ``anchor`` (see :func:`casualty_models.model.anchor_knots`), a random walk both ways."""
+    ``anchor`` (see :func:`casualty_models.model.anchor_knots`), a random walk both ways,
+    and with ``stretches`` (one curve's), each one's inner knots shifted so that its
+    total is ``exp(line + lambda)`` (:class:`casualty_models.model.Stretches`)."""
+    return draw_curve(grid, priors, rng, anchor, stretches)[0]
+
+
+def draw_curve(
+    grid: Grid,
+    priors: Priors,
+    rng: np.random.Generator,
+    anchor: int = 0,
+    stretches: Stretches | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log rate, the walk before the stretches' shifts, each stretch's lambda) at the
+    knots, as :func:`draw_log_rate` draws them."""
     if priors.level_mu is None:
         raise ValueError("calibration needs a fixed prior centre: Priors(level_mu=...)")
     knots = grid.knots
     level = priors.level_mu + priors.level_sigma * rng.standard_normal()
     steps = priors.rate_volatility * np.sqrt(np.diff(knots)) * rng.standard_normal(len(knots) - 1)
     path = np.concatenate([[0.0], np.cumsum(steps)])
-    return level + path - path[anchor]
+    walk = level + path - path[anchor]
+    if stretches is None or not len(stretches):
+        return walk, walk, np.zeros(0)
+    cumulative = np.concatenate([[0.0], grid.cumulative(walk)])
+    first, last = stretches.first_day(knots), stretches.last_day(knots)
+    lam = stretches.sd * rng.standard_normal(len(stretches))
+    log_rate = walk.copy()
+    for k in range(len(stretches)):
+        p, q = int(stretches.left[k]), int(stretches.right[k])
+        total = cumulative[last[k] + 1] - cumulative[first[k]]
+        line = (walk[q if p < 0 else p] + walk[q]) / 2 + math.log(last[k] - first[k] + 1)
+        log_rate[stretches.inner(len(knots))[k]] += line + lam[k] - math.log(total)
+    return log_rate, walk, lam
 
 
 def draw_biases(
@@ -261,14 +317,18 @@ def draw_biases(
 def draw_truth(design: Design, priors: Priors, rng: np.random.Generator) -> Truth:
     """Curves, wounded ratios and biases from the prior."""
     grid = design.grid(priors)
-    knots, cumulative, log_ratio = {}, {}, {}
+    knots, cumulative, log_ratio, walks, lams = {}, {}, {}, {}, {}
     median, sd = priors.ratios["wounded"]
     for side in design.sides:
         lasts = np.array(
             [c.last_day for c in design.claims if design.speakers[c.speaker].side == side]
         )
-        anchor = int(anchor_knots(grid, np.zeros(len(lasts), dtype=int), lasts, 1)[0])
-        knots[side] = draw_log_rate(grid, priors, rng, anchor)
+        mine = [c for c in design.claims if design.speakers[c.speaker].side == side]
+        firsts = np.array([c.first_day for c in mine])
+        zeros = np.zeros(len(lasts), dtype=int)
+        anchor = int(anchor_knots(grid, zeros, lasts, 1)[0])
+        stretches = find_stretches(grid, zeros, firsts, lasts, lasts, 1, priors.rate_volatility)
+        knots[side], walks[side], lams[side] = draw_curve(grid, priors, rng, anchor, stretches)
         cumulative[side] = grid.cumulative(knots[side])
         log_ratio[side] = math.log(median) + sd * float(rng.standard_normal())
     bias, groups = draw_biases(design.speakers, priors, rng)
@@ -277,7 +337,7 @@ def draw_truth(design: Design, priors: Priors, rng: np.random.Generator) -> Trut
         j: priors.running_noise * math.exp(priors.running_noise_sd * float(rng.standard_normal()))
         for j in drift
     }
-    return Truth(knots, cumulative, log_ratio, bias, groups, drift, rise_noise)
+    return Truth(knots, cumulative, log_ratio, bias, groups, drift, rise_noise, walks, lams)
 
 
 def draw_drift(

@@ -1,8 +1,9 @@
 """The statistical model: priors, categories, running tallies, inputs and the PyMC graph.
 
 Layers inside, each importing only those before it: :mod:`.priors` (bias and curve
-priors) and :mod:`.categories` (how categories relate) → :mod:`.tallies` (running
-tallies read as rises) → :mod:`.inputs` (claims to arrays, :func:`prepare`) →
+priors) and :mod:`.categories` (how categories relate) → :mod:`.grid` (the knots, and
+the stretches no claim looks inside) and :mod:`.tallies` (running tallies read as
+rises) → :mod:`.inputs` (claims to arrays, :func:`prepare`) →
 :mod:`.graph` (:func:`build_model`, the only place the PyMC graph is defined).
 :mod:`.priors_file` reads and writes priors as files.
 """
@@ -14,13 +15,14 @@ from casualty_models.model.graph import (
     central_sides,
     rise_scale,
     rises_logp,
+    stretch_offsets,
     t4_logcdf,
 )
+from casualty_models.model.grid import Grid, Stretches, find_stretches, looked_grid
 from casualty_models.model.inputs import (
     KIND_CODES,
     NOISE_NU,
     EarlyStartWarning,
-    Grid,
     ModelInputs,
     anchor_knots,
     prepare,
@@ -35,12 +37,16 @@ __all__ = [
     "EarlyStartWarning",
     "Grid",
     "ModelInputs",
+    "Stretches",
     "anchor_knots",
     "build_model",
     "central_logp",
     "central_sides",
+    "find_stretches",
+    "looked_grid",
     "prepare",
     "rise_scale",
     "rises_logp",
+    "stretch_offsets",
     "t4_logcdf",
 ]

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from casualty_models.model.grid import Stretches
 from casualty_models.model.inputs import FAR_LOG, KIND_CODES, NOISE_NU, ModelInputs
 from casualty_models.model.priors import CAP_SHARPNESS
 
@@ -42,6 +43,72 @@ def t4_logcdf(z):  # pytensor tensor -> tensor
     s = pt.sqrt(4.0 + z * z)
     lower_tail = np.log(0.25) + 2.0 * pt.log(4.0 / (s * (s + a))) + pt.log(2.0 + a / s)
     return pt.switch(z <= 0, lower_tail, pt.log1mexp(lower_tail))
+
+
+def geometric_sum(delta: Any, m: Any) -> Any:
+    """``sum(exp(delta * i) for i in range(m))``, elementwise (PyTensor), stable at 0."""
+    import pytensor.tensor as pt
+
+    small = pt.abs(delta) < 1e-6
+    safe = pt.switch(small, 1.0, delta)  # keeps the unused branch's gradient finite
+    exact = pt.expm1(safe * m) / pt.expm1(safe)
+    series = m + delta * m * (m - 1) / 2 + delta**2 * m * (m - 1) * (2 * m - 1) / 12
+    return pt.switch(small, series, exact)
+
+
+class CountAt:
+    """Cumulative counts of curves whose log daily rate is linear between knots.
+
+    ``count(rows, days)`` is the number of deaths on days ``0 .. days - 1`` of curve
+    ``rows`` (index arrays of one length; ``days`` in ``0 .. n_days``), in closed form:
+    each knot gap holds a geometric series, so a count costs O(1) after O(knots) work
+    per curve, not a sum over every day of the grid (the same numbers as
+    :meth:`Grid.cumulative`, which sums the days).
+    """
+
+    def __init__(self, log_rate: Any, knots: np.ndarray) -> None:
+        import pytensor.tensor as pt
+
+        gaps = np.diff(knots)
+        last = log_rate[:, -1:]
+        # slope per day in each gap; the last knot is a gap of one day of its own
+        self.slope = pt.concatenate([pt.diff(log_rate, axis=1) / gaps, pt.zeros_like(last)], 1)
+        self.log_rate = log_rate
+        lengths = np.append(gaps, 1)
+        segments = pt.exp(log_rate) * geometric_sum(self.slope, lengths)
+        zero = pt.zeros_like(last)
+        self.before = pt.concatenate([zero, pt.cumsum(segments, axis=1)], axis=1)
+        self.knots = knots
+
+    def __call__(self, rows: np.ndarray, days: np.ndarray) -> Any:
+        import pytensor.tensor as pt
+
+        days = np.asarray(days)
+        # the gap holding day ``days - 1``; ``days - knot`` of its days are counted
+        j = np.searchsorted(self.knots, np.minimum(days, self.knots[-1]), side="right") - 1
+        into = days - self.knots[j]
+        before = self.before[rows, j]
+        if not into.any():
+            # all at knots: no partial gap (and no all-zero constant, on which PyTensor's
+            # rewrites of 0 / x could cycle)
+            return before
+        partial = pt.exp(self.log_rate[rows, j]) * geometric_sum(self.slope[rows, j], into)
+        return before + partial
+
+
+def stretch_offsets(log_rate: Any, knots: np.ndarray, st: Stretches, z: Any) -> Any:
+    """(n,) what to add to the inner knots of each stretch of ``log_rate`` (curves x
+    knots, the walk) so that its total is ``exp(line + sd * z)`` (:class:`Stretches`)."""
+    import pytensor.tensor as pt
+
+    rows = np.arange(len(st))
+    first, last = st.first_day(knots), st.last_day(knots)
+    count = CountAt(log_rate[st.curve], knots)
+    log_total = pt.log(count(rows, last + 1) - count(rows, first))
+    right = log_rate[st.curve, st.right]
+    left = pt.switch(st.left < 0, right, log_rate[st.curve, np.maximum(st.left, 0)])
+    line = (left + right) / 2 + np.log(last - first + 1)
+    return line + st.sd * z - log_total
 
 
 def central_sides(inputs: ModelInputs, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +156,7 @@ def rise_scale(mean: Any, level: Any, rate_sd: Any, level_noise: float) -> Any:
 
 def rises_logp(
     inputs: ModelInputs,
-    cumulative: Any,
+    count_at: CountAt,
     log_factor: Any,
     loc: Any,
     log_count: Any,
@@ -110,8 +177,8 @@ def rises_logp(
     inc, priors = inputs.increments, inputs.priors
     series = inputs.claim_series
     base = np.array(inputs.plan.series_base)[series]
-    rise = cumulative[base[inc.claim], inc.last_day + 1]
-    rise = rise - cumulative[base[inc.claim], inc.first_day]
+    rows = base[inc.claim]
+    rise = count_at(rows, inc.last_day + 1) - count_at(rows, inc.first_day)
     # the rise of the series, times the speaker's bias and drift on that day
     mean = rise * pt.exp(log_factor[series[inc.claim]] + (loc - log_count)[inc.claim])
     rate_sd = inc.rate_sd * noise_factor[inputs.rise_tally]
@@ -167,15 +234,20 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         # --- latent curves: non-centred random walk of the log daily rate at the knots
         level_z = pm.Normal("level_z", 0.0, 1.0, dims="curve")
         level = inputs.level_mu + priors.level_sigma * level_z
-        log_rate = pm.Deterministic(
-            "log_rate",
-            level[:, None] + walk("steps_z", n_bases, priors.rate_volatility, inputs.anchor_knot),
-            dims=("curve", "knot"),
+        log_rate = level[:, None] + walk(
+            "steps_z", n_bases, priors.rate_volatility, inputs.anchor_knot
         )
-        log_daily = at_days(log_rate, np.arange(grid.n_days))
-        cumulative = pt.concatenate(
-            [pt.zeros((n_bases, 1)), pt.cumsum(pt.exp(log_daily), axis=1)], axis=1
-        )
+        st = inputs.stretches
+        if len(st):
+            log_rate = pt.inc_subtensor(
+                log_rate[st.curve],
+                stretch_offsets(
+                    log_rate, knots, st, pm.Normal("stretch_z", 0.0, 1.0, shape=len(st))
+                )[:, None]
+                * st.inner(n_knots),
+            )
+        log_rate = pm.Deterministic("log_rate", log_rate, dims=("curve", "knot"))
+        count_at = CountAt(log_rate, knots)
 
         # --- categories: each reported series is its curve times 1, ratio or 1 + ratio
         log_factor = pt.zeros(len(the_plan.series))
@@ -229,14 +301,21 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
         # --- claims
         series, first, last = inputs.claim_series, inputs.claim_first_day, inputs.claim_last_day
         base = np.array(the_plan.series_base)[series]
-        count = cumulative[base, last + 1] - cumulative[base, first]
+        count = count_at(base, last + 1)
+        later = np.flatnonzero(first > 0)  # most claims count from the start: minus 0
+        if len(later):
+            count = pt.inc_subtensor(count[later], -count_at(base[later], first[later]))
         spread = np.flatnonzero(inputs.claim_last_from < last)
         if len(spread):
             # as_of known to the month or year: the count averaged over the period's days
-            total = pt.concatenate([pt.zeros((n_bases, 1)), pt.cumsum(cumulative, axis=1)], axis=1)
-            lo, hi, b = inputs.claim_last_from[spread] + 1, last[spread] + 1, base[spread]
-            mean_end = (total[b, hi + 1] - total[b, lo]) / (hi - lo + 1)
-            count = pt.set_subtensor(count[spread], mean_end - cumulative[b, first[spread]])
+            lo, hi = inputs.claim_last_from[spread] + 1, last[spread] + 1
+            owner = np.repeat(np.arange(len(spread)), hi - lo + 1)
+            days = np.concatenate([np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)])
+            ends = count_at(base[spread][owner], days)
+            mean_end = pt.inc_subtensor(pt.zeros(len(spread))[owner], ends) / (hi - lo + 1)
+            count = pt.set_subtensor(
+                count[spread], mean_end - count_at(base[spread], first[spread])
+            )
         log_count = pm.Deterministic("log_count", pt.log(count) + log_factor[series], dims="claim")
         loc = log_count + bias[inputs.claim_speaker]
         if inputs.running:
@@ -269,7 +348,7 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
             pm.Deterministic("rise_noise", priors.running_noise * noise_factor, dims="running")
             pm.Potential(
                 "obs_rises",
-                rises_logp(inputs, cumulative, log_factor, loc, log_count, noise_factor),
+                rises_logp(inputs, count_at, log_factor, loc, log_count, noise_factor),
             )
         if len(point):
             pm.StudentT(

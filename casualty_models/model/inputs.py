@@ -17,10 +17,19 @@ from scipy import stats
 
 from casualty_models.claims import DEFAULT_INTERVAL_PROB, Claim, ClaimSet, same_day_key
 from casualty_models.model.categories import Plan, plan
+from casualty_models.model.grid import Grid, Stretches, find_stretches, looked_grid
 from casualty_models.model.priors import Priors, SourcePrior
 from casualty_models.model.tallies import DecreasingTallyWarning, Increments, read_tallies
 
-__all__ = ["DecreasingTallyWarning", "EarlyStartWarning", "Grid", "ModelInputs", "prepare"]
+__all__ = [
+    "DecreasingTallyWarning",
+    "EarlyStartWarning",
+    "Grid",
+    "ModelInputs",
+    "Stretches",
+    "make_grid",
+    "prepare",
+]
 
 
 class EarlyStartWarning(UserWarning):
@@ -32,54 +41,6 @@ NOISE_NU = 4
 """Degrees of freedom of the claim noise: heavy enough tails that one wild claim cannot
 drag the estimate, and a closed-form cdf (see :func:`t4_logcdf`) for censored claims."""
 FAR_LOG = 100.0  # log-count bound standing in for a missing range end (e^100 people)
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Daily grid ``start .. end`` (inclusive) and the knots of the log-rate walk.
-
-    ``weights`` (days × knots) interpolates knot values to days linearly; each row has
-    at most two non-zeros, stored as ``(left, right, frac)`` for a cheap gather.
-    """
-
-    start: dt.date
-    end: dt.date
-    knot_days: int
-
-    @property
-    def n_days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def knots(self) -> np.ndarray:
-        """Day offsets of the knots: 0, k, 2k, ... and always the last day."""
-        k = np.arange(0, self.n_days, self.knot_days)
-        return k if k[-1] == self.n_days - 1 else np.append(k, self.n_days - 1)
-
-    @property
-    def dates(self) -> np.ndarray:
-        return np.datetime64(self.start, "D") + np.arange(self.n_days)
-
-    def day(self, date: dt.date) -> int:
-        return (date - self.start).days
-
-    def interpolation(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(left knot index, right knot index, fraction toward right) for every day."""
-        knots = self.knots
-        days = np.arange(self.n_days)
-        if len(knots) == 1:
-            zeros = np.zeros(self.n_days, dtype=int)
-            return zeros, zeros, np.zeros(self.n_days)
-        right = np.clip(np.searchsorted(knots, days, side="right"), 1, len(knots) - 1)
-        left = right - 1
-        frac = (days - knots[left]) / (knots[right] - knots[left])
-        return left, right, frac
-
-    def cumulative(self, log_rate_knots: np.ndarray) -> np.ndarray:
-        """Numpy mirror of the model: knots (..., n_knots) -> cumulative (..., n_days)."""
-        left, right, frac = self.interpolation()
-        log_daily = log_rate_knots[..., left] * (1 - frac) + log_rate_knots[..., right] * frac
-        return np.cumsum(np.exp(log_daily), axis=-1)
 
 
 @dataclass(frozen=True)
@@ -105,6 +66,7 @@ class ModelInputs:
     rise_tally: np.ndarray  # (n_rises,) index into running: whose rise it is
     coarse: tuple[tuple[str, str, str], ...]  # chains read one by one (source, side, cat)
     anchor_knot: np.ndarray  # (n_bases,) knot where each curve's level is set
+    stretches: Stretches  # where no claim looks inside: a total of their own
     claim_series: np.ndarray  # (n_claims,) index into plan.series
     claim_speaker: np.ndarray  # (n_claims,) int
     claim_first_day: np.ndarray  # (n_claims,) first day counted, grid offset
@@ -157,12 +119,24 @@ class ModelInputs:
         return out
 
 
-def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -> ModelInputs:
-    """Turn validated claims into model arrays. Raises ValueError on claims off the grid."""
+def prepare(
+    claims: ClaimSet,
+    *,
+    start: dt.date,
+    end: dt.date,
+    priors: Priors,
+    grid: Grid | None = None,
+) -> ModelInputs:
+    """Turn validated claims into model arrays. Raises ValueError on claims off the grid.
+
+    ``grid`` (default :func:`make_grid` of the claims) fixes the knots, as when the same
+    model is read without one of its claims (:mod:`casualty_models.attribution`).
+    """
     if len(claims) == 0:
         raise ValueError("no claims to fit")
     priors.check_keys(claims.speakers)
-    grid = Grid(start, end, priors.knot_spacing((end - start).days + 1))
+    if grid is None:
+        grid = make_grid(claims, start, end, priors)
     off = [
         f"claim {i} ({c.source}, as_of {c.as_of})"
         for i, c in enumerate(claims, 1)
@@ -271,6 +245,15 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
         anchor_knot=anchor_knots(
             grid, np.array(the_plan.series_base)[claim_series], last, len(the_plan.bases)
         ),
+        stretches=find_stretches(
+            grid,
+            np.array(the_plan.series_base)[claim_series],
+            first,
+            last_from,
+            last,
+            len(the_plan.bases),
+            priors.rate_volatility,
+        ),
         claim_series=claim_series,
         claim_speaker=claim_speaker,
         claim_first_day=first,
@@ -293,6 +276,18 @@ def prepare(claims: ClaimSet, *, start: dt.date, end: dt.date, priors: Priors) -
     else:
         level = _default_level(claims, inputs)
     return replace(inputs, level_mu=level)
+
+
+def make_grid(claims: ClaimSet, start: dt.date, end: dt.date, priors: Priors) -> Grid:
+    """The day grid of ``claims`` (:func:`looked_grid`): they look at their as_of (or
+    the first and last day it may be, when known only to the month or year) and at a
+    period_start after ``start``."""
+    looked: set[int] = set()
+    for c in claims:
+        looked.update(((_as_of_from(c) - start).days, ((c.end() or c.as_of) - start).days))
+        if c.period_start and c.period_start > start:
+            looked.add((c.period_start - start).days)
+    return looked_grid(start, end, priors, looked)
 
 
 def _as_of_from(claim: Claim) -> dt.date:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from casualty_models._format import check_level, date, level_pct
+from casualty_models.diagnostics import MODEL_CHECK_LEVEL
 from casualty_models.model.priors import DEFAULT_LEVEL
 from casualty_models.plots import _style as st
 
@@ -158,7 +159,7 @@ def plot_claims(
         handles.append(
             (
                 Patch(color=st.SURPRISE_COLOR),
-                f"surprising claim (p < {1 - level:.2g} given the rest)",
+                f"surprising claim (outside its {MODEL_CHECK_LEVEL:.0%} predictive interval)",
             )
         )
     st.legend_below(ax, handles, ncol=3, drop=0.72 if shown else 0.5)

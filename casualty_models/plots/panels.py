@@ -2,7 +2,8 @@
 
 One panel per series on a shared date axis: the posterior median, its 50% and ``level``
 intervals, and that series' claims. The stretch after a series' last claim, where only
-the prior carries the curve, is drawn apart: hatched, lighter bands and a dashed median.
+the prior carries the curve, is drawn apart: hatched, lighter bands and a dashed median;
+so is the stretch before its first claim, where the claims fix the total, not the shape.
 """
 
 from __future__ import annotations
@@ -94,14 +95,17 @@ def _panels(estimate: Estimate, chosen: list[tuple[str, str]], level: float) -> 
     return out
 
 
-def _stretches(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(estimated, extrapolated) rows; the extrapolated stretch starts at the last
-    estimated day so that the two join."""
+def _stretches(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(before the first claim, estimated, extrapolated) rows; the stretches the prior
+    carries share a day with the estimated one so that the three join."""
     extrapolated = frame["extrapolated"].to_numpy(dtype=bool)
-    est, ext = frame[~extrapolated], frame[extrapolated]
+    before = frame["before_claims"].to_numpy(dtype=bool)
+    est, ext, head = frame[~extrapolated & ~before], frame[extrapolated], frame[before]
     if len(est) and len(ext):
         ext = pd.concat([est.iloc[[-1]], ext])
-    return est, ext
+    if len(est) and len(head):
+        head = pd.concat([head, est.iloc[[0]]])
+    return head, est, ext
 
 
 def _draw_curve(ax: Axes, frame: pd.DataFrame, pct: str, *, extrapolated: bool) -> None:
@@ -136,7 +140,7 @@ def _count_axis(ax: Axes, panel: _Panel, figures: list[float], pct: str, log: bo
     extrapolated 50% interval; a wider extrapolated band runs off the top."""
     from matplotlib.ticker import FuncFormatter
 
-    est, ext = _stretches(panel.frame)
+    _, est, ext = _stretches(panel.frame)
     tops = [*figures, *est[f"high_{pct}"], *ext["high_50"]]
     top = max(st.positive(tops), default=1.0)
     if log:
@@ -169,6 +173,11 @@ def _panel_title(ax: Axes, panel: _Panel, pct: str, as_of: Any) -> None:
 def _notes(ax: Axes, panel: _Panel) -> None:
     """In-panel notes: where the extrapolation starts, and claims not drawn."""
     lines = []
+    if panel.frame["before_claims"].any():
+        lines.append(
+            f"hatched, dashed: before the first claim, {date(panel.head['first_claim'])}, "
+            "only the total by then is known"
+        )
     if panel.frame["extrapolated"].any():
         lines.append(
             f"hatched, dashed: extrapolated after the last claim, {date(panel.head['last_claim'])}"
@@ -195,9 +204,10 @@ def _draw_panel(ax: Axes, panel: _Panel, pct: str, *, log: bool, as_of: Any) -> 
     """One series' panel; returns the kinds of claims drawn (for the legend)."""
     from matplotlib import dates as mdates
 
-    est, ext = _stretches(panel.frame)
+    head, est, ext = _stretches(panel.frame)
     _draw_curve(ax, est, pct, extrapolated=False)
     _draw_curve(ax, ext, pct, extrapolated=True)
+    _draw_curve(ax, head, pct, extrapolated=True)
     figures: list[float] = []
     for r in panel.claims.itertuples(index=False):
         figures += st.draw_claim(ax, r, r.as_of, vertical=True, ms=7, hollow=not r.used)

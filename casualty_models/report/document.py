@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from casualty_models.diagnostics import MODEL_CHECK_LEVEL
 from casualty_models.report.change_facts import METHOD_TEXT
 from casualty_models.report.facts import Facts
 from casualty_models.report.figures import Figure
@@ -246,9 +247,10 @@ def _check(facts: Facts) -> tuple[Block, ...]:
     blocks: list[Block | None] = [
         Paragraph(
             "What the model expects each source to have said, given everything else, and "
-            "how surprising the actual claim is (p-value; highlighted below "
-            f"{1 - facts.level:.2g}), the surprising claims first. Each claim is part of the "
-            "fit, so this understates surprise."
+            "how surprising the actual claim is (p-value). A claim outside its "
+            f"{MODEL_CHECK_LEVEL:.0%} predictive interval (p < {1 - MODEL_CHECK_LEVEL:.2g}) "
+            "is surprising, as in the model check; those come first. Each claim is part of "
+            "the fit, so this understates surprise."
         ),
         facts.figures.get("claims"),
         facts.check,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from casualty_models._format import about, check_level, date, level_pct, people
 from casualty_models._version import __version__
 from casualty_models.claims import display_path
+from casualty_models.diagnostics import MODEL_CHECK_LEVEL, Diagnostics
 from casualty_models.model.priors_file import describe_priors
 from casualty_models.report import figures, tables
 from casualty_models.report.figures import Figure
@@ -154,6 +155,15 @@ def _sentence(estimate: Estimate, r: Mapping[Any, Any], level: float) -> str:
         f"{about(r[f'high_{pct}'])}), from {_plural(len(mine), 'claim')} by "
         f"{_plural(len(speakers), 'source')}{support}"
     )
+    first = r["first_claim"].date()
+    lead = (first - estimate.settings.start).days
+    if _has_head(estimate, key):
+        text += (
+            f" The first claim on this curve looks at {first}, {lead} days after the start: "
+            "the claims say how many died by then, not when, so the curve before it is the "
+            "prior's random walk scaled to that total, and counts for earlier dates rest on "
+            "the prior."
+        )
     last = r["last_claim"].date()
     gap = (estimate.settings.as_of - last).days
     if gap > EXTRAPOLATION_DAYS:
@@ -163,6 +173,14 @@ def _sentence(estimate: Estimate, r: Mapping[Any, Any], level: float) -> str:
             "widens with every day."
         )
     return text
+
+
+def _has_head(estimate: Estimate, key: SeriesKey) -> bool:
+    """The series' curve starts with a head: days before its first claim whose total the
+    claims give, not their shape (``before_claims`` in :meth:`Estimate.summary`)."""
+    start = estimate.summary(dates=[estimate.settings.start])
+    mine = start[(start["side"] == key[0]) & (start["category"] == key[1])]
+    return bool(mine["before_claims"].iloc[0])
 
 
 def _withheld(estimate: Estimate, r: Mapping[Any, Any]) -> str:
@@ -242,13 +260,27 @@ def _headline(rows: Sequence[Mapping[Any, Any]], level: float) -> Table | None:
     )
 
 
-def _surprise(check: pd.DataFrame) -> str:
-    k, n = int(check["surprising"].sum()), len(check)
+def _surprise(diag: Diagnostics, check: pd.DataFrame) -> str:
+    """One sentence, with the model check's numbers: the claims the fit used that lie
+    outside their 99% predictive interval (claims left out are counted apart)."""
+    k, n = diag.claims_implausible, diag.claims_checked
+    out = int(check["surprising"].sum()) - k  # left out of the fit, and surprising
+    aside = (
+        f" {out} claim{'s' if out != 1 else ''} left out of the fit (spikes, echoes, ...) "
+        f"{'are' if out != 1 else 'is'} surprising too."
+        if out
+        else ""
+    )
+    pct = f"{MODEL_CHECK_LEVEL:.0%}"
     if not k:
-        return f"None of the {n} claims is surprising given the rest (see the claims check)."
+        return (
+            f"None of the {n} claims the fit used is surprising (outside its {pct} "
+            f"predictive interval) given the rest.{aside}"
+        )
     return (
-        f"{k} of {n} claims {'is' if k == 1 else 'are'} surprising given the rest; "
-        "they head the claims check."
+        f"{k} of {n} claims the fit used {'is' if k == 1 else 'are'} surprising (outside "
+        f"{'its' if k == 1 else 'their'} {pct} predictive interval) given the rest; "
+        f"they head the claims check.{aside}"
     )
 
 
@@ -336,7 +368,7 @@ def gather(
         headline=_headline(shown, level),
         series_sentences=tuple(_sentence(estimate, r, level) for r in shown),
         withheld=tuple(_withheld(estimate, by_key[k]) for k in focus if k not in estimable),
-        surprise=_surprise(check),
+        surprise=_surprise(diag, check),
         horizon_days=_horizon(head),
         all_series=_all_series(estimate, head, level),
         sources=tables.sources_table(src, level),
