@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,10 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {""},  # the package itself: imports everything to register the late-bound methods
 ]
-MAX_LINES = 500
+MAX_LINES = 600
+"""A module longer than this says why in its docstring."""
+HARD_MAX_LINES = 1000
+"""No module is longer than this, whatever the reason."""
 
 
 def _modules() -> dict[str, Path]:
@@ -49,7 +53,12 @@ def _modules() -> dict[str, Path]:
 
 def _runtime_imports(path: Path, name: str, modules: set[str]) -> set[str]:
     """Package modules ``path`` imports at run time (``if TYPE_CHECKING:`` blocks aside)."""
-    tree = ast.parse(path.read_text())
+    return _imports_of(ast.parse(path.read_text()), path, name, modules)
+
+
+def _imports_of(tree: ast.AST, path: Path, name: str, modules: set[str]) -> set[str]:
+    """Package modules the module ``name`` (parsed as ``tree``, from ``path``) imports
+    anywhere: at top level or inside a function (``if TYPE_CHECKING:`` blocks aside)."""
     skip: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
@@ -107,39 +116,93 @@ def test_every_import_points_down_the_layers():
     assert not upward, "imports pointing up the layers:\n" + "\n".join(sorted(upward))
 
 
-def test_there_are_no_import_cycles():
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports at run time, late imports (inside
+    functions) included. Two kinds of edge are left out: into the package root, which
+    imports everything on purpose, and from a module to a package that holds it (a
+    package's ``__init__`` gathering its submodules, which reach a sibling through the
+    package, is not a cycle of logic)."""
     modules = _modules()
-    graph = {n: _runtime_imports(p, n, set(modules)) for n, p in modules.items()}
-    graph[""] = set()  # the package root imports everything on purpose
-    state: dict[str, int] = {}
-    cycles = []
+    graph = {}
+    for name, path in modules.items():
+        graph[name] = {
+            m
+            for m in _runtime_imports(path, name, set(modules))
+            if m != "" and not name.startswith(f"{m}.")
+        }
+    graph[""] = set()
+    return graph
 
-    def visit(n: str, stack: list[str]) -> None:
-        state[n] = 1
-        for m in graph.get(n, ()):
-            if m == "":
-                continue
-            if state.get(m) == 1:
-                cycles.append(" -> ".join([*stack[stack.index(m) :], m]))
-            elif m not in state:
-                visit(m, [*stack, m])
-        state[n] = 2
 
-    for n in graph:
-        if n not in state:
-            visit(n, [n])
-    # a package's __init__ importing its submodules, which import siblings through the
-    # package, is not a cycle of logic; only cycles between distinct modules count
-    real = [c for c in cycles if len({x.split(".")[0] for x in c.split(" -> ")}) > 1]
-    assert not real, "import cycles:\n" + "\n".join(real)
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def test_there_are_no_import_cycles():
+    """No two modules import each other, directly or through others, at import time or
+    later (an import inside a function counts: it hides a cycle, it does not break it),
+    within a package as between packages."""
+    cycles = _cycles(_import_graph())
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_sees_a_late_import_cycle_inside_a_package():
+    """report.facts -> report.figures and a late ``from report.facts import ...`` back in
+    a function of report.figures: the cycle issue 30 removed, caught again."""
+    graph = {
+        "report": {"report.facts"},
+        "report.facts": {"report.figures"},
+        "report.figures": {"report.facts"},
+        "report.html": set(),
+    }
+    assert _cycles(graph) == [["report.facts", "report.figures"]]
+    late = ast.parse("def f():\n    from casualty_models.report.facts import focus_series\n")
+    tmp = PACKAGE / "report" / "figures.py"
+    names = {"report.facts", "report.figures", "report"}
+    assert "report.facts" in _imports_of(late, tmp, "report.figures", names)
 
 
 @pytest.mark.parametrize("name", sorted(_modules()))
-def test_modules_stay_under_500_lines_or_say_why(name):
+def test_modules_stay_readable_in_size(name):
+    """No module over :data:`HARD_MAX_LINES`; over :data:`MAX_LINES` only with the
+    reason in its docstring ("Over 600 lines because ...")."""
     path = _modules()[name]
     n = len(path.read_text().splitlines())
     doc = ast.get_docstring(ast.parse(path.read_text())) or ""
-    assert n <= MAX_LINES or "Over 500 lines because" in doc, (
-        f"{path.relative_to(PACKAGE.parent)} has {n} lines: split it, or say why in its "
-        'docstring ("Over 500 lines because ...")'
+    where = path.relative_to(PACKAGE.parent)
+    assert n <= HARD_MAX_LINES, f"{where} has {n} lines: split it (at most {HARD_MAX_LINES})"
+    assert n <= MAX_LINES or re.search(r"Over \d+ lines because", doc), (
+        f"{where} has {n} lines: split it, or say why in its docstring "
+        f'("Over {MAX_LINES} lines because ...")'
     )

@@ -23,6 +23,7 @@ from casualty_models.diagnostics import MODEL_CHECK_LEVEL, Diagnostics
 from casualty_models.model.priors_file import describe_priors
 from casualty_models.report import figures, tables
 from casualty_models.report.figures import Figure
+from casualty_models.report.series import SeriesKey, focus_series
 from casualty_models.report.tables import Table, interval, table
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ ANCHOR_TYPES: tuple[str, ...] = ("neutral", "tally", "independent", "known")
 """Source types that anchor the biases (see docs/model.md, "What identifies the biases")."""
 EXTRAPOLATION_DAYS = 7
 """A headline date more than this many days after a curve's last claim is called out."""
-
-SeriesKey = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -96,32 +95,6 @@ def path_shortener(claims: ClaimSet) -> Callable[[str], str]:
         return text
 
     return shorten
-
-
-# --------------------------------------------------------------------------- series
-def focus_series(estimate: Estimate, series: Any = None) -> list[SeriesKey]:
-    """The series of the headline: ``series`` ("side|category", a (side, category)
-    tuple, or a list of them), by default every side's killed (all series if none)."""
-    known = [(str(s), str(c)) for s, c in estimate.inputs.series]
-    if series is None:
-        return [s for s in known if s[1] == "killed"] or known
-    one = isinstance(series, tuple) and len(series) == 2 and not any("|" in str(x) for x in series)
-    items = [series] if isinstance(series, str) or one else list(series)
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            if "|" not in item:
-                raise ValueError(f"series {item!r}: write it as 'side|category'")
-            side, _, category = item.partition("|")
-            key = (side.strip(), category.strip())
-        else:
-            side, category = item
-            key = (str(side), str(category))
-        if key not in known:
-            names = ", ".join(f"{s}|{c}" for s, c in known)
-            raise ValueError(f"no series {key[0]}|{key[1]} in this estimate; known: {names}")
-        out.append(key)
-    return list(dict.fromkeys(out))
 
 
 def _key(r: Mapping[Any, Any]) -> SeriesKey:

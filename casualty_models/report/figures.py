@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from casualty_models._format import check_level
 from casualty_models.model.priors import DEFAULT_LEVEL
+from casualty_models.report.series import focus_series
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -161,7 +162,6 @@ def save_plots(
     from casualty_models._atomic import atomic_write
     from casualty_models.plots import save_figure
     from casualty_models.plots.export import check_formats
-    from casualty_models.report.facts import focus_series
 
     check_level(level)
     out = Path(out_dir)
