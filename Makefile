@@ -95,6 +95,7 @@ validation: venv
 	$(BIN)/python -m validation.sbc --fit-defaults --n-sims 300
 	$(BIN)/python -m validation.sbc --fit-defaults --sampler nutpie --n-sims 200
 	$(BIN)/python -m validation.sbc --fit-defaults --running --n-sims 300
+	$(BIN)/python -m validation.sbc --fit-defaults --late --n-sims 200
 	$(BIN)/python -m validation.misspecification --n-sims 50 --out docs/validation
 
 # Executes every notebook (tools/run_notebooks.py: CASUALTY_MODELS_FAST=1, in the

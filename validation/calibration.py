@@ -115,8 +115,9 @@ def _unit(
 
 
 def evaluate(est: Any, sim: Simulation, n_rank_draws: int) -> list[dict[str, Any]]:
-    """Ranks and coverage of the counts at the last day, every bias (and a running
-    tally's final drift and its rise noise) and every ratio."""
+    """Ranks and coverage of the counts at the last day (and, when the first claim comes
+    a month or more after the start, halfway to it), every bias (and a running tally's
+    final drift and its rise noise) and every ratio."""
     units = []
     inputs = est.inputs
     cum = np.log(est.cumulative_draws)  # (chain, draw, series, day), log scale
@@ -126,6 +127,18 @@ def evaluate(est: Any, sim: Simulation, n_rank_draws: int) -> list[dict[str, Any
         name = "count" if category == "killed" else f"count[{category}]"
         d = cum[:, :, r, last]
         units.append(_unit(name, side, truth, d, n_rank_draws))
+        # halfway to the first day a claim looks at, where only the prior gives the shape
+        looks = [
+            s.first_day or s.last_day
+            for s in sim.design.claims
+            if sim.design.speakers[s.speaker].side == side
+        ]
+        if category == "killed" and min(looks) >= 30:
+            mid = min(looks) // 2
+            early = math.log(sim.truth.window_count(side, category, 0, mid))
+            units.append(
+                _unit("count[before claims]", side, early, cum[:, :, r, mid], n_rank_draws)
+            )
     post = est.idata.posterior
     bias = np.asarray(post["bias"])
     keys = [str(k) for k in post["bias"].coords["speaker"].values]

@@ -14,6 +14,9 @@ nutpie, which ``fit()`` picks only for models of 100 parameters or more).
 
 ``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
 :func:`validation.calibration.draw_design`); its files are named ``sbc_running_*``.
+``--late`` draws long windows (1,000-3,650 days) whose claims all fall in their last
+tenth, some counting from the second half (a head before the first claim, long gaps
+between the days claims look at: issue 25); its files are named ``sbc_late_*``.
 
 Raw results are appended to ``<out>/sbc_raw.jsonl`` as each fit finishes, so a stopped
 run loses nothing: run the same command again and it resumes where it stopped. The
@@ -48,6 +51,7 @@ from validation.calibration import (
 from validation.outputs import plot_coverage, plot_rank_histograms, replace_block, trust_page
 
 RUNNING_FIGURES = (20, 30)
+LATE_DESIGN = (("late", 0.9), ("n_days", (1000, 3650)), ("p_window", 0.3))
 
 
 def markdown(table: pd.DataFrame) -> str:
@@ -167,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-trust", action="store_true", help="do not touch the trust page")
     ap.add_argument("--running", action="store_true", help="add a running tally per side")
+    ap.add_argument("--late", action="store_true", help="long windows, claims at the end")
     args = ap.parse_args(argv)
     if args.sampler and not args.fit_defaults:
         ap.error("--sampler goes with --fit-defaults")
@@ -176,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     trust = trust_page(args.out, args.trust, args.no_trust)
 
     design = (("running_figures", RUNNING_FIGURES),) if args.running else ()
+    if args.late:
+        design += LATE_DESIGN
     if args.fit_defaults:
         forced = {"sampler": args.sampler} if args.sampler else {}
         config = FitConfig.of_fit(n_rank_draws=args.rank_draws, design=design, **forced)
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         config = FitConfig(
             draws=args.draws, tune=args.tune, n_rank_draws=args.rank_draws, design=design
         )
-    prefix = "sbc_running" if args.running else "sbc"
+    prefix = "sbc" + ("_running" if args.running else "") + ("_late" if args.late else "")
     args.out.mkdir(parents=True, exist_ok=True)
     raw_path = args.out / f"{prefix}_raw.jsonl"
     records = read_records(raw_path, config, base_seed=args.seed)
