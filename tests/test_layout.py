@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"_version", "_atomic", "_backend", "_cells", "_format", "_hooks", "outputs"},
     {"claims"},
     {"readers"},
-    {"model.priors", "model.categories"},
+    {"model.priors", "model.categories", "model.preset_files"},
     {"model.tallies", "model.grid"},
     {"model.inputs"},
     {"model.graph", "model.priors_file"},

@@ -84,17 +84,61 @@ def custom_priors() -> cm.Priors:
 def test_war_military_preset_is_exactly_the_defaults():
     assert preset("war-military") == cm.Priors()
     assert PRESETS["war-military"] == cm.Priors()
-    assert list(PRESETS) == ["war-military", "civilian", "disaster"]
+    # the defaults first, then every file of casualty_models/presets/ by name
+    assert next(iter(PRESETS)) == "war-military"
+    assert list(PRESETS)[1:] == sorted(list(PRESETS)[1:])
+    assert {"civilian", "disaster", "epidemic"} <= set(PRESETS)
+
+
+def test_each_file_in_the_presets_folder_is_a_preset_with_its_reasoning():
+    from casualty_models.model.priors_file import preset_info
+
+    folder = ROOT / "casualty_models" / "presets"
+    files = {p.stem: p for p in folder.glob("*.yaml")}
+    assert set(files) == set(PRESETS) == set(preset_info())
+    for name, path in files.items():
+        text = path.read_text(encoding="utf-8")
+        # the file is itself a priors file, read to the preset
+        assert load_priors_text(text) == PRESETS[name]
+        # its reasoning is in comments beside the numbers, not only in docs/priors.md
+        assert sum(line.lstrip().startswith("#") for line in text.splitlines()) >= 5
+        about = preset_info()[name]
+        assert about.for_ and about.in_short and about.summary
+        assert set(about.roles) == set(cm.Priors().source_types)
+
+
+def test_epidemic_preset_is_what_its_reasoning_says():
+    epi, war = PRESETS["epidemic"], PRESETS["war-military"]
+    # a confirmed count is no floor of the excess: capped at 1.6, not 1
+    tally = epi.for_type("tally")
+    assert tally.bias_upper == pytest.approx(math.log(1.6))
+    assert tally.factor_interval()[2] > 1.2
+    assert tally.bias_sigma == 0.9
+    # a government plays its toll down, less than a side its war dead
+    assert epi.for_type("own").factor_interval()[1] == pytest.approx(0.7)
+    # excess-death estimates: unbiased, a little wider than the war default
+    assert epi.for_type("independent").factor_interval()[1] == pytest.approx(1.0)
+    assert epi.for_type("independent").log_sd == pytest.approx(math.hypot(0.15, 0.15))
+    assert epi.for_type("enemy") == war.for_type("enemy")  # not measured: default kept
+    assert replace(epi, source_types={}) == replace(war, source_types={})
+
+
+def test_a_preset_file_may_keep_its_about_section_when_copied():
+    text = (ROOT / "casualty_models" / "presets" / "epidemic.yaml").read_text(encoding="utf-8")
+    assert load_priors_text(text + "level_sigma: 3\n") == replace(
+        PRESETS["epidemic"], level_sigma=3.0
+    )
+    with pytest.raises(PriorsFileError, match=r"line 1: about: expected a mapping"):
+        load_priors_text("about: 3\n")
 
 
 def test_unknown_preset_lists_the_names():
-    with pytest.raises(
-        ValueError,
-        match=r"'civillian' \(did you mean 'civilian'\?\); known: "
-        r"war-military, civilian, disaster",
-    ):
+    known = ", ".join(PRESETS)
+    assert known.startswith("war-military, civilian, disaster, epidemic")
+    with pytest.raises(ValueError) as info:
         preset("civillian")
-    with pytest.raises(ValueError, match="known: war-military, civilian, disaster"):
+    assert str(info.value).endswith(f"'civillian' (did you mean 'civilian'?); known: {known}")
+    with pytest.raises(ValueError, match=f"known: {known}$"):
         dump_priors(preset="nope")
 
 
@@ -406,7 +450,7 @@ def test_an_unknown_preset(tmp_path):
     path, problems = problems_of(tmp_path, "preset: civillian\n")
     assert problems == [
         f"{path}, line 1: unknown preset 'civillian' (did you mean 'civilian'?); "
-        "known: war-military, civilian, disaster"
+        f"known: {', '.join(PRESETS)}"
     ]
 
 

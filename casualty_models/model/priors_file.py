@@ -9,8 +9,9 @@ One job: :class:`~casualty_models.model.priors.Priors` to YAML text and back.
   a key left out keeps the value of the preset named by a ``preset:`` line (the defaults
   when there is none), so an empty file is the defaults. Every problem is reported with
   its file and line, all of them at once, in one :class:`PriorsFileError`.
-* :data:`PRESETS` / :func:`preset`: ``war-military`` (the defaults), ``civilian`` and
-  ``disaster``; their numbers and the reasoning behind them are in ``docs/priors.md``.
+* :data:`PRESETS` / :func:`preset`: one YAML file each in ``casualty_models/presets/``
+  (``war-military``, the defaults; ``civilian``, ``disaster``, ``epidemic``...), read as
+  priors files with their reasoning as comments (also in ``docs/priors.md``).
 
 A dumped file reads back to settings equal to the ones dumped (``==``). A factor is
 written as the shortest decimal whose logarithm is exactly the stored log factor; when no
@@ -40,6 +41,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from casualty_models.claims import SOURCE_TYPES
 from casualty_models.model.categories import DEFAULT_RATIO_PRIORS
+from casualty_models.model.preset_files import (
+    DEFAULT_PRESET,
+    PresetAbout,
+    preset_about,
+    preset_files,
+)
 from casualty_models.model.priors import DEFAULT_SOURCE_PRIORS, Priors, SourcePrior
 
 __all__ = [
@@ -52,60 +59,19 @@ __all__ = [
     "priors_from",
 ]
 
-DEFAULT_PRESET = "war-military"
+_PRESET_ABOUT: dict[str, PresetAbout] = {}
 
 
-def _civilian() -> Priors:
-    return Priors(
-        source_types={
-            # the victims' side about its own civilian dead: errs both ways
-            "own": SourcePrior.from_factor(1.0, spread=0.6, shared=0.5, noise=0.2),
-            # the side whose forces caused the deaths: admits a fraction
-            "enemy": SourcePrior.from_factor(0.2, spread=0.8, shared=0.6, noise=0.2),
-            # third-party governments and agencies: unbiased, wider than for soldiers
-            "neutral": SourcePrior.from_factor(1.0, spread=0.4, shared=0.4, noise=0.2),
-            # named-victim lists and verified counts: lower bounds, coverage varies widely
-            "tally": SourcePrior.from_factor(0.5, spread=0.7, noise=0.05, max_factor=1.0),
-            # surveys and statistical estimates: unbiased, but far noisier than for soldiers
-            "independent": SourcePrior.from_factor(1.0, spread=0.35, shared=0.25, noise=0.1),
-        }
-    )
+def _read_presets() -> Mapping[str, Priors]:
+    """Every preset file of ``casualty_models/presets/``, read as a priors file."""
+    out: dict[str, Priors] = {}
+    for name, entry in preset_files().items():
+        text = entry.read_text(encoding="utf-8")
+        _PRESET_ABOUT[name] = preset_about(name, text)
+        origin = f"casualty_models/presets/{entry.name}"
+        out[name] = load_priors_text(text, origin=origin, presets=out)
+    return MappingProxyType(out)
 
-
-def _disaster() -> Priors:
-    return Priors(
-        source_types={
-            # the affected country's government: may overstate or understate, by a lot
-            "own": SourcePrior.from_factor(1.0, spread=0.6, shared=0.8, noise=0.2),
-            # "enemy" has no meaning in a disaster: the default is kept
-            "neutral": SourcePrior.from_factor(1.0, spread=0.4, shared=0.4, noise=0.2),
-            "tally": SourcePrior.from_factor(0.5, spread=0.9, noise=0.05, max_factor=1.0),
-            "independent": SourcePrior.from_factor(1.0, spread=0.35, shared=0.3, noise=0.1),
-        }
-    )
-
-
-PRESETS: Mapping[str, Priors] = MappingProxyType(
-    {"war-military": Priors(), "civilian": _civilian(), "disaster": _disaster()}
-)
-"""Named prior settings; the reasoning and sources of each are in ``docs/priors.md``."""
-
-_PRESET_SUMMARY: Mapping[str, str] = MappingProxyType(
-    {
-        "war-military": (
-            "Military losses in a war: each side understates its own dead and overstates\n"
-            "the enemy's; third parties are unbiased but uncertain (the package defaults)."
-        ),
-        "civilian": (
-            "Civilian deaths in an armed conflict: the side whose forces caused them admits\n"
-            "a fraction; the victims' side errs either way; lists are lower bounds."
-        ),
-        "disaster": (
-            "A natural disaster: no sides; the government's toll may be far too high or\n"
-            "far too low; excess-mortality studies and surveys are the best guide."
-        ),
-    }
-)
 
 _GENERIC_ROLES: Mapping[str, str] = MappingProxyType(
     {
@@ -115,41 +81,6 @@ _GENERIC_ROLES: Mapping[str, str] = MappingProxyType(
         "tally": "documented counts of named individuals: lower bounds",
         "independent": "independent statistical estimates (surveys, excess deaths)",
         "known": "an anchor: a count taken as true",
-    }
-)
-
-_ROLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {
-        "war-military": MappingProxyType(
-            {
-                "own": "a side about its own military dead: understates",
-                "enemy": "a side about the enemy's military dead: overstates",
-                "neutral": "third-party governments and intelligence: unbiased but uncertain",
-                "tally": "named-person counts (obituaries, graves): lower bounds",
-                "independent": "independent statistical estimates: close to unbiased",
-                "known": "an anchor: a count taken as true",
-            }
-        ),
-        "civilian": MappingProxyType(
-            {
-                "own": "the victims' side (its government, health ministry): either way",
-                "enemy": "the side whose forces caused the deaths: admits a fraction",
-                "neutral": "third-party governments and agencies: unbiased, uncertain",
-                "tally": "named-victim lists and verified counts (e.g. UN): lower bounds",
-                "independent": "surveys and statistical estimates: unbiased but noisy",
-                "known": "an anchor: a count taken as true",
-            }
-        ),
-        "disaster": MappingProxyType(
-            {
-                "own": "the affected country's government: too high or too low",
-                "enemy": "not expected in a disaster (no opposing side); default kept",
-                "neutral": "international agencies' own figures (not relayed ones)",
-                "tally": "lists of identified or certified dead: lower bounds",
-                "independent": "excess-mortality studies and household surveys",
-                "known": "an anchor: a count taken as true",
-            }
-        ),
     }
 )
 
@@ -218,6 +149,9 @@ _TOP_KEYS: tuple[str, ...] = (
     "ratios",
     *_RUNNING_KEYS,
 )
+
+# descriptive only, as in the preset files: what the file is for; no setting
+_ABOUT_KEYS: tuple[str, ...] = ("about",)
 
 _RATIO_NOTES: Mapping[str, str] = MappingProxyType(
     {"wounded": "wounded per killed", "missing": "missing per killed"}
@@ -301,7 +235,7 @@ def dump_priors(priors: Priors | None = None, *, preset: str | None = None) -> s
         priors = PRESETS[preset or DEFAULT_PRESET]
     exact = next((n for n, p in PRESETS.items() if p == priors), None)
     name = preset if preset is not None else exact
-    roles = _ROLES[name] if name is not None else _GENERIC_ROLES
+    roles = _PRESET_ABOUT[name].roles if name is not None else _GENERIC_ROLES
 
     out: list[str] = []
     out += _header(name, exact)
@@ -357,7 +291,7 @@ def _header(name: str | None, exact: str | None) -> list[str]:
     else:
         state = "exactly the preset" if exact == name else "changed from the preset"
         first = f"# casualty_models priors, preset {name} ({state})"
-        about = [f"# {line}" for line in _PRESET_SUMMARY[name].splitlines()]
+        about = [f"# {line}" for line in _PRESET_ABOUT[name].summary.splitlines()]
         about.append(f"# Reasoning and sources: docs/priors.md#{name}")
     return [
         first,
@@ -495,9 +429,15 @@ def load_priors(path: str | Path) -> Priors:
     return load_priors_text(text, origin=str(path))
 
 
-def load_priors_text(text: str, origin: str = "<text>") -> Priors:
-    """Read priors from YAML ``text``; ``origin`` names it in messages. Empty: defaults."""
-    reader = _Reader(origin)
+def load_priors_text(
+    text: str, origin: str = "<text>", *, presets: Mapping[str, Priors] | None = None
+) -> Priors:
+    """Read priors from YAML ``text``; ``origin`` names it in messages. Empty: defaults.
+
+    ``presets`` are the names a ``preset:`` line may give (default :data:`PRESETS`; the
+    preset files themselves are read against the ones read before them)."""
+    presets = PRESETS if presets is None else presets
+    reader = _Reader(origin, presets)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
@@ -507,7 +447,7 @@ def load_priors_text(text: str, origin: str = "<text>") -> Priors:
         line = mark.line + 1 if mark is not None else None
         raise PriorsFileError([reader.locate(line, f"not valid YAML: {reason}")]) from None
     if root is None:
-        return PRESETS[DEFAULT_PRESET]
+        return presets.get(DEFAULT_PRESET) or Priors()
     if not isinstance(root, MappingNode):
         message = f"expected a mapping of setting: value at the top, got {_describe(root)}"
         raise PriorsFileError([reader.locate(root.start_mark.line + 1, message)])
@@ -519,8 +459,9 @@ class _Skip(Exception):
 
 
 class _Reader:
-    def __init__(self, origin: str):
+    def __init__(self, origin: str, presets: Mapping[str, Priors]):
         self.origin = origin
+        self.presets = presets
         self.problems: list[tuple[int, str]] = []
 
     # ----------------------------------------------------------------- problems
@@ -627,22 +568,25 @@ class _Reader:
     def read(self, root: MappingNode) -> Priors:
         top = self.items(root, "")
         for key, (key_node, _) in top.items():
-            if key not in _TOP_KEYS:
-                self.unknown(key_node, key, "", _TOP_KEYS)
+            if key not in _TOP_KEYS and key not in _ABOUT_KEYS:
+                self.unknown(key_node, key, "", (*_TOP_KEYS, *_ABOUT_KEYS))
+        if "about" in top and not isinstance(top["about"][1], MappingNode):
+            self.problem(top["about"][1], "about: expected a mapping (what the file is for)")
 
-        base = PRESETS[DEFAULT_PRESET]
+        presets = self.presets
+        base = presets.get(DEFAULT_PRESET) or Priors()
         if "preset" in top:
             node = top["preset"][1]
             try:
                 name = self.scalar(node, "preset")
-                if not isinstance(name, str) or name not in PRESETS:
+                if not isinstance(name, str) or name not in presets:
                     self.problem(
                         node,
-                        f"unknown preset {name!r}{_did_you_mean(str(name), PRESETS)}; "
-                        f"known: {', '.join(PRESETS)}",
+                        f"unknown preset {name!r}{_did_you_mean(str(name), presets)}; "
+                        f"known: {', '.join(presets)}",
                     )
                 else:
-                    base = PRESETS[name]
+                    base = presets[name]
             except _Skip:
                 pass
 
@@ -879,3 +823,14 @@ def _describe(node: Node) -> str:
 
 def _short(err: Exception) -> str:
     return " ".join(str(err).split())[:200]
+
+
+PRESETS: Mapping[str, Priors] = _read_presets()
+"""Named prior settings, one file each in ``casualty_models/presets/``: ``war-military``
+(the defaults) first, then the others by name. Their reasoning is in the files'
+comments and in ``docs/priors.md``."""
+
+
+def preset_info() -> Mapping[str, PresetAbout]:
+    """What each preset of :data:`PRESETS` is for (its file's ``about:`` section)."""
+    return MappingProxyType(dict(_PRESET_ABOUT))
