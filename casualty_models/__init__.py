@@ -4,7 +4,10 @@
 """
 
 # first: configures PyTensor before anything imports it (see _backend for why)
-from casualty_models import _backend  # noqa: F401
+from casualty_models import (
+    _backend,  # noqa: F401
+    examples,
+)
 from casualty_models import compare as _compare  # noqa: F401  (registers est.compare)
 from casualty_models import plots as _plots  # noqa: F401  (registers est.plot)
 from casualty_models import trust as _trust  # noqa: F401  (registers est.sensitivity ...)
@@ -30,6 +33,7 @@ from casualty_models.model.priors import (
 from casualty_models.model.tallies import CoarseSourceWarning, DecreasingTallyWarning, SpikeWarning
 from casualty_models.plots import compare as _plot_compare  # noqa: F401  (Comparison.plot)
 from casualty_models.readers import ReaderNote, read_claims
+from casualty_models.report import notebook as _notebook  # noqa: F401  (_repr_html_)
 
 __all__ = [
     "COLUMNS",
@@ -55,6 +59,7 @@ __all__ = [
     "WarmStartWarning",
     "__version__",
     "backtest",
+    "examples",
     "fit",
     "load",
     "read_claims",

@@ -571,6 +571,14 @@ class ClaimSet(Sequence[Claim]):
     def __hash__(self) -> int:
         return hash(self._claims)
 
+    def _repr_html_(self) -> str:
+        """Rich display in a notebook: counts by side, category and source type, the
+        dates covered, validation notes (:mod:`casualty_models.report.notebook`)."""
+        from casualty_models import _hooks
+
+        html: str = _hooks.call("ClaimSet._repr_html_", self)
+        return html
+
     def __repr__(self) -> str:
         return (
             f"ClaimSet({len(self)} claims, {len(self.series)} series, "

@@ -44,7 +44,7 @@ from casualty_models._format import check_level, level_pct, signed_pct
 from casualty_models.attribution import Side, Without, attribution_table, refit_without
 from casualty_models.claim_changes import NOT_EVIDENCE, ClaimChange, claims_frame, match_claims
 from casualty_models.claims import display_origin
-from casualty_models.compare_text import NOISE_Z, label, reported, sentence
+from casualty_models.compare_text import NOISE_Z, breakdown, label, reported, sentence
 from casualty_models.estimate import EXTRAPOLATION_HORIZON_DAYS
 from casualty_models.model.priors import DEFAULT_LEVEL
 from casualty_models.trust import pareto_k_threshold
@@ -202,8 +202,11 @@ class Comparison:
 
     def sentences(self) -> list[str]:
         """One plain sentence per series, e.g. "russia killed moved from 120,000 to
-        131,000 (+9%), mostly because of the Pentagon figure of 2024-06-30 (+7%)"; the
-        series not estimable now (still reported) share one last sentence."""
+        131,000 (+11,000, +9.2%), mostly because of the Pentagon figure of 2024-06-30. In
+        people and in points of the earlier median: the Pentagon figure of 2024-06-30
+        +8,400 (+7.0 pts); the claims together, beyond their separate effects +2,600
+        (+2.2 pts)": the parts add up to the move (:meth:`breakdown`). The series not
+        estimable now (still reported) share one last sentence."""
         records = self.headline.to_dict(orient="records")
         out = list(self.series_sentences().values())
         gone = [label(r) for r in records if not reported(r)]
@@ -224,6 +227,35 @@ class Comparison:
             for r in self.headline.to_dict(orient="records")
             if reported(r)
         }
+
+    def breakdown(self) -> pd.DataFrame:
+        """Each move in parts that add up: per series estimable before and now, the claim
+        that moved it most (beyond Monte Carlo noise), the other changed claims together,
+        and the rest (the claims together beyond their separate effects, a moved date,
+        changed settings), then a row ``part`` "the move" with the whole change.
+
+        Columns ``side``, ``category``, ``part`` (in words), ``people`` and ``points``
+        (percentage points of the old median; exact, they sum to the move), and
+        ``people_text`` and ``points_text``: rounded so that the parts sum to the move as
+        printed (what :meth:`sentences` say)."""
+        rows = []
+        for r in self.headline.to_dict(orient="records"):
+            if not (r["old_estimable"] and r["new_estimable"]):
+                continue
+            for part in breakdown(self, r):
+                rows.append(
+                    {
+                        "side": r["side"],
+                        "category": r["category"],
+                        "part": part.what,
+                        "people": part.people,
+                        "points": part.points,
+                        "people_text": part.people_text,
+                        "points_text": part.points_text,
+                    }
+                )
+        columns = ["side", "category", "part", "people", "points", "people_text", "points_text"]
+        return pd.DataFrame(rows, columns=columns)
 
     def drivers(
         self, side: str, category: str, n: int = 3, *, beyond_noise: bool = False
@@ -289,11 +321,13 @@ class Comparison:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the summary, the sentences and the four tables."""
+        """JSON-ready: the summary, the sentences, each move's parts
+        (:meth:`breakdown`) and the four tables."""
         return {
             **self.summary(),
             "credible_level": self.level,
             "sentences": self.sentences(),
+            "breakdown": _records(self.breakdown()),
             "headline": _records(self.headline),
             "claims": _records(self.claims),
             "sources": _records(self.sources),
@@ -322,6 +356,12 @@ class Comparison:
         if path is not None:
             atomic_write(path, text)
         return text
+
+    def _repr_html_(self) -> str:
+        """Rich display in a notebook: the headlines before and after, the sentences and
+        the claims that moved each most (:mod:`casualty_models.report.notebook`)."""
+        html: str = _hooks.call("Comparison._repr_html_", self)
+        return html
 
     def __repr__(self) -> str:
         s = self.summary()

@@ -738,6 +738,12 @@ class Estimate:
             version=meta["package_version"],
         )
 
+    def _repr_html_(self) -> str:
+        """Rich display in a notebook: headline table, one sentence per series, a
+        diagnostics badge and the main figure (:mod:`casualty_models.report.notebook`)."""
+        html: str = _hooks.call("Estimate._repr_html_", self)
+        return html
+
     def __repr__(self) -> str:
         head = self.headline()
         lvl = level_pct(DEFAULT_LEVEL)

@@ -45,7 +45,15 @@ pd.set_option("display.max_colwidth", 40)
 # figure is a range, not a point.
 
 # %%
-claims = cm.read_claims("../seeds/ukraine_2022-03.csv")
+claims = cm.examples.load("seed")  # ships with the package: seeds/ukraine_2022-03.csv
+claims
+
+# %% [markdown]
+# Above, what a notebook shows for a claim set: the counts by side, category and source
+# type, the dates, the sources, and any validation notes. The claims themselves, as a
+# DataFrame (`cm.read_claims("file.csv")` reads your own file):
+
+# %%
 claims.to_frame()[["source", "source_type", "side", "as_of", "value", "low", "high"]]
 
 # %% [markdown]
@@ -56,7 +64,7 @@ claims.to_frame()[["source", "source_type", "side", "as_of", "value", "low", "hi
 
 # %%
 est = cm.fit(claims, random_seed=1, **RUN)
-est
+est  # in a notebook: the headline, a sentence per series, the diagnostics and the figure
 
 # %% [markdown]
 # The headline: the true count on the `as_of` date, with 50% and 90% credible

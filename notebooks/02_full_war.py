@@ -56,11 +56,12 @@ pd.set_option("display.max_colwidth", 45)
 # `docs/model.md`).
 
 # %%
-war = cm.read_claims("../seeds/russia_ukraine_war.csv")
-daily = cm.read_claims("../seeds/ua_general_staff_daily.csv")
-claims = war.add(daily)
+# ships with the package: seeds/russia_ukraine_war.csv + seeds/ua_general_staff_daily.csv
+claims = cm.examples.load("war")
+claims
+
+# %%
 frame = claims.to_frame()
-print(f"{len(war)} one-off claims + {len(daily)} daily figures = {len(claims)} claims")
 frame.pivot_table(
     index=["side", "category"], columns="source_type", values="source", aggfunc="count"
 ).fillna(0).astype(int)

@@ -51,9 +51,7 @@ pd.set_option("display.max_colwidth", 60)
 # researcher would have had it then.
 
 # %%
-claims = cm.read_claims("../seeds/russia_ukraine_war.csv").add(
-    cm.read_claims("../seeds/ua_general_staff_daily.csv")
-)
+claims = cm.examples.load("war")  # seeds/russia_ukraine_war.csv + ua_general_staff_daily.csv
 then = claims.filter(reported_by=BEFORE)
 now = claims.filter(reported_by=AFTER)
 print(f"{len(then)} claims published by {BEFORE}; {len(now)} by {AFTER}")

@@ -135,7 +135,7 @@ def test_sentences_and_moved_name_the_series_and_the_move(edited_pair):
     _, _, comp = edited_pair
     sentences = comp.sentences()
     assert len(sentences) == 2
-    assert sentences[0].startswith("a killed moved from ") and "(+30%)" in sentences[0]
+    assert sentences[0].startswith("a killed moved from ") and "(+10, +30.0%)" in sentences[0]
     assert sentences[1].startswith("b killed moved from ")
     # b: no changed claim bears on it, and nothing else changed but the sampler run
     assert "no claim that bears on it changed" in sentences[1]
@@ -148,6 +148,54 @@ def test_sentences_and_moved_name_the_series_and_the_move(edited_pair):
     assert {r["change"] for r in data["attribution"]} >= {"added", "edited", "interactions"}
     csv = pd.read_csv(io.StringIO(comp.to_csv()))
     assert len(csv) == len(comp.attribution) and "fields" in csv
+
+
+def _number(text: str) -> float:
+    return float(text.removesuffix(" pts").replace(",", "").replace("−", "-"))
+
+
+def test_the_parts_of_a_move_add_up_as_printed(edited_pair):
+    """Issue 30: every part of a move in people and in points of the earlier median, so
+    that the parts sum to the move, exactly and as printed; the sentence says them."""
+    _, _, comp = edited_pair
+    table = comp.breakdown()
+    assert list(table["part"].iloc[[3, 5]]) == ["the move", "the move"]
+    for (side, category), rows in table.groupby(["side", "category"], sort=False):
+        parts, total = rows.iloc[:-1], rows.iloc[-1]
+        head = comp.headline.set_index(["side", "category"]).loc[(side, category)]
+        assert total["people"] == pytest.approx(head["change"])
+        assert total["points"] == pytest.approx(head["change_pct"])
+        assert parts["people"].sum() == pytest.approx(total["people"], rel=1e-9)
+        assert parts["points"].sum() == pytest.approx(total["points"], rel=1e-9)
+        assert sum(map(_number, parts["people_text"])) == _number(total["people_text"])
+        assert sum(map(_number, parts["points_text"])) == pytest.approx(
+            _number(total["points_text"]), abs=1e-9
+        )
+    a = comp.sentences()[0]
+    assert "In people and in points of the earlier median: " in a
+    for r in table[(table["side"] == "a") & (table["part"] != "the move")].to_dict("records"):
+        assert f"{r['part']} {r['people_text']} ({r['points_text']})" in a
+    assert "beyond their separate effects +10 (+29.8 pts)" in a
+    b = comp.sentences()[1]
+    assert b.endswith("all of it comes from the difference between the two sampler runs.")
+    data = json.loads(comp.to_json())
+    assert [r["points_text"] for r in data["breakdown"]] == table["points_text"].tolist()
+
+
+def test_parts_are_rounded_to_add_up_to_the_rounded_move():
+    """The issue's update of the war: +1% from one figure and +24% "from the claims
+    together" for a move of +2% read as changes of the count. In points they add up."""
+    from casualty_models.compare_text import _adding_up, _signed
+
+    parts = [3_210.4, -74_012.2, 77_240.9]
+    total = sum(parts)
+    rounded = _adding_up(parts, total, 100.0)
+    assert rounded == [3_200.0, -74_000.0, 77_200.0, 6_400.0]
+    assert sum(rounded[:-1]) == rounded[-1]
+    points = _adding_up([1.04, -23.14, 24.14], 2.04, 0.1)
+    assert sum(points[:-1]) == pytest.approx(points[-1]) and points[-1] == pytest.approx(2.0)
+    assert [_signed(x, 1) for x in points] == ["+1.0", "−23.1", "+24.1", "+2.0"]
+    assert _adding_up([0.4, 0.4, 0.4], 1.2, 1.0) == [1.0, 0.0, 0.0, 1.0]
 
 
 def test_compare_reads_a_saved_estimate_or_its_folder(tmp_path, edited_pair):

@@ -15,6 +15,7 @@ LAYERS: list[set[str]] = [
     {"_version", "_atomic", "_backend", "_cells", "_format", "_hooks", "outputs"},
     {"claims"},
     {"readers"},
+    {"examples"},
     {"model.priors", "model.categories", "model.preset_files"},
     {"model.tallies", "model.grid"},
     {"model.inputs"},

@@ -50,3 +50,31 @@ def test_runs_in_the_notebooks_folder_and_fails_on_a_failing_cell(tmp_path, caps
     assert json.loads((out / "good.ipynb").read_text())["metadata"]["kernelspec"]["name"] == (
         "python3"
     )
+
+
+def test_a_claim_set_shows_as_escaped_html_in_an_executed_notebook(tmp_path, capsys):
+    """Issue 30: the last expression of a cell, a ClaimSet, is shown as rich HTML in
+    the executed notebook, its untrusted text escaped; a bundled notebook that shows no
+    such display fails the run."""
+    src = tmp_path / "nb"
+    src.mkdir()
+    (src / "claims.py").write_text(
+        "# %%\nimport casualty_models as cm\n"
+        "claims = cm.ClaimSet([cm.Claim(source='<script>alert(1)</script>', "
+        "source_type='neutral', side='a', category='killed', as_of='2022-03-10', value=5, "
+        "citation='x')])\nclaims\n"
+    )
+    out = tmp_path / "out"
+    assert run_notebooks.main([str(src / "claims.py"), "--out", str(out)]) == 0
+    nb = nbformat.read(out / "claims.ipynb", as_version=4)
+    assert run_notebooks.rich_displays(nb) == {"claims"}
+    (cell,) = [c for c in nb.cells if c.cell_type == "code"]
+    html = cell.outputs[0]["data"]["text/html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "rich displays: claims" in capsys.readouterr().out
+
+    (src / "01_seed_estimate.py").write_text("# %%\nx = 1\nx\n")  # a bundled name
+    code = run_notebooks.main([str(src / "01_seed_estimate.py"), "--out", str(out)])
+    assert code == 1
+    assert "shows no rich display of: claims, estimate" in capsys.readouterr().err
+    assert not (out / "01_seed_estimate.ipynb").exists()

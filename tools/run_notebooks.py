@@ -8,6 +8,9 @@ the docs site shows the plots), and the executed copy is written to
 ``build/notebooks/<name>.ipynb``; the sources stay clean.
 Every notebook is run even after one fails; the exit status is 1 if any cell of any
 notebook failed (its stale executed copy is removed, so nothing downstream renders it).
+A bundled notebook must also show, among its executed outputs, the rich HTML displays
+:data:`EXPECTED_DISPLAYS` names for it (an Estimate's, a ClaimSet's, a Comparison's:
+``_repr_html_``, casualty_models/report/notebook.py); one that does not fails too.
 
     python tools/run_notebooks.py                        # all of notebooks/
     python tools/run_notebooks.py notebooks/01_seed_estimate.py --out build/notebooks
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -29,6 +33,24 @@ OUT = ROOT / "build" / "notebooks"
 # MPLBACKEND=Agg would run headless too, but plt.show() then drops the figures
 ENV = {"CASUALTY_MODELS_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+EXPECTED_DISPLAYS: dict[str, set[str]] = {
+    "01_seed_estimate": {"claims", "estimate"},
+    "02_full_war": {"claims", "estimate"},
+    "03_update": {"comparison"},
+}
+"""The rich displays each bundled notebook shows (its outputs' ``text/html``)."""
+_DISPLAY = re.compile(r'<div class="cm-repr cm-(\w+)">')
+
+
+def rich_displays(nb: Any) -> set[str]:
+    """The kinds of casualty_models display ("estimate", "claims", "comparison") among a
+    notebook's ``text/html`` outputs."""
+    found = set()
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            found.update(_DISPLAY.findall("".join(html) if isinstance(html, list) else html))
+    return found
 
 
 def discover(folder: Path) -> list[Path]:
@@ -89,6 +111,14 @@ def execute(src: Path, dst: Path, *, timeout: int) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.stem}.tmp.ipynb")  # hidden: no glob of *.ipynb sees it
     jupytext.write(nb, tmp)
+    missing = EXPECTED_DISPLAYS.get(src.stem, set()) - rich_displays(nb)
+    if missing:
+        tmp.unlink()
+        raise RuntimeError(
+            f"{src.name} ran, but shows no rich display of: {', '.join(sorted(missing))} "
+            "(end a cell with the object itself)"
+        )
+    print(f"  rich displays: {', '.join(sorted(rich_displays(nb))) or 'none'}", flush=True)
     os.replace(tmp, dst)
 
 

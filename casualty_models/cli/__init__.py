@@ -15,7 +15,8 @@ runs.
 
 This module only dispatches: :func:`main` parses (:mod:`.parser`), runs the command's
 module (:mod:`.validate`, :mod:`.estimate`, :mod:`.update`, :mod:`.history`,
-:mod:`.backtest`, :mod:`.priors`) and turns Ctrl-C into one line (:mod:`.interrupts`).
+:mod:`.backtest`, :mod:`.priors`, :mod:`.examples`) and turns Ctrl-C into one line
+(:mod:`.interrupts`).
 The options several commands share are defined once in :mod:`.options`; what the
 commands share besides (messages, reading claims, exit codes) is in :mod:`.common`;
 ``estimate`` and ``update`` share :mod:`.prepare`, :mod:`.fit_and_write` and
@@ -43,6 +44,7 @@ from casualty_models.cli.common import (
 )
 from casualty_models.cli.common import as_cli as _as_cli
 from casualty_models.cli.estimate import run as cmd_estimate
+from casualty_models.cli.examples import run as cmd_examples
 from casualty_models.cli.folder import (
     BACKTEST_FILES,
     CHANGE_FILES,
@@ -81,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "history": cmd_history,
         "backtest": cmd_backtest,
         "priors": cmd_priors,
+        "examples": cmd_examples,
     }
     try:
         with interruptible():
@@ -117,6 +120,7 @@ __all__ = [
     "build_parser",
     "cmd_backtest",
     "cmd_estimate",
+    "cmd_examples",
     "cmd_history",
     "cmd_priors",
     "cmd_update",

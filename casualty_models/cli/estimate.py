@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from casualty_models.cli.common import CLAIMS_HELP, EXIT_USAGE, fit_default, sampler_options, stderr
+from casualty_models.cli.examples import apply_example
 from casualty_models.cli.fit_and_write import fit_and_write
 from casualty_models.cli.options import (
     change_options,
@@ -22,7 +23,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "estimate",
         help="fit the model and write estimate.json, summary.csv, plots, report.html, estimate.nc",
     )
-    est.add_argument("claims", metavar="CLAIMS", nargs="+", help=CLAIMS_HELP)
+    est.add_argument("claims", metavar="CLAIMS", nargs="*", help=CLAIMS_HELP)
+    est.add_argument(
+        "--example",
+        metavar="NAME",
+        help="fit an example that ships with the package instead of CLAIMS files, at its "
+        "own --format, --start and --as-of unless given (`casualty-models examples` lists them)",
+    )
     vintage_options(est)
     est.add_argument(
         "--trust",
@@ -45,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    example = apply_example(args)
+    if example is not None:
+        return example
     if dates_out_of_order(args):
         return EXIT_USAGE
     if args.fail_if_moved is not None and args.compare is None:

@@ -25,7 +25,8 @@ METHOD_TEXT = (
     "leave-one-out cross-validation; k̂ says how reliable the weights are), and by "
     "refitting the model where k̂ is above 0.7. The effects of the separate claims and the "
     "rest (what the claims do together, a later date, changed settings) add up to each "
-    "headline's change. Percentages are of the earlier median."
+    "headline's change, in people and in percentage points (pts) of the earlier median: "
+    '"+24 pts" is a quarter of the earlier median, not a quarter of the change.'
 )
 
 
@@ -199,7 +200,7 @@ def _attribution(att: pd.DataFrame, estimable: set[tuple[str, str]]) -> tuple[Ta
                     r["claim"],
                     f"{r['side']} {r['category']}",
                     _signed_people(r["effect"]),
-                    _pct_cell(r["effect_pct"]),
+                    _points(r["effect_pct"]),
                     f"{r['mcse_pct']:.1f} pts" if math.isfinite(r["mcse_pct"]) else "",
                     r["method"],
                     f"{k:.2f}" if k is not None and math.isfinite(k) else "",
@@ -220,6 +221,15 @@ def _signed_people(x: Any) -> str:
     x = float(x)
     text = people(abs(x))
     return text if text in ("0", "0.0") else ("+" if x > 0 else "−") + text
+
+
+def _points(x: Any) -> str:
+    """Percentage points of the earlier median: "+24.1 pts", "−0.6 pts"."""
+    if x is None or not math.isfinite(float(x)):
+        return ""
+    x = float(x)
+    text = f"{abs(x):.1f}"
+    return f"{text} pts" if text == "0.0" else f"{'+' if x > 0 else '−'}{text} pts"
 
 
 def _factor(x: Any) -> str:
