@@ -30,8 +30,11 @@ class Backtest:
     """
 
     claims: ClaimSet
+    """Every claim, of every vintage."""
     history: pd.DataFrame
-    start: dt.date  # the grid start every vintage shared
+    """One row per (vintage date, series): counts in people (see the class docs)."""
+    start: dt.date
+    """The grid start every vintage shared."""
 
     def plot(self, *, series: Any = None, ax: Any = None, level: float = DEFAULT_LEVEL) -> Any:
         """How the estimate and its interval moved; see :func:`plotting.plot_backtest`."""

@@ -58,6 +58,7 @@ COLUMNS: tuple[str, ...] = (
     "notes",
     "derived_from",
 )
+"""The columns of a claims file, in the order written: the fields of :class:`Claim`."""
 REQUIRED_COLUMNS: tuple[str, ...] = ("source", "source_type", "side", "category", "as_of")
 
 # A claim may be dated today in any time zone; anything later is a typo.
@@ -86,9 +87,13 @@ class Problem:
     """One thing wrong with one cell (or row, when ``column`` is None) of a claims input."""
 
     origin: str
+    """The input: a file name (as outputs name it), ``<DataFrame>``, ..."""
     row: int | str | None
+    """The row (a file's line number, or a DataFrame's index); None for the whole input."""
     column: str | None
+    """The column, or None when the problem is the row's."""
     message: str
+    """What is wrong, and how to fix it."""
 
     def __str__(self) -> str:
         where = [self.origin]
@@ -104,6 +109,7 @@ class ClaimsError(ValueError):
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems: tuple[Problem, ...] = tuple(problems)
+        """Every problem found, in input order."""
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in claims"
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
@@ -134,9 +140,13 @@ class Claim:
     """
 
     source: str
+    """Who published the figure (a government, a ministry, an outlet, a study)."""
     source_type: str
+    """Who speaks about whose losses: one of :data:`SOURCE_TYPES`."""
     side: str
+    """Whose losses the figure counts (a free label, e.g. ``russia``)."""
     category: str
+    """What is counted: ``killed``, ``wounded``, ``casualties``, ... (a free label)."""
     as_of: dt.date
     value: float | None = None
     low: float | None = None
@@ -145,8 +155,11 @@ class Claim:
     period_start: dt.date | None = None
     interval_prob: float | None = None
     citation: str = ""
+    """Where the figure was published, in words (shown in every output)."""
     url: str = ""
+    """The publication's address; only http(s) URLs become links in reports."""
     notes: str = ""
+    """Anything a reader should know about the figure, in the compiler's words."""
     derived_from: str = ""
     as_of_precision: str = "day"
     reported_precision: str = "day"

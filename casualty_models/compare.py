@@ -193,12 +193,15 @@ class Comparison:
     """
 
     old: Estimate
+    """The earlier estimate."""
     new: Estimate
+    """The estimate now."""
     claims: pd.DataFrame
     headline: pd.DataFrame
     sources: pd.DataFrame
     attribution: pd.DataFrame
     level: float = DEFAULT_LEVEL
+    """Credible level of the tables' intervals (0.9: 90%)."""
 
     def sentences(self) -> list[str]:
         """One plain sentence per series, e.g. "russia killed moved from 120,000 to

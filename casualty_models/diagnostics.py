@@ -47,17 +47,29 @@ class Diagnostics:
     """
 
     r_hat_max: float
+    """Largest rank-normalised split R-hat (at most 1.01 to pass)."""
     ess_bulk_min: float
+    """Smallest bulk effective sample size, in draws (at least 400 to pass)."""
     ess_tail_min: float
+    """Smallest tail effective sample size, in draws (at least 400 to pass)."""
     divergences: int
+    """Divergent transitions after tuning (none to pass)."""
     tree_depth_hits: int
+    """Transitions that reached the sampler's maximum tree depth."""
     chains: int
+    """Number of chains."""
     draws: int
+    """Draws per chain."""
     worst: str
+    """The quantity with the largest R-hat."""
     claims_checked: int = 0
+    """Claims the model check covers (those the fit used)."""
     claims_implausible: int = 0
+    """Of those, the number outside their 99% predictive interval."""
     worst_claims: tuple[str, ...] = ()
+    """The most surprising claims, in words."""
     chains_apart: float = 0.0
+    """How far the chains' means lie apart, in Monte Carlo standard errors."""
 
     @property
     def settled_apart(self) -> bool:
@@ -151,6 +163,7 @@ class Diagnostics:
         return out
 
     def message(self) -> str:
+        """Every failed check and its remedies in one paragraph, or that all passed."""
         return (
             "; ".join(self.problems()) + ". Remedies: " + "; ".join(self.remedies())
             if self.problems()
@@ -158,6 +171,7 @@ class Diagnostics:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The numbers as a JSON-ready dict."""
         return asdict(self)
 
 

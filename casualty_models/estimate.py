@@ -67,19 +67,32 @@ class FitSettings:
     """Everything besides the claims that determines a fit's numbers."""
 
     start: dt.date
+    """First day of the daily grid: day 0 of every cumulative count."""
     end: dt.date
+    """Last day of the grid: the latest ``as_of`` of the claims, or ``as_of`` if later."""
     as_of: dt.date
+    """The headline date."""
     as_reported_on: dt.date | None = None
+    """Only claims published by this date were used (a vintage); None: all."""
     draws: int | None = 1500  # None: the sampler's default (fit() records the number)
+    """Posterior draws per chain of the first sampler run."""
     tune: int = 1000
+    """Tuning steps per chain."""
     chains: int = 2
+    """Number of chains."""
     target_accept: float = 0.8
+    """NUTS target acceptance rate, in [0.5, 1)."""
     random_seed: int = 0
+    """Seed of every random number of the fit."""
     priors: Priors = field(default_factory=Priors)
+    """The bias and curve priors (:class:`casualty_models.Priors`)."""
     sampler: str = "auto"
+    """``auto``, ``pymc`` or ``nutpie``: the NUTS implementation asked for."""
     max_attempts: int = 3
+    """Sampler runs :func:`casualty_models.fit` may make while checks fail."""
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings: dates as ISO text, priors as :meth:`Priors.to_dict`."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["priors"] = self.priors.to_dict()
         for key in ("start", "end", "as_of", "as_reported_on"):
@@ -97,6 +110,7 @@ class FitSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FitSettings:
+        """The settings :meth:`to_dict` wrote."""
         data = dict(data)
         for key in ("start", "end", "as_of", "as_reported_on"):
             data[key] = None if data.get(key) is None else dt.date.fromisoformat(data[key])
@@ -162,9 +176,13 @@ class Estimate:
     """
 
     claims: ClaimSet
+    """The claims the fit was given (never mutated)."""
     settings: FitSettings
+    """Everything besides the claims that determines the numbers."""
     idata: az.InferenceData
+    """The posterior and sampler statistics (ArviZ ``InferenceData``; log-scale parameters)."""
     version: str = __version__
+    """The package version that made the fit."""
 
     # ------------------------------------------------------------------ derived arrays
     @cached_property

@@ -54,15 +54,25 @@ class Example:
     """
 
     name: str
+    """What :func:`load` and ``estimate --example`` call it."""
     title: str
+    """One line on what the claims are about."""
     files: tuple[str, ...]
+    """The claims files, relative to the data folder, read in order."""
     licence: str
+    """Under what terms the data ships, and whose copyright notices go with it."""
     citation: str
+    """How to cite the data (each claim also carries its own citation)."""
     description: str
+    """A few sentences on what the claims hold."""
     format: str | None = None
+    """The layout :func:`casualty_models.read_claims` reads (None: the package's own)."""
     start: dt.date | None = None
+    """The first day of the count the example is meant to be fitted from (None: the claims')."""
     as_of: dt.date | None = None
+    """The headline date the example is meant for (None: its latest claim)."""
     licence_files: tuple[str, ...] = ()
+    """Licence texts shipped beside the data, relative to the data folder."""
 
     def fit_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`casualty_models.fit` the example is meant for:

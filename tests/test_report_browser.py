@@ -119,3 +119,69 @@ def test_the_checks_see_a_broken_page(tmp_path: Path):
         (low,) = p.rects("//div[@id='low']")
         assert (low.x, low.y, low.width, low.height) == (10, 900, 100, 50)
         assert low.bottom > p.viewport().height  # not visible without scrolling
+
+
+def _wait(page: Page, condition) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(page.driver, 5).until(lambda _driver: condition())
+
+
+def _tooltip(page: Page) -> tuple[bool, str]:
+    tip = page.driver.find_element("id", "cm-tip")
+    return tip.is_displayed(), tip.text
+
+
+@pytest.mark.mcmc
+def test_hovering_a_claim_shows_its_source_figure_surprise_and_citation(page: Page):
+    """Issue 30: the main figure is explorable; each claim's mark answers which claim it
+    is, without scrolling to the claims table."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    claims = claims_in_file(SEED_CSV)
+    marks = page.xpath("//*[@id='main-figure']//*[@data-claim]")
+    assert len(marks) == len(claims)  # each seed claim counts from the start: all drawn
+    mark = next(m for m in marks if m.get_attribute("data-claim") == "1")  # the Pentagon
+    ActionChains(page.driver).move_to_element(mark).perform()
+    _wait(page, lambda: _tooltip(page)[0])
+    _, text = _tooltip(page)
+    pentagon = claims[1]
+    assert pentagon["source"] in text and "neutral" in text
+    assert "Figure as published: 2,000–4,000" in text
+    assert "as of 2022-03-11" in text and "counting since 2022-02-24" in text
+    assert "p = " in text and "99% predictive interval" in text
+    assert pentagon["citation"] in text
+    (link,) = page.driver.find_element("id", "cm-tip").find_elements("tag name", "a")
+    assert link.get_attribute("href") == pentagon["url"]
+    (box,) = page.rects("//*[@id='cm-tip']")
+    assert box.bottom <= page.viewport().height and box.right <= page.viewport().width
+    ActionChains(page.driver).move_by_offset(0, 400).perform()  # away: it closes
+    _wait(page, lambda: not _tooltip(page)[0])
+    assert page.console_errors() == []
+
+
+@pytest.mark.mcmc
+def test_a_claim_focused_from_the_keyboard_shows_its_tooltip(page: Page):
+    mark = page.xpath("//*[@id='main-figure']//*[@data-claim='2']")[0]
+    assert mark.get_attribute("tabindex") == "0"
+    page.driver.execute_script("arguments[0].focus()", mark)
+    _wait(page, lambda: _tooltip(page)[0])
+    assert claims_in_file(SEED_CSV)[2]["source"] in _tooltip(page)[1]
+    page.driver.execute_script("document.activeElement.blur()")
+    _wait(page, lambda: not _tooltip(page)[0])
+
+
+@pytest.mark.mcmc
+def test_a_series_can_be_hidden_and_shown_again(page: Page):
+    boxes = page.xpath("//*[@id='main-figure']//input[@data-series]")
+    assert [b.find_element("xpath", "..").text.strip() for b in boxes] == [
+        "russia killed",
+        "ukraine killed",
+    ]
+    panel = page.xpath("//*[@id='cm-series-1']")[0]
+    assert panel.is_displayed()
+    boxes[1].click()
+    assert not panel.is_displayed()
+    boxes[1].click()
+    assert panel.is_displayed()
+    assert page.console_errors() == []

@@ -194,6 +194,10 @@ DEFAULT_SOURCE_PRIORS: Mapping[str, SourcePrior] = MappingProxyType(
         "known": SourcePrior(0.0, 0.0, 0.01),
     }
 )
+"""The bias prior of each source type (:data:`casualty_models.SOURCE_TYPES`): the median
+factor a source of that type reports (×0.4: own side, ×2.5: enemy, ×1: neutral and
+independent, ×0.5 at most ×1: tallies, exactly ×1: known), its spread on the log scale,
+the share common to the type, and the claims' noise (see docs/model.md)."""
 
 
 MAX_KNOTS = 60

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from casualty_models.diagnostics import MODEL_CHECK_LEVEL
 from casualty_models.report.change_facts import METHOD_TEXT
+from casualty_models.report.explorable import Explorable
 from casualty_models.report.facts import Facts
 from casualty_models.report.figures import Figure
 from casualty_models.report.tables import LEARNED_LITTLE, Table
@@ -77,7 +78,7 @@ class Section:
     id: str = ""
 
 
-Block = Paragraph | Table | Figure | Section
+Block = Paragraph | Table | Figure | Explorable | Section
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,12 @@ class Document:
         return [b for b in self.walk() if isinstance(b, Table)]
 
     def figures(self) -> list[Figure]:
-        return [b for b in self.walk() if isinstance(b, Figure)]
+        """Every figure, the explorable main figure's printed PNG included."""
+        return [
+            b.print_figure if isinstance(b, Explorable) else b
+            for b in self.walk()
+            if isinstance(b, Figure | Explorable)
+        ]
 
 
 def _blocks(*items: Block | None) -> tuple[Block, ...]:
@@ -195,7 +201,7 @@ def _summary(facts: Facts) -> Section:
             if facts.failure
             else None,
             Section("", text, id="summary-text"),
-            facts.figures.get("main"),
+            facts.main or facts.figures.get("main"),
         ),
         id="summary",
     )

@@ -21,7 +21,7 @@ from casualty_models._version import __version__
 from casualty_models.claims import display_path
 from casualty_models.diagnostics import MODEL_CHECK_LEVEL, Diagnostics
 from casualty_models.model.priors_file import describe_priors
-from casualty_models.report import figures, tables
+from casualty_models.report import explorable, figures, tables
 from casualty_models.report.figures import Figure
 from casualty_models.report.series import SeriesKey, focus_series
 from casualty_models.report.tables import Table, interval, table
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from casualty_models.compare import Comparison
     from casualty_models.estimate import Estimate
     from casualty_models.report.change_facts import ChangeFacts
+    from casualty_models.report.explorable import Explorable
     from casualty_models.report.trust_facts import TrustFacts
 
 ANCHOR_TYPES: tuple[str, ...] = ("neutral", "tally", "independent", "known")
@@ -72,6 +73,7 @@ class Facts:
     trust: TrustFacts | None = None
     trust_note: str = ""
     changes: ChangeFacts | None = None
+    main: Explorable | None = None  # the main figure, explorable (HTML); None without figures
 
     @property
     def pct(self) -> str:
@@ -304,10 +306,13 @@ def gather(
         f"{describe_priors(s.priors)}."
     )
     figs: dict[str, Figure] = {}
+    main = None
     if with_figures:
         # the estimable headline series, one panel each; a withheld series is not drawn
         focused = {"series": [_key(r) for r in shown]} if shown else {"series": "all"}
         figs["main"] = figures.render("panels", estimate, level, options=focused)
+        keys = [_key(r) for r in shown] or [(str(a), str(b)) for a, b in estimate.inputs.series]
+        main = explorable.main_figure(estimate, level, keys, figs["main"])
         for kind in ("claims", "sources", *(["drift"] if _running(estimate) else [])):
             figs[kind] = figures.render(kind, estimate, level)
     trust, trust_note = None, ""
@@ -363,6 +368,7 @@ def gather(
         trust=trust,
         trust_note=trust_note,
         changes=changes,
+        main=main,
     )
 
 
