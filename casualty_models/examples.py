@@ -185,6 +185,11 @@ def paths(name: str) -> builtins.list[Path]:
     return out
 
 
+def licence_paths(name: str) -> builtins.list[Path]:
+    """The licence texts that ship beside the example ``name``'s files."""
+    return [_folder() / f for f in info(name).licence_files]
+
+
 def path(name: str) -> Path:
     """The claims file of the example ``name``; for an example of several files (``war``)
     the first, the one :func:`paths` lists first."""
@@ -199,4 +204,4 @@ def load(name: str) -> ClaimSet:
     return sets[0].add(*sets[1:]) if len(sets) > 1 else sets[0]
 
 
-__all__ = ["EXAMPLES", "Example", "info", "list", "load", "path", "paths"]
+__all__ = ["EXAMPLES", "Example", "info", "licence_paths", "list", "load", "path", "paths"]

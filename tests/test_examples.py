@@ -53,9 +53,7 @@ def test_the_pnas_example_is_read_in_its_own_layout():
 def test_every_example_has_a_licence_a_citation_and_its_licence_files(name):
     info = cm.examples.info(name)
     assert "MIT" in info.licence and info.citation and info.description
-    folder = cm.examples.path("seed").parent  # the data folder, which holds every file
-    for rel in info.licence_files:
-        text = folder / rel
+    for text in cm.examples.licence_paths(name):
         assert "Permission is hereby granted" in text.read_text(encoding="utf-8")
 
 
@@ -78,6 +76,7 @@ def test_cli_examples_name_shows_files_licence_and_citation(capsys):
     assert str(cm.examples.path("pnas")) in out
     assert "radford2023" in out and "licence" in out and "Radford" in out
     assert "--example pnas --start 2022-02-24 --as-of 2023-02-23" in out
+    assert str(cm.examples.licence_paths("pnas")[0]) in out
 
 
 def test_cli_examples_unknown_name_is_a_usage_error(capsys):

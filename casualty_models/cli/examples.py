@@ -26,7 +26,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def _wrapped(label: str, text: str) -> list[str]:
     return textwrap.wrap(
-        text, WIDTH, initial_indent=f"  {label:<12}", subsequent_indent=" " * 14
+        text,
+        WIDTH,
+        initial_indent=f"  {label:<12}",
+        subsequent_indent=" " * 14,
+        break_long_words=False,
+        break_on_hyphens=False,
     ) or [f"  {label}"]
 
 
@@ -49,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as err:
         stderr(f"error: {err}")
         return EXIT_USAGE
-    folder = files[0].parent
     lines = [f"{ex.name}: {ex.title}", *_wrapped("", ex.description)]
     lines += _wrapped("files", ", ".join(str(p) for p in files))
     if ex.format:
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     lines += _wrapped("fit with", f"--example {ex.name} {' '.join(dates)}".strip())
     lines += _wrapped("licence", ex.licence)
     if ex.licence_files:
-        lines += _wrapped("", ", ".join(str(folder / f) for f in ex.licence_files))
+        lines += _wrapped("", ", ".join(str(p) for p in examples.licence_paths(ex.name)))
     lines += _wrapped("cite", ex.citation)
     print("\n".join(lines))
     return EXIT_OK
