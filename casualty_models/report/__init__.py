@@ -8,7 +8,8 @@ render that one document, so both formats carry the same tables.
 Every piece of text that comes from the claims or the settings (sources, citations,
 URLs, notes, origins, override keys) is escaped by the renderer; only ``http://`` and
 ``https://`` URLs become links. The HTML loads nothing from outside: no scripts, fonts
-or stylesheets, and the plots are inline PNGs.
+or stylesheets; the plots are inline PNGs, and the main figure is inline SVG made
+explorable by a short script of the package's own (:mod:`.explorable`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The environment escapes every value a template prints (``autoescape=True``; its
 ``finalize`` escapes with :func:`html.escape`, quotes included, so text is safe in an
 attribute as in an element). Only ``http://`` and ``https://`` URLs become links.
 The page loads nothing from outside: no scripts, fonts or stylesheets; the plots are
-inline PNGs.
+inline PNGs, the main figure inline SVG with the package's own short script.
 """
 
 from __future__ import annotations
