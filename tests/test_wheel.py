@@ -26,18 +26,22 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.wheel, pytest.mark.mcmc]
 
 
-def _run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def _run(
+    cmd: list[str], cwd: Path, timeout: float = 900, ok: tuple[int, ...] = (0,)
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     done = subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    assert done.returncode == 0, (cmd, done.stdout[-3000:], done.stderr[-3000:])
+    assert done.returncode in ok, (cmd, done.stdout[-3000:], done.stderr[-3000:])
     return done
 
 
 def test_a_wheel_in_a_fresh_venv_fits_the_seed_example_from_an_empty_folder(tmp_path):
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], ROOT)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], ROOT
+    )
     (wheel,) = dist.glob("casualty_models-*.whl")
 
     env_dir = tmp_path / "venv"
@@ -53,7 +57,8 @@ def test_a_wheel_in_a_fresh_venv_fits_the_seed_example_from_an_empty_folder(tmp_
 
     out = empty / "out"
     short = ["--draws", "300", "--tune", "300", "--max-attempts", "1", "--quiet"]
-    _run([cli, "estimate", "--example", "seed", "--out", str(out), *short], empty)
+    # 3: written, but a run this short may miss the ESS target; the wheel is what is tested
+    _run([cli, "estimate", "--example", "seed", "--out", str(out), *short], empty, ok=(0, 3))
     result = json.loads((out / "estimate.json").read_text(encoding="utf-8"))
     (head,) = [h for h in result["headline"] if (h["side"], h["category"]) == ("russia", "killed")]
     assert 498 < head["median"] < 12_000  # between the partisan figures (README: ~3,200)

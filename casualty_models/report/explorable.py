@@ -105,7 +105,9 @@ def _surprise(p: float, role: str) -> tuple[str, bool]:
 
 def claim_tips(estimate: Estimate, claims: list[int], level: float) -> tuple[ClaimTip, ...]:
     """The tooltips of the claims ``claims`` (indices into the estimate's claim set)."""
-    check = estimate.claims_check(level=level).set_index("claim")
+    check = estimate.claims_check(level=level)
+    p_values = dict(zip(check["claim"], check["p_value"].astype(float), strict=True))
+    roles = dict(zip(check["claim"], check["role"].astype(str), strict=True))
     out = []
     for i in claims:
         c = estimate.claims[i]
@@ -114,7 +116,7 @@ def claim_tips(estimate: Estimate, claims: list[int], level: float) -> tuple[Cla
             dates.append(("published", format_date(c.reported, c.reported_precision)))
         if c.period_start is not None:
             dates.append(("counting since", date(c.period_start)))
-        text, surprising = _surprise(float(check.at[i, "p_value"]), str(check.at[i, "role"]))
+        text, surprising = _surprise(p_values[i], roles[i])
         out.append(
             ClaimTip(
                 claim=i,
