@@ -10,6 +10,7 @@ from casualty_models import (
 )
 from casualty_models import compare as _compare  # noqa: F401  (registers est.compare)
 from casualty_models import plots as _plots  # noqa: F401  (registers est.plot)
+from casualty_models import sensitivity as _sensitivity  # noqa: F401  (est.prior_sensitivity)
 from casualty_models import trust as _trust  # noqa: F401  (registers est.sensitivity ...)
 from casualty_models._version import __version__
 from casualty_models.backtest import Backtest, backtest

@@ -44,6 +44,9 @@ class Diagnostics:
     R-hat. The model check: of ``claims_checked`` claims used by the fit,
     ``claims_implausible`` lie outside their :data:`MODEL_CHECK_LEVEL` posterior
     predictive interval; ``worst_claims`` describes the most surprising ones.
+    ``priors_decide`` names each headline whose answer the bias priors decide (power-scaling
+    sensitivity, :meth:`Estimate.prior_sensitivity`), e.g. ``ukraine killed: prior
+    dominates (enemy)``: not a failed check, but what the answer rests on.
     """
 
     r_hat_max: float
@@ -69,6 +72,7 @@ class Diagnostics:
     worst_claims: tuple[str, ...] = ()
     """The most surprising claims, in words."""
     chains_apart: float = 0.0
+    priors_decide: tuple[str, ...] = ()
     """How far the chains' means lie apart, in Monte Carlo standard errors."""
 
     @property

@@ -248,6 +248,7 @@ class Estimate:
         worst = used[np.argsort(p, kind="stable")[:3]]
         return replace(
             sampler,
+            priors_decide=_hooks.call("Estimate.priors_decide", self),
             claims_checked=len(used),
             claims_implausible=int((p < SURPRISE_P).sum()),
             worst_claims=tuple(
@@ -608,6 +609,15 @@ class Estimate:
         result: pd.DataFrame = _hooks.call("Estimate.sensitivity", self, **kwargs)
         return result
 
+    def prior_sensitivity(self) -> pd.DataFrame:
+        """Do the bias priors decide the answer? Power-scaling sensitivity of each
+        headline and each speaker's bias, from the draws (no refit); a ``verdict`` per
+        row: ``fine``, ``prior dominates`` or ``prior-data conflict``. See
+        :func:`casualty_models.sensitivity.prior_sensitivity`."""
+        return self._memo(
+            ("prior_sensitivity",), lambda: _hooks.call("Estimate.prior_sensitivity", self)
+        )
+
     def leave_one_source_out(self, **kwargs: Any) -> pd.DataFrame:
         """How the headline moves when each source is left out (a refit per source).
 
@@ -701,6 +711,7 @@ class Estimate:
             "headline": head,
             "series": series,
             "sources": sources,
+            "prior_sensitivity": _hooks.call("Estimate.prior_sensitivity_json", self),
             "diagnostics": {
                 "r_hat_max": d.r_hat_max,
                 "ess_bulk_min": d.ess_bulk_min,
@@ -710,6 +721,7 @@ class Estimate:
                 "claims_checked": d.claims_checked,
                 "claims_implausible": d.claims_implausible,
                 "worst_claims": list(d.worst_claims),
+                "priors_decide": list(d.priors_decide),
                 "model_ok": d.model_ok,
                 "ok": d.ok,
                 "problems": d.problems(),

@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"fitting"},
     {"_parallel"},
     {"loglik", "claim_changes"},
-    {"trust", "backtest"},
+    {"trust", "backtest", "sensitivity"},
     {"attribution"},
     {"compare_text", "history"},
     {"compare"},

@@ -240,9 +240,13 @@ def print_summary(est: Estimate, out: Path) -> None:
     from casualty_models.model.priors import DEFAULT_LEVEL
 
     pct = level_pct(DEFAULT_LEVEL)
+    from casualty_models.model.priors_file import describe_priors
+    from casualty_models.sensitivity import defaults_note, priors_sentence
+
     print(
         f"Estimate as of {est.settings.as_of} from {len(est.claims)} claims "
-        f"(fingerprint {est.claims.fingerprint[:8]}…):"
+        f"(fingerprint {est.claims.fingerprint[:8]}…), bias priors "
+        f"{describe_priors(est.settings.priors)}:"
     )
     for r in est.headline().itertuples():
         if not r.estimable:
@@ -266,6 +270,11 @@ def print_summary(est: Estimate, out: Path) -> None:
         f"Model check {'ok' if d.model_ok else 'FAILED'}: {d.claims_implausible} of "
         f"{d.claims_checked} claims outside their {MODEL_CHECK_LEVEL:.0%} predictive interval"
     )
+    sentence = priors_sentence(est.prior_sensitivity())
+    print(f"Priors: {sentence or 'the claims, not the bias priors, decide every headline.'}")
+    note = defaults_note(est.claims, est.settings.priors)
+    if note:
+        print(note)
     print(f"Outputs in {out}/")
 
 

@@ -183,6 +183,7 @@ def _summary(facts: Facts) -> Section:
         facts.headline,
         *(Paragraph(s) for s in facts.series_sentences),
         *(Paragraph(w, style="note") for w in facts.withheld),
+        Paragraph(facts.priors_note, style="note") if facts.priors_note else None,
         Paragraph(f"{facts.surprise} {IDENTIFICATION_SHORT}", style="meta"),
     )
     changes = facts.changes

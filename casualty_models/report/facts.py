@@ -74,6 +74,7 @@ class Facts:
     trust_note: str = ""
     changes: ChangeFacts | None = None
     main: Explorable | None = None  # the main figure, explorable (HTML); None without figures
+    priors_note: str = ""  # do the bias priors decide the headline (and which preset)?
 
     @property
     def pct(self) -> str:
@@ -369,7 +370,20 @@ def gather(
         trust_note=trust_note,
         changes=changes,
         main=main,
+        priors_note=_priors_note(estimate),
     )
+
+
+def _priors_note(estimate: Estimate) -> str:
+    """The priors sentence of :mod:`casualty_models.sensitivity`, and the note on the
+    defaults when the claims are not a war's."""
+    from casualty_models.sensitivity import defaults_note, priors_sentence
+
+    sentence = priors_sentence(estimate.prior_sensitivity()) or (
+        "The claims, not the bias priors, decide every headline (power-scaling sensitivity)."
+    )
+    note = defaults_note(estimate.claims, estimate.settings.priors)
+    return f"{sentence} {note}" if note else sentence
 
 
 def _running(estimate: Estimate) -> bool:
