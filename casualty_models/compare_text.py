@@ -240,7 +240,7 @@ def _rest_causes(comp: Comparison, n_claims: int) -> str:
     changed settings, or else the two sampler runs."""
     old, new = comp.old.settings, comp.new.settings
     causes = []
-    if n_claims:
+    if n_claims > 1:  # one claim has no "together"
         causes.append("the claims together, beyond their separate effects")
     if old.as_of != new.as_of:
         when = "later" if new.as_of > old.as_of else "earlier"

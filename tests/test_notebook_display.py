@@ -141,5 +141,5 @@ def test_a_comparison_shows_before_and_after_the_parts_and_the_drivers(claims, e
             ).strip()
             in text
         )
-    assert "The claims that moved each headline most" in text
+    assert "The changed claims that moved each headline most" in text
     assert "the N figure of 2022-03-12" in text

@@ -200,14 +200,18 @@ def comparison_html(comparison: Comparison) -> str:
 
 
 def _drivers(comparison: Comparison) -> Table | None:
-    """Per series estimable before and now: the claims that moved it most, in people
-    and in points of the earlier median."""
+    """Per series estimable before and now: the changed claims that moved it most, either
+    way (largest effect first), in people and in points of the earlier median."""
     from casualty_models.report.tables import table
 
-    rows = []
+    att = comparison.attribution
+    att = att[(att["change_id"] >= 0) & att["effect"].notna() & (att["effect"] != 0)]
     head = comparison.headline
+    rows = []
     for r in head[head["old_estimable"] & head["new_estimable"]].to_dict(orient="records"):
-        for d in comparison.drivers(r["side"], r["category"], n=MAX_DRIVERS).to_dict("records"):
+        mine = att[(att["side"] == r["side"]) & (att["category"] == r["category"])]
+        order = mine["effect"].abs().sort_values(ascending=False, kind="stable").index
+        for d in mine.loc[order].head(MAX_DRIVERS).to_dict(orient="records"):
             rows.append(
                 [
                     f"{r['side']} {r['category']}",
