@@ -63,7 +63,7 @@ def test_a_claim_set_shows_its_counts_dates_and_sources_escaped(claims):
     assert "ClaimSet: 4 claims" in text and "from claims.csv" in text
     # one row per series, one column per source type present, and the total
     assert "side category own enemy neutral claims a killed 1 1 1 3 b killed 1 1 " in text
-    assert "Dates: as of 2022-03-10 to 2022-03-12" in text
+    assert "Dates: as of 2022-03-10 to 2022-03-12." in text
     assert "Figures: 3 point, 1 floor." in text
     assert "Own MoD (2)" in text
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from casualty_models import _hooks
 from casualty_models._format import date, level_pct, people
+from casualty_models.claims import display_origin
 from casualty_models.diagnostics import MODEL_CHECK_LEVEL
 from casualty_models.model.priors import DEFAULT_LEVEL
 
@@ -112,7 +113,8 @@ def estimate_html(
         what="estimate",
         title=f"Estimate as of {s.as_of}",
         meta=(
-            f"{len(estimate.claims)} claims from {estimate.claims.origin}; fitted from "
+            f"{len(estimate.claims)} claims from {display_origin(estimate.claims.origin)}; "
+            f"fitted from "
             f"{s.start} to {s.end}; {level_pct(level)}% equal-tailed credible intervals"
             + (f"; {others} more series in est.headline()" if others > 0 else "")
         ),
@@ -156,6 +158,7 @@ def claims_html(claims: ClaimSet) -> str:
         facts.append(f"Dates: as of {date(as_of[0])} to {date(as_of[-1])}")
         if (reported[0], reported[-1]) != (as_of[0], as_of[-1]):
             facts[-1] += f"; published {date(reported[0])} to {date(reported[-1])}"
+        facts[-1] += "."
         facts.append(
             "Figures: " + ", ".join(f"{k} {kind}" for kind, k in kinds.most_common()) + "."
         )
@@ -167,7 +170,8 @@ def claims_html(claims: ClaimSet) -> str:
         what="claims",
         title=f"ClaimSet: {n} claim{'' if n == 1 else 's'}",
         meta=(
-            f"from {claims.origin}; {len(claims.series)} series, {len(claims.speakers)} "
+            f"from {display_origin(claims.origin)}; {len(claims.series)} series, "
+            f"{len(claims.speakers)} "
             f"speakers; fingerprint {claims.fingerprint[:12]}…"
         ),
         badge=None,
