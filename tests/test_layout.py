@@ -16,7 +16,7 @@ LAYERS: list[set[str]] = [
     {"claims"},
     {"readers"},
     {"examples"},
-    {"model.priors", "model.categories", "model.preset_files"},
+    {"model.priors", "model.categories", "model.preset_files", "model.priors_schema"},
     {"model.tallies", "model.grid"},
     {"model.inputs"},
     {"model.graph", "model.priors_file"},

@@ -516,3 +516,20 @@ def test_text_origin_names_the_text():
         load_priors_text("level_sigma: x")
     with pytest.raises(PriorsFileError, match=r"  - mine, line 1: "):
         load_priors_text("level_sigma: x", origin="mine")
+
+
+def test_every_per_source_problem_is_reported_at_once(tmp_path):
+    text = (
+        "sources:\n"  # 1
+        "  IBC: {factor: 0.6, spred: 0.3, noise: 0.05}\n"  # 2
+        "  X: {factor: 1}\n"  # 3
+        "  Y: {factor: 1, spread: 0.1, noise: 0.1}\n"  # 4: fine
+        '  "": {factor: 1, spread: 0.1, noise: 0.1}\n'  # 5
+    )
+    path, problems = problems_of(tmp_path, text)
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}, line {n}" for n in (2, 3, 5)]
+    assert "unknown key 'spred' under sources.\"IBC\" (did you mean 'spread'?)" in problems[0]
+    assert problems[1].endswith(
+        'sources."X": a per-source prior needs factor, spread and noise (missing: spread, noise)'
+    )
+    assert problems[2].endswith("sources: a source name must not be empty")
