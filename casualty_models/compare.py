@@ -40,11 +40,18 @@ import pandas as pd
 from casualty_models import _hooks
 from casualty_models._atomic import atomic_write
 from casualty_models._cells import frame_to_csv
-from casualty_models._format import check_level, level_pct, signed_pct
+from casualty_models._format import check_level, level_pct
 from casualty_models.attribution import Side, Without, attribution_table, refit_without
 from casualty_models.claim_changes import NOT_EVIDENCE, ClaimChange, claims_frame, match_claims
 from casualty_models.claims import display_origin
-from casualty_models.compare_text import NOISE_Z, breakdown, label, reported, sentence
+from casualty_models.compare_text import (
+    NOISE_Z,
+    breakdown,
+    label,
+    reported,
+    sentence,
+    signed_number,
+)
 from casualty_models.estimate import EXTRAPOLATION_HORIZON_DAYS
 from casualty_models.model.priors import DEFAULT_LEVEL
 from casualty_models.trust import pareto_k_threshold
@@ -283,13 +290,15 @@ class Comparison:
     def moved(self, pct: float) -> pd.DataFrame:
         """Headline rows whose median moved by more than ``pct`` percent (either way),
         among series estimable before and after, with ``drivers``: the claims that moved
-        it most beyond Monte Carlo noise, in words."""
+        it most beyond Monte Carlo noise, in words, each with its effect in people and in
+        points of the old median."""
         head = self.headline
         both = head["old_estimable"] & head["new_estimable"]
         out = head[both & (head["change_pct"].abs() > pct)].copy()
         out["drivers"] = [
             "; ".join(
-                f"{r['claim']} ({signed_pct(r['effect_pct'])})"
+                f"{r['claim']} ({signed_number(r['effect'], 0)}, "
+                f"{signed_number(r['effect_pct'], 1)} pts)"
                 for r in self.drivers(s, c, beyond_noise=True).to_dict(orient="records")
             )
             for s, c in zip(out["side"], out["category"], strict=True)

@@ -173,7 +173,7 @@ def breakdown(comp: Comparison, r: Mapping[Any, Any]) -> list[Part]:
     digits = 1 if max((abs(p.points) for p in [*parts, total]), default=0) >= 1 else 2
     point_texts = _adding_up([p.points for p in parts], total.points, 10.0**-digits)
     out = [
-        Part(p.what, p.people, p.points, _signed(a, 0), _signed(b, digits) + " pts")
+        Part(p.what, p.people, p.points, signed_number(a, 0), signed_number(b, digits) + " pts")
         for p, a, b in zip(parts, people_texts[:-1], point_texts[:-1], strict=True)
     ]
     return [
@@ -182,8 +182,8 @@ def breakdown(comp: Comparison, r: Mapping[Any, Any]) -> list[Part]:
             TOTAL,
             total.people,
             total.points,
-            _signed(people_texts[-1], 0),
-            _signed(point_texts[-1], digits) + " pts",
+            signed_number(people_texts[-1], 0),
+            signed_number(point_texts[-1], digits) + " pts",
         ),
     ]
 
@@ -212,7 +212,7 @@ def _adding_up(values: Sequence[float], total: float, unit: float) -> list[float
     return [d * unit for d in down] + [target * unit]
 
 
-def _signed(x: float, digits: int) -> str:
+def signed_number(x: float, digits: int) -> str:
     """ "+3,200", "−74,000", "0"; with ``digits`` decimals: "+1.0", "−23.1", "0.0"."""
     if not math.isfinite(x):
         return "n/a"
@@ -262,4 +262,14 @@ def _changed_settings(comp: Comparison) -> list[str]:
 # --------------------------------------------------------------------------- compute
 
 
-__all__ = ["MOSTLY", "NOISE_Z", "TOTAL", "Part", "breakdown", "label", "reported", "sentence"]
+__all__ = [
+    "MOSTLY",
+    "NOISE_Z",
+    "TOTAL",
+    "Part",
+    "breakdown",
+    "label",
+    "reported",
+    "sentence",
+    "signed_number",
+]

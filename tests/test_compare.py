@@ -185,7 +185,7 @@ def test_the_parts_of_a_move_add_up_as_printed(edited_pair):
 def test_parts_are_rounded_to_add_up_to_the_rounded_move():
     """The issue's update of the war: +1% from one figure and +24% "from the claims
     together" for a move of +2% read as changes of the count. In points they add up."""
-    from casualty_models.compare_text import _adding_up, _signed
+    from casualty_models.compare_text import _adding_up, signed_number
 
     parts = [3_210.4, -74_012.2, 77_240.9]
     total = sum(parts)
@@ -194,7 +194,7 @@ def test_parts_are_rounded_to_add_up_to_the_rounded_move():
     assert sum(rounded[:-1]) == rounded[-1]
     points = _adding_up([1.04, -23.14, 24.14], 2.04, 0.1)
     assert sum(points[:-1]) == pytest.approx(points[-1]) and points[-1] == pytest.approx(2.0)
-    assert [_signed(x, 1) for x in points] == ["+1.0", "−23.1", "+24.1", "+2.0"]
+    assert [signed_number(x, 1) for x in points] == ["+1.0", "−23.1", "+24.1", "+2.0"]
     assert _adding_up([0.4, 0.4, 0.4], 1.2, 1.0) == [1.0, 0.0, 0.0, 1.0]
 
 
