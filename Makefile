@@ -18,7 +18,7 @@ NB_EXECUTED := $(patsubst $(NOTEBOOKS)/%,$(NB_OUT)/%.ipynb,$(basename $(NB_SOURC
 DOCS_STAGE := build/docs
 SITE := build/site
 
-.PHONY: report-screenshot help venv demo test lint bench bench-scale bench-war bench-speed bench-peer bench-jax stress validation notebook docs \
+.PHONY: report-screenshot surface-screenshots help venv demo test lint bench bench-scale bench-war bench-speed bench-peer bench-jax stress validation notebook docs \
   browser-check clean distclean
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "make browser-check  open a seed report.html in headless Chromium (pytest -m browser;"
 	@echo "               needs apt packages chromium and chromium-driver)"
 	@echo "make report-screenshot  fit the whole war, screenshot its report at 1280x800 (docs/report_screenshot.png)"
+	@echo "make surface-screenshots  notebook displays, report tooltip, API page, examples command (docs/screenshots/)"
 	@echo "make clean     remove outputs and caches (distclean also removes $(VENV))"
 
 venv: $(STAMP)
@@ -126,6 +127,10 @@ browser-check: venv
 # docs/report_screenshot.png: the whole-war report at 1280x800 (fits both war files first)
 report-screenshot: venv
 	$(BIN)/python tools/report_screenshot.py $(ARGS)
+
+# docs/screenshots/: where users meet the library (two short seed fits; needs chromium)
+surface-screenshots: venv
+	$(BIN)/python tools/surface_screenshots.py $(ARGS)
 
 clean:
 	rm -rf out build dist .pytest_cache .mypy_cache .ruff_cache
