@@ -22,7 +22,7 @@ SITE := build/site
   browser-check clean distclean
 
 help:
-	@echo "make venv      create $(VENV) (python3.11, else python3) and install -e '.[dev]'"
+	@echo "make venv      create $(VENV) (python3.11, else python3), install -e '.[dev]', compile the model"
 	@echo "make demo      estimate the seed claims into out/seed"
 	@echo "make test      run the tests (pytest -q), except the browser check"
 	@echo "make lint      ruff check, ruff format --check, mypy"
@@ -52,6 +52,8 @@ $(STAMP): pyproject.toml
 	  "$$py" -m venv $(VENV); \
 	fi
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# the model is compiled once per machine and version (minutes): here, not in a first fit
+	$(BIN)/python -m casualty_models._compiled
 	@touch $@
 
 demo: venv

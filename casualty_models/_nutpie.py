@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from casualty_models._nutpie_compile import compile_model
-
 if TYPE_CHECKING:
     import arviz as az
+
+    from casualty_models._warm import Warm
 
 NUTPIE_DRAWS = 1000
 """Default draws per chain of a first run with nutpie. A continuation cannot keep its
@@ -40,22 +40,16 @@ def sample_nutpie(
     seed: int,
     target_accept: float,
     progressbar: bool,
-    compiled: dict[str, Any],
-    state: dict[str, Any] | None = None,
+    warm: Warm | None = None,
 ) -> az.InferenceData:
-    """Sample ``model`` with nutpie (low-rank mass matrix); ``compiled`` keeps the
-    compiled model for later runs of the same fit. Warm (``state``, see
-    :func:`casualty_models._warm.warm_state`): each chain starts at a previous chain's
-    last draw with the previous step size; nutpie's mass matrix cannot be set, so it
-    adapts again from the start."""
+    """Sample nutpie's ``model`` (:func:`casualty_models._compiled.nutpie_model`; low-rank
+    mass matrix). Warm: each chain starts at a previous chain's last draw with the
+    previous step size; nutpie's mass matrix cannot be set, so it adapts again."""
     import nutpie
 
-    if "nutpie" not in compiled:
-        compiled["nutpie"] = compile_model(model)
-    model_c = compiled["nutpie"]
     extra: dict[str, Any] = {}
-    if state is not None:
-        starts = np.array(state["last"])
+    if warm is not None:
+        starts = warm.starts
 
         def start_at(chain_seed: Any) -> np.ndarray:
             # nutpie gives each chain its own seed; which previous chain a chain
@@ -63,10 +57,10 @@ def sample_nutpie(
             k = int(np.random.default_rng(chain_seed).integers(len(starts)))
             return starts[k].copy()
 
-        model_c = dataclasses.replace(model_c, initial_point_func=start_at)
-        extra["initial_step"] = float(np.mean(state["step_size"]))
+        model = dataclasses.replace(model, initial_point_func=start_at)
+        extra["initial_step"] = warm.step_size
     idata = nutpie.sample(
-        model_c,
+        model,
         draws=draws,
         tune=tune,
         chains=chains,

@@ -1,8 +1,9 @@
 """The warm state a later fit starts from: last draws, mass matrix and step size.
 
 :func:`warm_state` records it on a fit's InferenceData (``sample_stats.attrs
-["warm_state"]``, JSON, kept by save and load); :func:`usable_warm_state` decides
-whether a new model can start from it (same parameters, shapes, labels and sampler);
+["warm_state"]``, JSON, kept by save and load), every parameter element labelled;
+:func:`carry_over` maps it onto a new claim set's parameters by label (a grid that
+gained knots, claims that gained a source), the rest starting at their prior;
 :func:`pymc_warm` turns it into PyMC's NUTS step and initial values. Used by
 :mod:`casualty_models.fitting` for ``fit(warm_start=...)`` and for continuing chains.
 :data:`LOGP_COMPILE` is how every PyMC NUTS run, warm or cold, compiles its log density.
@@ -11,6 +12,7 @@ whether a new model can start from it (same parameters, shapes, labels and sampl
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,45 +28,55 @@ if TYPE_CHECKING:
     import arviz as az
 
     from casualty_models.estimate import Estimate
+    from casualty_models.model.skeleton import Skeleton
 
 DENSE_MAX = 200
 """Largest number of parameters for which the warm state keeps a full covariance."""
 
 
+@dataclass(frozen=True)
+class Warm:
+    """A previous posterior carried onto a new claim set's parameters (vector order):
+    each previous chain's last draw, the mass matrix (a covariance, or variances) and
+    the step size."""
+
+    starts: np.ndarray  # (previous chain, parameter)
+    step_size: float
+    var: np.ndarray  # (parameter,)
+    cov: np.ndarray | None  # (parameter, parameter), when kept
+
+
 def pymc_warm(
-    pm: Any, model: Any, target_accept: float, chains: int, state: dict[str, Any]
+    pm: Any, model: Any, target_accept: float, chains: int, warm: Warm, sk: Skeleton
 ) -> dict[str, Any]:
     """pm.sample keywords for a warm run: NUTS with the previous posterior's covariance
     (or variances) as a fixed mass matrix, its step size as the first one, and each
     chain starting at a previous chain's last draw."""
     from pymc.step_methods.hmc.quadpotential import QuadPotentialDiag, QuadPotentialFull
 
-    if "cov" in state:
-        potential = QuadPotentialFull(np.array(state["cov"]))
-    else:
-        potential = QuadPotentialDiag(np.array(state["var"]))
-    n = len(state["mean"])
+    potential = QuadPotentialFull(warm.cov) if warm.cov is not None else QuadPotentialDiag(warm.var)
+    n = len(warm.var)
     step = pm.NUTS(
         model=model,
         potential=potential,
         target_accept=target_accept,
         max_treedepth=MAX_TREE_DEPTH,
-        step_scale=float(np.mean(state["step_size"])) * n**0.25,
+        step_scale=warm.step_size * n**0.25,
         compile_kwargs=LOGP_COMPILE,
     )
-    return {"step": step, "initvals": [unflatten(state, c) for c in range(chains)]}
+    starts = [sk.split(warm.starts[c % len(warm.starts)]) for c in range(chains)]
+    return {"step": step, "initvals": [{n: s[n] for n in sk.free} for s in starts]}
 
 
 def warm_state(
-    model: Any, free: dict[str, np.ndarray], idata: az.InferenceData, sampler: str
+    sk: Skeleton, free: dict[str, np.ndarray], idata: az.InferenceData, sampler: str
 ) -> dict[str, Any]:
-    """What a warm start needs from a posterior, JSON-ready: the free parameters' names,
-    shapes and dimension labels, each chain's last draw (flattened in model order), the
-    mean, the covariance (variances above :data:`DENSE_MAX` parameters) and each
-    chain's step size."""
-    names = [v.name for v in model.free_RVs]
+    """What a warm start needs from a posterior, JSON-ready: a label for every element of
+    the parameter vector (:meth:`Skeleton.flat_labels`), each chain's last draw, the mean,
+    the covariance (variances above :data:`DENSE_MAX` parameters) and each chain's
+    step size."""
     flat = np.concatenate(
-        [free[n].reshape(*free[n].shape[:2], -1) for n in names], axis=2
+        [free[n].reshape(*free[n].shape[:2], -1) for n in sk.free], axis=2
     )  # (chain, draw, param)
     draws = flat.reshape(-1, flat.shape[2])
     n_draws, n = draws.shape
@@ -72,9 +84,8 @@ def warm_state(
     w = n_draws / (n_draws + 5.0)
     state: dict[str, Any] = {
         "sampler": sampler,
-        "names": names,
-        "shapes": [list(free[n].shape[2:]) for n in names],
-        "dims": dim_labels(model, names),
+        "labels": sk.flat_labels(),
+        "curves": sk.coords["curve"],
         "last": flat[:, -1, :].tolist(),
         "mean": draws.mean(axis=0).tolist(),
         "step_size": np.asarray(idata.sample_stats["step_size"])[:, -1].tolist(),
@@ -87,56 +98,52 @@ def warm_state(
     return state
 
 
-def dim_labels(model: Any, names: list[str]) -> dict[str, list[str]]:
-    """Labels of each dimension of the free parameters; the knots' steps by count only
-    (their dates move when the horizon does, the parameters mean the same)."""
-    out: dict[str, list[str]] = {}
-    for name in names:
-        for dim in model.named_vars_to_dims.get(name, ()) or ():
-            labels = [str(x) for x in model.coords[dim]]
-            out[dim] = [str(len(labels))] if dim == "step" else labels
-    return out
-
-
-def usable_warm_state(
-    model: Any, previous: Estimate, sampler: str
-) -> tuple[dict[str, Any] | None, str]:
-    """The previous fit's warm state if it fits ``model``, else None and why not."""
+def previous_state(previous: Estimate) -> tuple[dict[str, Any] | None, str]:
+    """The warm state recorded on a previous fit, else None and why not."""
     text = previous.idata.sample_stats.attrs.get("warm_state")
     if not text:
         return None, "the previous estimate has no warm state (made by an older version)"
     state = json.loads(text)
-    names = [v.name for v in model.free_RVs]
-    if names != state["names"]:
-        return None, f"the parameters differ ({', '.join(state['names'])} -> {', '.join(names)})"
-    ip = model.initial_point()
-    shapes = [list(np.shape(ip[n])) for n in names]
-    dims = dim_labels(model, names)
-    for dim, labels in dims.items():
-        before = state["dims"].get(dim)
-        if before != labels:
-            what = "knots" if dim == "step" else dim
-            added = sorted(set(labels) - set(before or []))
-            return None, f"the {what} changed" + (
-                f" (new: {', '.join(added[:5])})" if added and dim != "step" else ""
-            )
-    if shapes != state["shapes"]:
-        return None, "the parameters' shapes changed"
-    if state["sampler"] != sampler:
-        return None, f"the sampler changed ({state['sampler']} -> {sampler})"
+    if "labels" not in state:
+        return None, "the previous estimate's warm state is of an older version"
     return state, ""
 
 
-def unflatten(state: dict[str, Any], chain: int) -> dict[str, np.ndarray]:
-    """A previous chain's last draw as {parameter: array} (chains beyond theirs reuse
-    them in turn)."""
-    flat = np.array(state["last"][chain % len(state["last"])])
-    out, at = {}, 0
-    for name, shape in zip(state["names"], state["shapes"], strict=True):
-        size = int(np.prod(shape, dtype=int))
-        out[name] = flat[at : at + size].reshape(shape)
-        at += size
-    return out
+def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | None, str]:
+    """A warm state (:func:`warm_state`) on the parameters of ``sk``, else None and why
+    not.
+
+    Elements are matched by label: a knot's step by the date it ends at, a speaker's
+    bias by source and side. An element without a match (a knot the grid gained, a new
+    source) starts at a draw from its prior, a standard normal (the walk's step, the
+    bias's own deviation), with prior variance 1 in the mass matrix. A fit whose curves
+    changed starts cold: that is a change of the model's structure."""
+    curves = sk.coords["curve"]
+    if state["curves"] != curves:
+        added = sorted(set(curves) - set(state["curves"]))
+        gone = sorted(set(state["curves"]) - set(curves))
+        what = "; ".join(f"{w}: {', '.join(c)}" for w, c in (("new", added), ("gone", gone)) if c)
+        return None, f"the curves changed ({what or 'order'})"
+    before = {label: k for k, label in enumerate(state["labels"])}
+    labels = sk.flat_labels()
+    old = np.array([before.get(label, -1) for label in labels])
+    known = old >= 0
+    rng = np.random.default_rng(seed)
+    last = np.array(state["last"])
+    starts = rng.standard_normal((len(last), len(labels)))
+    starts[:, known] = last[:, old[known]]
+    if "cov" in state:
+        prev_cov = np.array(state["cov"])
+        prev_var = np.diag(prev_cov)
+    else:
+        prev_cov, prev_var = None, np.array(state["var"])
+    var = np.ones(len(labels))
+    var[known] = prev_var[old[known]]
+    cov = None
+    if prev_cov is not None and len(labels) <= DENSE_MAX:
+        cov = np.diag(var)
+        cov[np.ix_(known, known)] = prev_cov[np.ix_(old[known], old[known])]
+    return Warm(starts, float(np.mean(state["step_size"])), var, cov), ""
 
 
 def concat_draws(before: az.InferenceData, after: az.InferenceData) -> az.InferenceData:

@@ -72,8 +72,10 @@ class Diagnostics:
     worst_claims: tuple[str, ...] = ()
     """The most surprising claims, in words."""
     chains_apart: float = 0.0
-    priors_decide: tuple[str, ...] = ()
     """How far the chains' means lie apart, in Monte Carlo standard errors."""
+    priors_decide: tuple[str, ...] = ()
+    """One line per headline whose answer the bias priors decide (prior dominates, or
+    prior-data conflict: :meth:`Estimate.prior_sensitivity`)."""
 
     @property
     def settled_apart(self) -> bool:

@@ -13,17 +13,20 @@ import logging
 import secrets
 import time
 import warnings
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from casualty_models._compiled import nutpie_model
 from casualty_models._nutpie import NUTPIE_DRAWS, sample_nutpie
 from casualty_models._warm import (
     LOGP_COMPILE,
+    Warm,
+    carry_over,
     concat_draws,
+    previous_state,
     pymc_warm,
-    usable_warm_state,
     warm_state,
 )
 from casualty_models.claims import ClaimSet, parse_date
@@ -33,7 +36,9 @@ from casualty_models.diagnostics import (
 )
 from casualty_models.estimate import MAX_TREE_DEPTH, Estimate, FitSettings
 from casualty_models.model import ModelInputs, build_model, prepare
+from casualty_models.model.data import model_data
 from casualty_models.model.priors import Priors
+from casualty_models.model.skeleton import KEEP, Skeleton, skeleton
 from casualty_models.readers import read_claims
 from casualty_models.runs import Attempt, badness, next_attempt
 
@@ -56,13 +61,11 @@ class WarmStartWarning(UserWarning):
     """``fit(warm_start=...)`` could not reuse the previous fit: the fit started cold."""
 
 
-# Every claim ties a curve's level to its speaker's bias, a correlation a diagonal mass
-# matrix cannot absorb. Small models: PyMC's NUTS with a dense mass matrix, whose compiled
-# C code is cached across runs. Larger ones (running tallies, years of knots): nutpie's
-# low-rank mass matrix, which adapts where PyMC's dense adaptation stalled (one chain
-# at step size 0.001 on the bundled war data; R-hat 1.09-1.36 on synthetic sets of
-# 120-140 parameters, where nutpie reached 1.003-1.008) and costs O(d) per step.
-NUTPIE_MIN_PARAMS = 100
+# "auto" is nutpie for every claim set: its model is the density compiled once for all
+# claim sets (casualty_models._compiled), so a fit compiles nothing, where PyMC's NUTS
+# compiles each new shape of claims (docs/benchmarks.md, "Compile once"). Its low-rank
+# mass matrix also adapts where PyMC's dense adaptation stalled on larger sets (one
+# chain at step size 0.001 on the bundled war data).
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -100,8 +103,9 @@ def fit(
     ``random_seed`` fixes every random number; when None a seed is drawn and recorded in
     ``estimate.settings`` so the fit can be repeated exactly. ``cores`` (default
     ``min(chains, 2)``) does not change the numbers, only the wall time. ``sampler``:
-    "pymc" (NUTS, dense mass matrix), "nutpie" (NUTS, low-rank mass matrix) or "auto"
-    (PyMC below :data:`NUTPIE_MIN_PARAMS` parameters, else nutpie).
+    "nutpie" (NUTS, low-rank mass matrix, over the model compiled once for every claim
+    set), "pymc" (NUTS, dense mass matrix; compiles each new shape of claims) or "auto"
+    (nutpie).
 
     ``draws`` per chain are a first run's (default: :data:`DRAWS` with PyMC's sampler,
     :data:`NUTPIE_DRAWS` with nutpie; ``estimate.settings`` records the number): when
@@ -220,6 +224,26 @@ def fit(
     return est
 
 
+@dataclass
+class _Target:
+    """One claim set's model, for either sampler, each made on first use: nutpie's over
+    the compiled density (:mod:`casualty_models._compiled`: nothing to compile), or
+    PyMC's (:func:`build_model`: PyTensor compiles it, C code cached on disk)."""
+
+    inputs: ModelInputs
+    data: dict[str, np.ndarray]
+    sk: Skeleton
+    made: dict[str, Any] = field(default_factory=dict)
+
+    def model(self, sampler: str) -> Any:
+        if sampler not in self.made:
+            if sampler == "nutpie":
+                self.made[sampler] = nutpie_model(self.data, self.sk)
+            else:
+                self.made[sampler] = build_model(self.inputs)
+        return self.made[sampler]
+
+
 def _sample_until_converged(
     claims: ClaimSet,
     inputs: ModelInputs,
@@ -234,18 +258,18 @@ def _sample_until_converged(
     ``idata.sample_stats.attrs["attempts"]`` (JSON) and the state a later warm start
     needs in ``attrs["warm_state"]``."""
 
-    model = build_model(inputs)
-    sampler = settings.sampler
-    if sampler == "auto":
-        n_params = sum(np.size(v) for v in model.initial_point().values())
-        sampler = "nutpie" if n_params >= NUTPIE_MIN_PARAMS else "pymc"
+    data = model_data(inputs)
+    target = _Target(inputs, data, skeleton(inputs, data))
+    sampler = "nutpie" if settings.sampler == "auto" else settings.sampler
     draws = settings.draws or (NUTPIE_DRAWS if sampler == "nutpie" else DRAWS)
     settings = replace(settings, draws=draws)
     attempt = Attempt(sampler, draws, settings.tune, settings.target_accept, settings.random_seed)
-    state: dict[str, Any] | None = None
+    warm: Warm | None = None
     if warm_start is not None:
-        state, why_not = usable_warm_state(model, warm_start, sampler)
-        if state is None:
+        state, why_not = previous_state(warm_start)
+        if state is not None:
+            warm, why_not = carry_over(target.sk, state, settings.random_seed)
+        if warm is None:
             warnings.warn(
                 f"warm start not possible, the fit starts cold: {why_not}",
                 WarmStartWarning,
@@ -260,7 +284,6 @@ def _sample_until_converged(
                 warm=True,
                 reason="first run, warm start from a previous fit",
             )
-    compiled: dict[str, Any] = {}  # nutpie's compiled model, reused by later runs
     runs: list[tuple[Estimate, dict[str, Any]]] = []
     runs_log: list[dict[str, Any]] = []  # every run, the continued ones included
     free: dict[str, np.ndarray] = {}  # draws of the free parameters of the latest run
@@ -276,20 +299,15 @@ def _sample_until_converged(
         spent += attempt.run_tune + attempt.new_draws
         began = time.perf_counter()
         idata, new_free = _run(
-            model,
-            attempt,
-            settings.chains,
-            cores,
-            progressbar,
-            compiled,
-            state if attempt.warm else None,
+            target, attempt, settings.chains, cores, progressbar, warm if attempt.warm else None
         )
         if attempt.continued_from:
             idata = concat_draws(runs[-1][0].idata, idata)
             new_free = {n: np.concatenate([free[n], v], axis=1) for n, v in new_free.items()}
             runs.pop()  # the continued run holds the earlier one's draws too
         free = new_free
-        state = warm_state(model, free, idata, attempt.sampler)
+        state = warm_state(target.sk, free, idata, attempt.sampler)
+        warm = carry_over(target.sk, state, attempt.random_seed)[0]  # a continuation's
         idata.sample_stats.attrs["warm_state"] = json.dumps(state)
         est = Estimate(claims=claims, settings=settings, idata=idata)
         d = est.diagnostics
@@ -316,19 +334,6 @@ def _sample_until_converged(
     if stopped:
         best.idata.sample_stats.attrs["stopped"] = stopped
     return best
-
-
-KEEP = (
-    "log_rate",
-    "log_factor",
-    "ratio",
-    "bias",
-    "bias_drift",
-    "rise_noise",
-    "log_count",
-    "claim_loc",
-)
-"""Posterior variables an Estimate keeps: the latent curve, biases, claim-level counts."""
 
 
 def _pymc_start(pm: Any, model: Any, attempt: Attempt, chains: int) -> dict[str, Any]:
@@ -359,19 +364,19 @@ def _pymc_start(pm: Any, model: Any, attempt: Attempt, chains: int) -> dict[str,
 
 
 def _run(
-    model: Any,
+    target: _Target,
     attempt: Attempt,
     chains: int,
     cores: int,
     progressbar: bool,
-    compiled: dict[str, Any],
-    state: dict[str, Any] | None = None,
+    warm: Warm | None = None,
 ) -> tuple[az.InferenceData, dict[str, np.ndarray]]:
-    """One sampler run, warm from ``state`` when given; returns the InferenceData with
-    only what results need, and the draws of the free parameters (chain, draw, ...)."""
+    """One sampler run, warm when given; returns the InferenceData with only what
+    results need, and the draws of the free parameters (chain, draw, ...)."""
     from casualty_models._backend import pymc
 
     pm = pymc()
+    model = target.model(attempt.sampler)
     logger = logging.getLogger("pymc")
     level = logger.level
     if not progressbar:  # PyMC announces each stage at INFO; quiet unless asked
@@ -390,12 +395,11 @@ def _run(
                     seed=attempt.random_seed,
                     target_accept=attempt.target_accept,
                     progressbar=progressbar,
-                    compiled=compiled,
-                    state=state,
+                    warm=warm,
                 )
             else:
-                if state is not None:
-                    kwargs = pymc_warm(pm, model, attempt.target_accept, chains, state)
+                if warm is not None:
+                    kwargs = pymc_warm(pm, model, attempt.target_accept, chains, warm, target.sk)
                 else:
                     kwargs = _pymc_start(pm, model, attempt, chains)
                 idata = pm.sample(
@@ -412,7 +416,6 @@ def _run(
     finally:
         logger.setLevel(level)
     idata.sample_stats.attrs["sampler"] = attempt.sampler
-    names = [v.name for v in model.free_RVs]
-    free = {n: np.asarray(idata.posterior[n]) for n in names}
+    free = {n: np.asarray(idata.posterior[n]) for n in target.sk.free}
     idata.posterior = idata.posterior[[v for v in KEEP if v in idata.posterior]]
     return idata, free

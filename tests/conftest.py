@@ -94,3 +94,17 @@ def offline_estimate(claims, *, loc_shift=None, drift=None, start=dt.date(2022, 
         dims={"log_factor": ["series"]},
     )
     return cm.Estimate(claims=claims, settings=settings, idata=idata)
+
+
+def without_our_script(html: str) -> str:
+    """The report without the explorable figure's script, ours and static
+    (``report/templates/explorable.js.j2``); every other ``<script`` is a leak."""
+    import importlib.resources
+    import re
+
+    template = importlib.resources.files("casualty_models.report") / "templates"
+    text = (template / "explorable.js.j2").read_text(encoding="utf-8")
+    js = text.split("{% raw %}", 1)[1].split("{% endraw %}", 1)[0].strip()
+    ours = re.compile(r"<script>\s*" + re.escape(js) + r"\s*</script>")
+    assert len(ours.findall(html)) <= 1
+    return ours.sub("", html)

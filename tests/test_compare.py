@@ -293,14 +293,16 @@ def test_attribution_of_one_claim_agrees_with_a_refit_without_it():
     the refit's median: two independent Monte Carlo estimates. Its standard error is
     the root sum of squares of the reweighted median's MCSE (the base draws' MCSE
     inflated by the weights' spread, as trust's sensitivity does) and the refit's
-    MCSE. Three standard errors: a false failure about once in 400 runs, while the
-    claim itself moves the median by about 30%, ten times the tolerance."""
+    MCSE. Three standard errors: a false failure about once in 400 runs."""
     base = [
         claim(source="N", value=3000, as_of=day(15), period_start=S),
         claim(source="O", source_type="own", value=1200, as_of=day(15), period_start=S),
         claim(source="E", source_type="enemy", value=9000, as_of=day(15), period_start=S),
     ]
-    extra = claim(source="M", value=6000, as_of=day(12), period_start=S)
+    # the same days looked at (the same knots); a figure that moves the median by about a
+    # tenth: one that moves it by a seventh or more already leaves PSIS unreliable on so
+    # few claims (k-hat 0.75-0.79 at 4,500-6,000), and the attribution refits instead
+    extra = claim(source="M", value=4000, as_of=day(15), period_start=S)
     kw = dict(draws=1000, tune=500, random_seed=3, max_attempts=1, as_of=day(15))
     old = cm.fit(cm.ClaimSet(base), **kw)
     new = cm.fit(cm.ClaimSet([*base, extra]), **kw)
@@ -311,7 +313,7 @@ def test_attribution_of_one_claim_agrees_with_a_refit_without_it():
         rest = att[att["change_id"] == -1].iloc[0]
         assert mine["method"] == "reweighted" and mine["pareto_k"] < 0.7
         change = float(comp.headline["change_pct"].iloc[0])
-        assert sign * change > 15  # the claim moves the estimate, up when added
+        assert sign * change > 5  # the claim moves the estimate, up when added
         tolerance = 3 * math.hypot(mine["mcse_pct"], rest["mcse_pct"])
         assert abs(rest["effect_pct"]) < tolerance, (mine.to_dict(), rest.to_dict())
         assert mine["effect_pct"] == pytest.approx(change, abs=tolerance)

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import without_our_script
 from matplotlib.axes import Axes
 from scipy import stats
 
@@ -432,7 +433,8 @@ def test_report_trust_section_is_escaped_and_optional(seed_claims):
     assert "How far to trust the answer" not in plain and plain.count("data:image/png") == 3
     html = report.report_html(est, sensitivity=sens, loso=loso)
     assert html.count("data:image/png") == 6
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in without_our_script(html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Leaving out &lt;script&gt;alert(1)&lt;/script&gt; moves the russia killed median" in (
         html
     )

@@ -1,11 +1,13 @@
 """fit(warm_start=...): an update starts from the previous posterior, and agrees with a
-cold fit of the same claims within Monte Carlo error; a changed shape falls back."""
+cold fit of the same claims within Monte Carlo error; a longer grid or a new source
+starts warm where it can, and only new curves start cold."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -51,15 +53,83 @@ def test_warm_start_matches_a_cold_fit_within_monte_carlo_error(seed_estimate, t
 
 
 @pytest.mark.mcmc
-def test_warm_start_falls_back_to_a_cold_fit_when_the_shape_changed(seed_estimate):
+def test_a_new_source_starts_at_its_prior_and_the_rest_warm(seed_estimate):
+    """A source the previous fit did not have is a new element of the parameter vector,
+    not a new structure: no warning, every other parameter starts where it was."""
     claims = seed_estimate.claims
     newcomer = dataclasses.replace(claims[0], source="A new outlet", value=9000)
-    with pytest.warns(WarmStartWarning, match="changed"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WarmStartWarning)
         est = cm.fit(claims.add(cm.ClaimSet([newcomer])), random_seed=2, warm_start=seed_estimate)
     first = est.attempts[0]
-    assert not first["warm"] and "cold: warm start not possible" in first["reason"]
+    assert first["warm"] and "warm start" in first["reason"]
     assert est.diagnostics.converged
     assert np.isfinite(est.headline()["median"]).all()
+
+
+def _skeleton(claims, end):
+    from casualty_models.model import prepare
+    from casualty_models.model.skeleton import skeleton
+
+    start = dt.date(2022, 2, 24)
+    return skeleton(prepare(claims, start=start, end=end, priors=cm.Priors()))
+
+
+def _state(sk, rng):
+    n = len(sk.flat_labels())
+    return {
+        "sampler": "nutpie",
+        "labels": sk.flat_labels(),
+        "curves": sk.coords["curve"],
+        "last": rng.normal(size=(2, n)).tolist(),
+        "mean": [0.0] * n,
+        "step_size": [0.3, 0.5],
+        "cov": (np.eye(n) * 0.25).tolist(),
+    }
+
+
+def test_a_longer_grid_carries_every_knot_it_had_and_draws_the_new_ones_from_the_walk(
+    seed_claims,
+):
+    from casualty_models._warm import carry_over
+
+    before = _skeleton(seed_claims, dt.date(2022, 3, 11))
+    after = _skeleton(seed_claims, dt.date(2022, 4, 30))  # seven weeks more of the curve
+    state = _state(before, np.random.default_rng(1))
+    warm, why = carry_over(after, state, seed=3)
+    assert warm is not None and why == ""
+    old = {label: k for k, label in enumerate(state["labels"])}
+    last = np.array(state["last"])
+    new_knots = 0
+    for k, label in enumerate(after.flat_labels()):
+        if label in old:
+            np.testing.assert_array_equal(warm.starts[:, k], last[:, old[label]])
+            assert warm.var[k] == 0.25
+        else:  # a knot the grid gained: the walk's prior, a standard normal step
+            new_knots += 1
+            assert label.startswith("steps_z[") and warm.var[k] == 1.0
+    # knots are placed anew on the longer grid: the steps ending at a date the old grid
+    # had are carried, the others (more than the knots gained) start at the prior
+    assert new_knots >= after.n_dim - before.n_dim > 0
+    assert warm.step_size == 0.4
+    assert warm.cov is not None and np.allclose(np.diag(warm.cov), warm.var)
+    # the same state, the same seed: the same start
+    again, _ = carry_over(after, state, seed=3)
+    assert again is not None
+    np.testing.assert_array_equal(again.starts, warm.starts)
+
+
+def test_warm_start_is_refused_only_when_the_curves_changed(seed_claims):
+    from casualty_models._warm import carry_over
+
+    before = _skeleton(seed_claims, dt.date(2022, 3, 11))
+    wounded = dataclasses.replace(seed_claims[0], category="wounded", value=20000)
+    after = _skeleton(seed_claims.add(cm.ClaimSet([wounded])), dt.date(2022, 3, 11))
+    if after.coords["curve"] == before.coords["curve"]:  # wounded linked to killed
+        wounded = dataclasses.replace(seed_claims[0], side="belarus")
+        after = _skeleton(seed_claims.add(cm.ClaimSet([wounded])), dt.date(2022, 3, 11))
+    warm, why = carry_over(after, _state(before, np.random.default_rng(1)), seed=3)
+    assert warm is None and why.startswith("the curves changed (new: ")
 
 
 def test_warm_start_must_be_an_estimate(seed_claims):

@@ -145,6 +145,10 @@ def fit_and_write(
     stderr(*(f"  - {p}" for p in diag.problems()))
     if len(est.attempts) > 1:
         stderr("fit() tried: " + "; ".join(f"{a['reason']} ({a['sampler']})" for a in est.attempts))
+    stopped = est.idata.sample_stats.attrs.get("stopped")
+    if stopped:
+        runs = len(est.attempts)
+        stderr(f"fit() stopped after {runs} run{'s' * (runs > 1)}: {as_cli(stopped)}")
     stderr("remedies:")
     stderr(*(f"  - {as_cli(r)}" for r in diag.remedies()))
     stderr("(the outputs were written, and say so in their diagnostics)")

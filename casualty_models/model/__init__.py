@@ -12,10 +12,8 @@ from casualty_models.model.graph import (
     RISE_T_SCALE,
     build_model,
     central_logp,
-    central_sides,
+    density,
     rise_scale,
-    rises_logp,
-    stretch_offsets,
     t4_logcdf,
 )
 from casualty_models.model.grid import Grid, Stretches, find_stretches, looked_grid
@@ -25,6 +23,7 @@ from casualty_models.model.inputs import (
     EarlyStartWarning,
     ModelInputs,
     anchor_knots,
+    central_sides,
     prepare,
 )
 from casualty_models.model.tallies import DecreasingTallyWarning
@@ -42,11 +41,10 @@ __all__ = [
     "build_model",
     "central_logp",
     "central_sides",
+    "density",
     "find_stretches",
     "looked_grid",
     "prepare",
     "rise_scale",
-    "rises_logp",
-    "stretch_offsets",
     "t4_logcdf",
 ]

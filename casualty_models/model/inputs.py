@@ -312,6 +312,14 @@ def _same_day_counts(claims: ClaimSet, among: np.ndarray) -> np.ndarray:
     return np.array([size[k] for k in keys], dtype=float)
 
 
+def central_sides(inputs: ModelInputs, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(below, above) scales of central estimates ``idx``: the speaker's noise and the
+    source's own uncertainty on that side of its figure, in quadrature."""
+    noise = inputs.claim_noise[idx, None]
+    sides = np.sqrt(noise**2 + inputs.claim_central_sd[idx] ** 2)
+    return sides[:, 0], sides[:, 1]
+
+
 def anchor_knots(
     grid: Grid, claim_base: np.ndarray, claim_last_day: np.ndarray, n_bases: int
 ) -> np.ndarray:

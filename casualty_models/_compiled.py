@@ -1,0 +1,398 @@
+"""The model compiled once, for every claim set: a function of the parameters and the data.
+
+:func:`casualty_models.model.graph.density` is written against named data arrays; here
+they are read out of two flat vectors (:func:`casualty_models.model.data.pack`), and the
+parameters out of one, all of whose sizes are read from the data. So the compiled code
+has no claim, date, grid, prior setting or size in it: PyTensor compiles it with numba
+once per machine and package version (into numba's cache on disk), and every later fit,
+in this process or another, runs it on its own data (docs/architecture.md, "Compile
+once"). Within a process the compiled functions are kept (:func:`compiled`), so a second
+fit builds nothing.
+
+nutpie calls it through two C callbacks (log density with gradient; the kept quantities
+of a draw), which find the data through nutpie's ``user_data`` pointer: a table of four
+numbers (the two vectors' addresses and lengths). :func:`nutpie_model` wraps one claim
+set's data around them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import inspect
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from casualty_models._backend import configure_pytensor
+from casualty_models.model.data import PARAMS, SCHEMA, pack
+from casualty_models.model.skeleton import KEEP, Skeleton
+
+_VERSION = 1
+"""Part of every cache key: raise it when this module's compiled source changes."""
+
+_LOGP_SRC = """
+def logp_callback(dim, x_ptr, grad_ptr, logp_ptr, user_data):
+    try:
+        table = carray(user_data, (4,), np.int64)
+        floats = carray(address_as_void_pointer(table[0]), (table[1],), np.float64)
+        ints = carray(address_as_void_pointer(table[2]), (table[3],), np.int64)
+        x = carray(x_ptr, (dim,))
+        grad_out = carray(grad_ptr, (dim,))
+        value, grad = logp_graph(x, floats, ints)
+        carray(logp_ptr, ())[()] = value
+        grad_out[:] = grad
+        if not np.all(np.isfinite(grad_out)):
+            return 3
+        if not np.isfinite(value):
+            return 4
+    except Exception:
+        return 1
+    return 0
+"""
+_EXPAND_SRC = """
+def expand_callback(dim, n_out, x_ptr, out_ptr, user_data):
+    try:
+        table = carray(user_data, (4,), np.int64)
+        floats = carray(address_as_void_pointer(table[0]), (table[1],), np.float64)
+        ints = carray(address_as_void_pointer(table[2]), (table[3],), np.int64)
+        x = carray(x_ptr, (dim,))
+        (values,) = expand_graph(x, floats, ints)
+        carray(out_ptr, (n_out,))[:] = values
+    except Exception:
+        return -2
+    return 0
+"""
+
+
+def _views(floats: Any, ints: Any) -> dict[str, Any]:
+    """Each array of the schema, read out of the two packed vectors (PyTensor)."""
+    out = {}
+    for k, (name, kind, ndim) in enumerate(SCHEMA):
+        offset, rows, cols = ints[3 * k], ints[3 * k + 1], ints[3 * k + 2]
+        src = floats if kind == "f" else ints
+        flat = src[offset : offset + rows * cols]
+        out[name] = flat.reshape((rows, cols)) if ndim == 2 else flat
+    return out
+
+
+def _param_blocks(d: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """The symbolic shape of every parameter, as :func:`param_sizes` gives it."""
+    import pytensor.tensor as pt
+
+    n_bases, n_knots = d["sizes"][0], d["sizes"][1]
+    n_groups, n_running = d["sizes"][4], d["sizes"][5]
+    rises = pt.switch(d["inc_claim"].shape[0] > 0, n_running, 0)
+    return {
+        "level_z": (n_bases,),
+        "steps_z": (n_bases, n_knots - 1),
+        "stretch_z": (d["st_sd"].shape[0],),
+        "ratio_z": (d["ratio_mu"].shape[0],),
+        "bias_z": (d["free_idx"].shape[0],),
+        "bias_z_capped": (d["capped_idx"].shape[0],),
+        "group_z": (n_groups,),
+        "drift_z": (n_running, n_knots - 1),
+        "rise_noise_z": (rises,),
+    }
+
+
+def _graph() -> tuple[Any, Any, Any, Any, Any]:
+    """(x, floats, ints, [logp, grad], expanded): the model's log density (the standard
+    normal priors of the parameters included, constants left out) and its kept
+    quantities, as PyTensor variables of the three flat inputs."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from casualty_models.model.graph import density
+
+    x = pt.dvector("x")
+    floats, ints = pt.dvector("floats"), pt.lvector("ints")
+    d = _views(floats, ints)
+    params, at = {}, 0
+    for name in PARAMS:
+        shape = _param_blocks(d)[name]
+        size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
+        params[name] = x[at : at + size].reshape(shape)
+        at = at + size
+    terms, values = density(params, d)
+    logp = -0.5 * pt.sum(x**2) + terms["rises"]
+    logp += sum(terms[k].sum() for k in ("point", "central", "censored"))
+    grad = pytensor.grad(logp, x)
+    expanded = pt.concatenate([x] + [values[k].ravel() for k in KEEP])
+    return x, floats, ints, [logp, grad], expanded
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """nutpie's two C callbacks of the model (see the module docstring)."""
+
+    logp_callback: Any
+    expand_callback: Any
+
+
+_LOCK = threading.RLock()  # compiled() builds the functions under it too
+_COMPILED: dict[str, Any] = {}
+
+
+@functools.cache
+def cache_key() -> str:
+    """The compiled model's key in numba's cache: what its code is made from (the graph
+    module, the data layout, the functions here that assemble the density, the
+    callbacks) and the versions of what compiles it. Not PyTensor's key of the rewritten
+    graph, which differs between processes (its rewrites depend on hash order) though
+    every version of it computes the same density."""
+    import pytensor
+
+    from casualty_models.model import graph
+
+    stamp = [
+        str(_VERSION),
+        str(pytensor.config.numba__fastmath),
+        repr(SCHEMA),
+        repr(PARAMS),
+        repr(KEEP),
+        _LOGP_SRC,
+        _EXPAND_SRC,
+    ]
+    stamp += [inspect.getsource(f) for f in (_views, _param_blocks, _graph, _inlined)]
+    stamp += [version(p) for p in ("nutpie", "numba", "pytensor", "numpy")]
+    digest = hashlib.sha256("|".join(stamp).encode())
+    digest.update(Path(graph.__file__).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def compiled() -> Compiled:
+    """The model's callbacks: kept once built in this process, else loaded from numba's
+    cache on disk, else compiled (minutes, once per machine and package version; then
+    cached). A cache entry that cannot be loaded is removed and compiled again. Across
+    processes one compiles while the others wait for it (a lock file in the cache)."""
+    configure_pytensor()  # before PyTensor is imported: its flags are part of the code
+    with _LOCK:
+        if "callbacks" not in _COMPILED:
+            found = _load()
+            if found is None:
+                with _cache_lock():
+                    found = _load() or _build()  # another process may have built it
+            _COMPILED["callbacks"] = found
+        return _COMPILED["callbacks"]
+
+
+@contextlib.contextmanager
+def _cache_lock() -> Iterator[None]:
+    """An exclusive lock on the model's entries in numba's cache, across processes."""
+    import fcntl
+
+    from pytensor.link.numba.cache import NUMBA_CACHE_PATH
+
+    folder = Path(NUMBA_CACHE_PATH)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"casualty_models_{cache_key()}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def _signatures() -> dict[str, Any]:
+    import numba
+
+    double_p = numba.types.CPointer(numba.types.double)
+    return {
+        "logp": numba.types.int64(
+            numba.types.uint64, double_p, double_p, double_p, numba.types.voidptr
+        ),
+        "expand": numba.types.int64(
+            numba.types.uint64, numba.types.uint64, double_p, double_p, numba.types.voidptr
+        ),
+    }
+
+
+def _callback_source(kind: str, graph: Any) -> Any:
+    """The callback's Python function, registered under the model's cache key."""
+    import numba
+    from nutpie.compile_pymc import address_as_void_pointer
+    from pytensor.link.numba.cache import compile_numba_function_src
+
+    name = f"{kind}_callback"
+    return compile_numba_function_src(
+        {"logp": _LOGP_SRC, "expand": _EXPAND_SRC}[kind],
+        name,
+        global_env={
+            "__name__": __name__,  # numba's cache rebuilds the environment from it
+            "carray": numba.carray,
+            "np": np,
+            "address_as_void_pointer": address_as_void_pointer,
+            f"{kind}_graph": graph,
+        },
+        cache_key=f"casualty_models_{name}_{cache_key()}",
+    )
+
+
+def _load() -> Compiled | None:
+    """Both callbacks from numba's cache, or None when either is not there (a damaged
+    entry is removed, to be compiled afresh)."""
+    import numba
+
+    out = {}
+    for kind, sig in _signatures().items():
+        # no graph: a cached callback is loaded as compiled code, never traced
+        try:
+            out[kind] = numba.cfunc(sig, cache=True)(_callback_source(kind, None))
+        except Exception:
+            if _entries(kind):  # there but unreadable (truncated, foreign): rebuild
+                _remove_entries(kind)
+            return None
+    return Compiled(out["logp"], out["expand"])
+
+
+def _entries(kind: str) -> list[Path]:
+    """The cache files of callback ``kind`` under the current key."""
+    from pytensor.link.numba.cache import NUMBA_CACHE_PATH
+
+    return list(Path(NUMBA_CACHE_PATH).glob(f"*casualty_models_{kind}_callback_{cache_key()}*"))
+
+
+def _remove_entries(kind: str) -> None:
+    """Delete the cache files of callback ``kind`` under the current key."""
+    for f in _entries(kind):
+        f.unlink(missing_ok=True)  # another process may have removed it
+
+
+def _build() -> Compiled:
+    """Compile both callbacks (minutes) into numba's cache, and drop older keys' code."""
+    import numba
+    import pytensor
+    from pytensor.link.numba.cache import NUMBA_CACHE_PATH
+
+    x, floats, ints, logp_outs, expanded = _graph()
+    fns = {
+        "logp": pytensor.function([x, floats, ints], logp_outs, mode="NUMBA"),
+        "expand": pytensor.function([x, floats, ints], [expanded], mode="NUMBA"),
+    }
+    callbacks = {}
+    for kind, sig in _signatures().items():
+        graph = _inlined(fns[kind])
+        callbacks[kind] = numba.cfunc(sig, cache=True)(_callback_source(kind, graph))
+    prune_cache(Path(NUMBA_CACHE_PATH))
+    return Compiled(callbacks["logp"], callbacks["expand"])
+
+
+def prune_cache(folder: Path, keep: int = 2) -> list[str]:
+    """Remove the model's callbacks of all but the ``keep`` most recent keys from numba's
+    cache ``folder`` (older package versions, and the per-claim-set callbacks of
+    versions before the model was compiled once); returns the keys removed. PyTensor's
+    own files stay."""
+    files: dict[str, list[Path]] = {}
+    for f in folder.glob("*-casualty_models_*_callback_*"):
+        key = f.name.split("_callback_")[1].split(".")[0]
+        files.setdefault(key, []).append(f)
+    newest = sorted(files, key=lambda k: max(f.stat().st_mtime for f in files[k]))
+    removed = newest[: max(len(newest) - keep, 0)]
+    for key in removed:
+        for f in files[key]:
+            f.unlink(missing_ok=True)
+    return removed
+
+
+def _inlined(fn: Any) -> Any:
+    """The numba function of PyTensor's compiled ``fn``, to be inlined where it is
+    called: compiled on its own too, it would be compiled twice (and cached unused)."""
+    from pytensor.link.numba.dispatch.basic import numba_njit
+
+    wrapper = fn.vm.jit_fn.py_func  # def f(*args): return jitable_func(*args)
+    graph = wrapper.__globals__["jitable_func"].py_func
+    return numba_njit(graph, cache=False, inline="always")
+
+
+def _table(data: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The callbacks' ``user_data`` for ``data``: four int64 (the packed vectors'
+    addresses and lengths), and the vectors, which must stay alive while it is used."""
+    floats, ints = pack(data)
+    table = np.array([floats.ctypes.data, floats.size, ints.ctypes.data, ints.size], np.int64)
+    return table, (floats, ints)
+
+
+def logp_and_grad(data: dict[str, np.ndarray], x: np.ndarray) -> tuple[int, float, np.ndarray]:
+    """(return code, log density, gradient) of the compiled callback at ``x``: code 0,
+    or nutpie's codes for a non-finite gradient (3) or density (4)."""
+    import ctypes
+
+    table, _alive = _table(data)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    grad, value = np.zeros(len(x)), np.zeros(())
+    ptr = ctypes.POINTER(ctypes.c_double)
+    code = compiled().logp_callback.ctypes(
+        len(x),
+        x.ctypes.data_as(ptr),
+        grad.ctypes.data_as(ptr),
+        value.ctypes.data_as(ptr),
+        ctypes.c_void_p(table.ctypes.data),
+    )
+    return int(code), float(value), grad
+
+
+def expand(data: dict[str, np.ndarray], sk: Skeleton, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The parameters and kept quantities of the draw ``x``, by name (the callback)."""
+    import ctypes
+
+    table, _alive = _table(data)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.zeros(sk.n_expanded)
+    ptr = ctypes.POINTER(ctypes.c_double)
+    code = compiled().expand_callback.ctypes(
+        len(x),
+        len(out),
+        x.ctypes.data_as(ptr),
+        out.ctypes.data_as(ptr),
+        ctypes.c_void_p(table.ctypes.data),
+    )
+    if code:
+        raise RuntimeError(f"the compiled model could not expand the draw (code {code})")
+    return sk.split(out, "expanded")
+
+
+def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton) -> Any:
+    """nutpie's model of one claim set: the compiled callbacks, reading ``data``.
+
+    Each chain starts at uniform(-1, 1) draws of every parameter (PyMC's jitter around
+    the prior's centre, 0 for every standard-normal parameter here), from its seed."""
+    import pandas as pd
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    callbacks = compiled()
+    table, (floats, ints) = _table(data)
+    shapes = {n: s for n, s in (sk.params | sk.kept).items() if np.prod(s) > 0}
+    coords = {dim: pd.Index(labels) for dim, labels in sk.coords.items()}
+    coords["unconstrained_parameter"] = pd.Index(sk.flat_labels())
+    n_dim = sk.n_dim
+
+    def initial_point(seed: Any) -> np.ndarray:
+        return np.random.default_rng(seed).uniform(-1.0, 1.0, n_dim)
+
+    return CompiledPyMCModel(
+        _n_dim=n_dim,
+        dims={n: sk.dims(n) for n in shapes},
+        _coords=coords,
+        _shapes=shapes,
+        compiled_logp_func=callbacks.logp_callback,
+        compiled_expand_func=callbacks.expand_callback,
+        initial_point_func=initial_point,
+        shared_data={"floats": floats, "ints": ints, "table": table},  # kept alive
+        user_data=table,
+        n_expanded=sk.n_expanded,
+        shape_info=(list(shapes), None, list(shapes.values())),
+        logp_func=None,
+        expand_func=None,
+    )
+
+
+if __name__ == "__main__":  # `make venv`: compile (or load) the model once, ahead of fits
+    import time
+
+    began = time.perf_counter()
+    compiled()
+    print(f"model compiled or loaded in {time.perf_counter() - began:.0f} s (key {cache_key()})")

@@ -1,0 +1,329 @@
+"""The model's data as named arrays, and their packing into two flat arrays.
+
+Everything the log density needs from the claims, the grid and the priors is an array of
+:data:`SCHEMA`: claim figures and bounds, which curve, day and speaker each claim
+observes, the knots, the prior scales. :func:`model_data` builds them from
+:class:`~casualty_models.model.inputs.ModelInputs`; :func:`pack` puts them in one
+float64 and one int64 vector with a header of offsets and shapes, so one compiled
+function of ``(x, floats, ints)`` serves every claim set: new claims, dates, grids or
+priors change the data, never the program (docs/architecture.md, "Compile once").
+
+A term with no claims (no central estimates, say) is present with zero-length arrays.
+Day queries of the cumulative curve are given as ``(knot gap, days into it)``, so the
+graph never looks at the day grid itself (:class:`casualty_models.model.graph.Counts`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from casualty_models.model.inputs import FAR_LOG, KIND_CODES, central_sides
+
+if TYPE_CHECKING:
+    from casualty_models.model.grid import Grid
+    from casualty_models.model.inputs import ModelInputs
+
+__all__ = ["PARAMS", "SCALARS", "SCHEMA", "day_query", "model_data", "pack", "param_sizes"]
+
+SCALARS = (
+    "level_sigma",
+    "rate_volatility",
+    "bias_drift",
+    "running_noise",
+    "running_noise_sd",
+    "running_level_noise",
+)
+"""Prior settings the graph reads, in the order of the ``scalars`` array."""
+
+# name, "f" (float64) or "i" (int64), number of dimensions
+SCHEMA: tuple[tuple[str, str, int], ...] = (
+    ("sizes", "i", 1),  # n_bases, n_knots, n_speakers, n_claims, n_groups, n_running
+    ("scalars", "f", 1),  # SCALARS
+    # curves: a random walk of the log daily rate at the knots
+    ("level_mu", "f", 1),  # (curve,)
+    ("anchor", "i", 1),  # (curve,) knot where the level is set
+    ("step_sd", "f", 1),  # (knot - 1,) sqrt of each knot gap, days
+    ("gap", "f", 1),  # (knot - 1,) days between knots
+    ("seg_len", "f", 1),  # (knot,) days counted from each knot: its gap, 1 at the last
+    # stretches no claim looks inside (model.grid.Stretches)
+    ("st_curve", "i", 1),
+    ("st_left", "i", 1),  # left end knot (0 for a head, see st_head)
+    ("st_right", "i", 1),
+    ("st_head", "f", 1),  # 1 for a head (no left end)
+    ("st_sd", "f", 1),
+    ("st_days", "f", 1),  # inner days
+    ("st_inner", "f", 2),  # (stretch, knot) 1 on inner knots
+    ("st_first_j", "i", 1),  # the count before the first inner day: a day query
+    ("st_first_into", "f", 1),
+    ("st_last_j", "i", 1),  # ... and through the last
+    ("st_last_into", "f", 1),
+    # categories: each series is its curve times 1, a ratio or 1 + a ratio
+    ("ratio_mu", "f", 1),
+    ("ratio_sigma", "f", 1),
+    ("series_ratio", "i", 1),  # (series,) index into the ratios; n_ratios for none
+    ("series_add_one", "f", 1),
+    # speakers' biases: type mean + group offset + own deviation (softly capped)
+    ("bias_mu", "f", 1),
+    ("bias_sd", "f", 1),
+    ("group_sd", "f", 1),
+    ("group_of", "i", 1),  # (speaker,) index into the groups; n_groups for none
+    ("free_idx", "i", 1),  # speakers with an own, uncapped deviation
+    ("capped_idx", "i", 1),  # speakers with a capped deviation
+    ("capped_upper", "f", 1),
+    ("capped_k", "f", 1),
+    # claims: the count over [first, last] of their curve
+    ("claim_base", "i", 1),
+    ("claim_series", "i", 1),
+    ("claim_speaker", "i", 1),
+    ("end_j", "i", 1),  # day query: through the claim's last day
+    ("end_into", "f", 1),
+    ("start_j", "i", 1),  # day query: before its first day
+    ("start_into", "f", 1),
+    ("spread_idx", "i", 1),  # claims whose as_of is known to the month or year
+    ("spread_days", "f", 1),  # days its count is averaged over
+    ("spread_owner", "i", 1),  # (pair,) index into spread_idx
+    ("spread_base", "i", 1),
+    ("spread_j", "i", 1),
+    ("spread_into", "f", 1),
+    # running tallies: a drifting bias, and rises
+    ("run_mask", "f", 2),  # (running, knot - 1) 1 on steps from the first knot on
+    ("on_idx", "i", 1),  # claims of a running tally
+    ("on_row", "i", 1),
+    ("on_left", "i", 1),
+    ("on_right", "i", 1),
+    ("on_frac", "f", 1),
+    ("inc_claim", "i", 1),
+    ("inc_base", "i", 1),
+    ("inc_series", "i", 1),
+    ("inc_tally", "i", 1),
+    ("inc_prev", "i", 1),  # previous rise of the tally, 0 when none (rho is 0 then)
+    ("inc_end_j", "i", 1),
+    ("inc_end_into", "f", 1),
+    ("inc_start_j", "i", 1),
+    ("inc_start_into", "f", 1),
+    ("inc_value", "f", 1),
+    ("inc_level", "f", 1),
+    ("inc_rate_sd", "f", 1),
+    ("inc_rho", "f", 1),
+    # likelihood terms
+    ("point_idx", "i", 1),
+    ("point_y", "f", 1),
+    ("point_scale", "f", 1),
+    ("central_idx", "i", 1),
+    ("central_y", "f", 1),
+    ("central_below", "f", 1),
+    ("central_above", "f", 1),
+    ("censored_idx", "i", 1),
+    ("censored_lo", "f", 1),
+    ("censored_hi", "f", 1),
+    ("censored_scale", "f", 1),
+)
+
+PARAMS: tuple[str, ...] = (
+    "level_z",
+    "steps_z",
+    "stretch_z",
+    "ratio_z",
+    "bias_z",
+    "bias_z_capped",
+    "group_z",
+    "drift_z",
+    "rise_noise_z",
+)
+"""The model's free parameters (all standard normal a priori), in their order in the
+flat parameter vector."""
+
+
+def day_query(grid: Grid, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(knot gap, days into it) of the cumulative count before each of ``days`` (0 ..
+    n_days): the gap holding day ``days - 1``, and how many of its days are counted."""
+    knots = grid.knots
+    days = np.asarray(days, dtype=int)
+    j = np.searchsorted(knots, np.minimum(days, knots[-1]), side="right") - 1
+    return j.astype(np.int64), (days - knots[j]).astype(float)
+
+
+def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """Every array of :data:`SCHEMA` for ``inputs``."""
+    grid, priors, pl = inputs.grid, inputs.priors, inputs.plan
+    knots = grid.knots
+    n_knots = len(knots)
+    base = np.array(pl.series_base, dtype=int)
+    out: dict[str, np.ndarray] = {
+        "scalars": np.array([float(getattr(priors, n)) for n in SCALARS]),
+        "level_mu": inputs.level_mu,
+        "anchor": inputs.anchor_knot,
+        "step_sd": np.sqrt(np.diff(knots)),
+        "gap": np.diff(knots),
+        "seg_len": np.append(np.diff(knots), 1),
+    }
+    st = inputs.stretches
+    first_j, first_into = day_query(grid, st.first_day(knots))
+    last_j, last_into = day_query(grid, st.last_day(knots) + 1)
+    out |= {
+        "st_curve": st.curve,
+        "st_left": np.maximum(st.left, 0),
+        "st_right": st.right,
+        "st_head": (st.left < 0).astype(float),
+        "st_sd": st.sd,
+        "st_days": (st.last_day(knots) - st.first_day(knots) + 1).astype(float),
+        "st_inner": st.inner(n_knots).astype(float).reshape(len(st), n_knots),
+        "st_first_j": first_j,
+        "st_first_into": first_into,
+        "st_last_j": last_j,
+        "st_last_into": last_into,
+    }
+    ratio_idx = np.array(pl.series_ratio, dtype=int)
+    out |= {
+        "ratio_mu": inputs.ratio_mu,
+        "ratio_sigma": inputs.ratio_sigma,
+        "series_ratio": np.where(ratio_idx < 0, len(pl.ratios), ratio_idx),
+        "series_add_one": np.array(pl.series_add_one, dtype=float),
+    }
+    sp = inputs.speaker_priors
+    sd = np.array([p.bias_sigma for p in sp])
+    capped = np.array([p.bias_upper is not None for p in sp], dtype=bool) & (sd > 0)
+    free = (sd > 0) & ~capped
+    member = inputs.speaker_group >= 0
+    from casualty_models.model.priors import CAP_SHARPNESS
+
+    out |= {
+        "bias_mu": np.array([p.bias_mu for p in sp]),
+        "bias_sd": sd,
+        "group_sd": np.where(member, [p.group_sigma for p in sp], 0.0),
+        "group_of": np.where(member, inputs.speaker_group, len(inputs.groups)),
+        "free_idx": np.flatnonzero(free),
+        "capped_idx": np.flatnonzero(capped),
+        "capped_upper": np.array([p.bias_upper for p, c in zip(sp, capped, strict=True) if c]),
+        "capped_k": CAP_SHARPNESS / sd[capped],
+    }
+    first, last = inputs.claim_first_day, inputs.claim_last_day
+    claim_base = base[inputs.claim_series]
+    end_j, end_into = day_query(grid, last + 1)
+    start_j, start_into = day_query(grid, first)
+    spread = np.flatnonzero(inputs.claim_last_from < last)
+    lo, hi = inputs.claim_last_from[spread] + 1, last[spread] + 1
+    owner = np.repeat(np.arange(len(spread)), hi - lo + 1)
+    days = np.concatenate(
+        [np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)] or [np.zeros(0)]
+    )
+    spread_j, spread_into = day_query(grid, days.astype(int))
+    out |= {
+        "claim_base": claim_base,
+        "claim_series": inputs.claim_series,
+        "claim_speaker": inputs.claim_speaker,
+        "end_j": end_j,
+        "end_into": end_into,
+        "start_j": start_j,
+        "start_into": start_into,
+        "spread_idx": spread,
+        "spread_days": (hi - lo + 1).astype(float),
+        "spread_owner": owner,
+        "spread_base": claim_base[spread][owner],
+        "spread_j": spread_j,
+        "spread_into": spread_into,
+    }
+    n_running = len(inputs.running)
+    before = np.arange(n_knots - 1)[None, :] < inputs.running_first_knot[:, None]
+    row = np.full(len(inputs.speakers), -1)
+    row[inputs.running] = np.arange(n_running)
+    claim_row = row[inputs.claim_speaker]
+    on = np.flatnonzero(claim_row >= 0)
+    left, right, frac = grid.interpolation()
+    inc = inputs.increments
+    inc_end_j, inc_end_into = day_query(grid, inc.last_day + 1)
+    inc_start_j, inc_start_into = day_query(grid, inc.first_day)
+    out |= {
+        "run_mask": np.where(before, 0.0, 1.0).reshape(n_running, n_knots - 1),
+        "on_idx": on,
+        "on_row": claim_row[on],
+        "on_left": left[last[on]],
+        "on_right": right[last[on]],
+        "on_frac": frac[last[on]],
+        "inc_claim": inc.claim,
+        "inc_base": claim_base[inc.claim],
+        "inc_series": inputs.claim_series[inc.claim],
+        "inc_tally": inputs.rise_tally,
+        "inc_prev": np.maximum(inc.prev, 0),
+        "inc_end_j": inc_end_j,
+        "inc_end_into": inc_end_into,
+        "inc_start_j": inc_start_j,
+        "inc_start_into": inc_start_into,
+        "inc_value": inc.value,
+        "inc_level": inc.level,
+        "inc_rate_sd": inc.rate_sd,
+        "inc_rho": inc.rho,
+    }
+    kind, observed = inputs.claim_kind, inputs.claim_observed
+    scale = np.sqrt(inputs.claim_noise**2 + inputs.claim_extra_sigma**2)
+    point = np.flatnonzero((kind == KIND_CODES["point"]) & observed)
+    central = np.flatnonzero((kind == KIND_CODES["central"]) & observed)
+    below, above = central_sides(inputs, central)
+    bounded = np.isin(kind, [KIND_CODES[k] for k in ("range", "floor", "ceiling")])
+    censored = np.flatnonzero(bounded & observed)
+    out |= {
+        "point_idx": point,
+        "point_y": inputs.claim_log_value[point],
+        "point_scale": scale[point],
+        "central_idx": central,
+        "central_y": inputs.claim_log_value[central],
+        "central_below": below,
+        "central_above": above,
+        "censored_idx": censored,
+        "censored_lo": np.clip(inputs.claim_log_low[censored], -FAR_LOG, FAR_LOG),
+        "censored_hi": np.clip(inputs.claim_log_high[censored], -FAR_LOG, FAR_LOG),
+        "censored_scale": scale[censored],
+    }
+    out["sizes"] = np.array(
+        [len(pl.bases), n_knots, len(inputs.speakers), len(kind), len(inputs.groups), n_running]
+    )
+    typed = {}
+    for name, kind_, ndim in SCHEMA:
+        arr = np.asarray(out[name], dtype=np.float64 if kind_ == "f" else np.int64)
+        if arr.ndim != ndim:
+            raise AssertionError(f"{name}: {arr.ndim} dimensions, the schema says {ndim}")
+        typed[name] = np.ascontiguousarray(arr)
+    return typed
+
+
+def param_sizes(data: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter of :data:`PARAMS` for these data."""
+    n_bases, n_knots, _, _, n_groups, n_running = (int(v) for v in data["sizes"])
+    return {
+        "level_z": (n_bases,),
+        "steps_z": (n_bases, n_knots - 1),
+        "stretch_z": (len(data["st_sd"]),),
+        "ratio_z": (len(data["ratio_mu"]),),
+        "bias_z": (len(data["free_idx"]),),
+        "bias_z_capped": (len(data["capped_idx"]),),
+        "group_z": (n_groups,),
+        "drift_z": (n_running, n_knots - 1),
+        "rise_noise_z": (n_running,) if len(data["inc_claim"]) else (0,),
+    }
+
+
+def pack(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(floats, ints): every array of :data:`SCHEMA` in one float64 and one int64
+    vector. ``ints`` opens with a header of three numbers per array (its offset into
+    its vector, and its two dimensions, the second 1 for a vector)."""
+    header = np.zeros(3 * len(SCHEMA), dtype=np.int64)
+    floats: list[np.ndarray] = []
+    ints: list[np.ndarray] = []
+    n_float, n_int = 0, len(header)
+    for k, (name, kind, _) in enumerate(SCHEMA):
+        arr = data[name]
+        shape = arr.shape if arr.ndim == 2 else (arr.shape[0], 1)
+        if kind == "f":
+            header[3 * k : 3 * k + 3] = (n_float, *shape)
+            floats.append(arr.ravel())
+            n_float += arr.size
+        else:
+            header[3 * k : 3 * k + 3] = (n_int, *shape)
+            ints.append(arr.ravel())
+            n_int += arr.size
+    return (
+        np.concatenate([np.zeros(0), *floats]).astype(np.float64),
+        np.concatenate([header, *ints]).astype(np.int64),
+    )
