@@ -50,8 +50,9 @@ class FitConfig:
     tune: int = 350
     chains: int = 2
     target_accept: float = 0.9
-    # the committed SBC and misspecification runs used PyMC's NUTS; keep them repeatable
-    sampler: str = "pymc"
+    # fit()'s own choice: nutpie over the model compiled once (the studies' earlier runs,
+    # before 2026-12-07, used PyMC's NUTS, which compiled each simulated shape)
+    sampler: str = "auto"
     n_rank_draws: int = 100
     level_mu: float = SBC_LEVEL_MU
     # one run per data set: fit()'s continuation would change the draws per fit by case
