@@ -33,10 +33,7 @@ def list_presets() -> str:
 
     info = preset_info()
     width = max(len(name) for name in info)
-    lines = [
-        f"{name:<{width}}  {about.for_}"
-        for name, about in info.items()
-    ]
+    lines = [f"{name:<{width}}  {about.for_}" for name, about in info.items()]
     lines.append("")
     lines.append(
         "Use: casualty-models estimate CLAIMS --priors NAME; "
