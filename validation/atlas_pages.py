@@ -1,0 +1,169 @@
+"""docs/atlas.md's figure and tables, from the whole-atlas fit and the studies' files.
+
+Called by ``python -m validation.atlas figures``: fits the atlas with the settings of
+``casualty-models atlas fit`` (so the numbers are the shipped presets'), and once without
+the early-claim covariate; draws ``forest.png``; writes the tables between the markers
+of the page from ``loo_rows.csv`` and ``sbc.csv`` when they exist.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from casualty_models.atlas import CELLS, load_atlas
+from casualty_models.atlas.loo import loo_summary
+from casualty_models.atlas.model import AtlasFit, fit_atlas
+from casualty_models.atlas.plot import COMPARED
+from casualty_models.model.priors_file import preset
+from validation.outputs import replace_block
+
+FIT = {"draws": 2000, "tune": 1000, "random_seed": 1}
+"""The settings of ``casualty-models atlas fit``."""
+
+
+def _x(f: float) -> str:
+    return f"×{f:.2g}" if f < 10 else f"×{f:.0f}"
+
+
+def _md(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def cells_table(fit: AtlasFit) -> str:
+    rows = []
+    for r in fit.cells().itertuples(index=False):
+        name, source_type = COMPARED[r.cell]
+        lo, med, hi = preset(name).for_type(source_type).factor_interval()
+        rows.append(
+            {
+                "cell": f"`{r.cell}`",
+                "claims (events)": f"{r.claims} ({r.events})",
+                "cell median, 90%": f"{_x(r.mu_factor)} ({_x(r.mu_low)}–{_x(r.mu_high)})",
+                "new speaker, 90%": f"{_x(r.factor)} ({_x(r.low_90)}–{_x(r.high_90)})",
+                "log-sd": f"{r.log_sd:.2f}",
+                "shared": f"{r.shared_share:.0%}",
+                "hand-made prior (preset)": f"{_x(med)} ({_x(lo)}–{_x(hi)}) ({name})",
+            }
+        )
+    noise = fit.cells()["noise"].iloc[0]
+    return _md(pd.DataFrame(rows)) + f"\n\nNoise (every cell): {noise:.2f}.\n"
+
+
+def early_text(fit: AtlasFit, without: AtlasFit) -> str:
+    e = fit.early_effect()
+    obs = fit.obs
+    n_early = int((obs["early"] > 0.1).sum())
+    a = fit.cells().set_index("cell")["mu_factor"]
+    b = without.cells().set_index("cell")["mu_factor"]
+    moved = ", ".join(
+        f"`{c}` {_x(b[c])} → {_x(a[c])}" for c in CELLS if abs(math.log(a[c] / b[c])) > 0.05
+    )
+    return (
+        f"{n_early} of the {len(obs)} scored claims were dated with more than a tenth of "
+        f"their event still to come. The slope is {e['median']:.2f} (90% interval "
+        f"{e['low_90']:.2f} to {e['high_90']:.2f}; P(slope < 0) = {e['p_negative']:.3f}): "
+        f"a figure dated at an event's start reads {_x(e['factor_at_start'])} of one dated "
+        f"at its end, other things equal. Without the covariate the cells' medians "
+        f"(figures dated at the end) move: {moved or 'by less than 5%'}."
+    )
+
+
+def loo_tables(rows: pd.DataFrame) -> tuple[str, str, str]:
+    """(overall, per event, per series) Markdown tables."""
+    summary = loo_summary(rows)
+    overall = pd.DataFrame(
+        {
+            "priors": summary["priors"],
+            "series": summary["series"],
+            "events": summary["events"],
+            "covered": [
+                f"{c} of {n}" for c, n in zip(summary["covered"], summary["series"], strict=True)
+            ],
+            "coverage": [f"{c:.0%}" for c in summary["coverage"]],
+            "coverage, events weighted equally": [f"{c:.0%}" for c in summary["coverage_by_event"]],
+            "median width (high ÷ low)": [f"×{w:.1f}" for w in summary["median_width"]],
+            "median error of the median": [
+                f"×{math.exp(e):.2f}" for e in summary["median_abs_log_error"]
+            ],
+        }
+    )
+    names = list(dict.fromkeys(rows["priors"]))
+    per_event = []
+    for event, g in rows.groupby("event", sort=False):
+        row = {"event": event, "series": int((g["priors"] == "historical").sum())}
+        for name in names:
+            h = g[g["priors"] == name]
+            row[name] = (
+                f"{int(h['covered'].sum())}/{len(h)}, ×{h['width'].median():.1f}" if len(h) else "—"
+            )
+        per_event.append(row)
+    series = []
+    for (event, side, category), g in rows.groupby(["event", "side", "category"], sort=False):
+        row = {"series": f"{event} {side} {category}", "later count": f"{g['later'].iloc[0]:,.0f}"}
+        for name in names:
+            h = g[g["priors"] == name]
+            if len(h):
+                r = h.iloc[0]
+                mark = "✓" if r["covered"] else "✗"
+                row[name] = f"{mark} {r['median']:,.0f} ({r['low']:,.0f}–{r['high']:,.0f})"
+            else:
+                row[name] = "—"
+        series.append(row)
+    return _md(overall), _md(pd.DataFrame(per_event)), _md(pd.DataFrame(series))
+
+
+def sbc_table(table: pd.DataFrame) -> str:
+    out = []
+    reps = table["replication"].nunique()
+    for name, g in table.groupby("parameter", sort=False):
+        ranks = g["rank"].to_numpy()
+        counts = np.bincount(np.minimum(ranks * 4 // 100, 3), minlength=4)
+        covering = f"{int(g['covered'].sum())} of {len(g)} ({g['covered'].mean():.0%})"
+        out.append(
+            {
+                "parameter": f"`{name}`",
+                "90% intervals covering": covering,
+                "median |error|": f"{(g['median'] - g['truth']).abs().median():.2f}",
+                "ranks by quarter": " / ".join(str(c) for c in counts),
+            }
+        )
+    total = table[table["parameter"].str.startswith("mu[")]
+    return (
+        _md(pd.DataFrame(out)) + f"\n\n{reps} simulated atlases; the cells' medians together: "
+        f"{int(total['covered'].sum())} of {len(total)} 90% intervals covered the truth "
+        f"({total['covered'].mean():.1%}); largest R-hat {table['max_rhat'].max():.3f}.\n"
+    )
+
+
+def write_pages(out: Path, page: Path, atlas_dir: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from casualty_models.atlas.plot import forest_plot
+
+    atlas = load_atlas(atlas_dir)
+    fit = fit_atlas(atlas, **FIT)
+    without = fit_atlas(atlas, early=False, **FIT)
+    out.mkdir(parents=True, exist_ok=True)
+    ax = forest_plot(fit)
+    ax.figure.savefig(out / "forest.png", dpi=110, bbox_inches="tight")
+    plt.close(ax.figure)
+    fit.cells().to_csv(out / "cells.csv", index=False)
+    replace_block(page, "atlas-cells", cells_table(fit))
+    replace_block(page, "atlas-early", early_text(fit, without))
+    if (out / "loo_rows.csv").exists():
+        overall, per_event, series = loo_tables(pd.read_csv(out / "loo_rows.csv"))
+        replace_block(page, "atlas-loo", overall)
+        replace_block(page, "atlas-loo-events", per_event)
+        replace_block(page, "atlas-loo-series", series)
+    if (out / "sbc.csv").exists():
+        replace_block(page, "atlas-sbc", sbc_table(pd.read_csv(out / "sbc.csv")))
