@@ -30,7 +30,7 @@ from casualty_models.atlas.loo import leave_one_event_out, loo_summary
 OUT = Path("docs/atlas")
 PAGE = Path("docs/atlas.md")
 ATLAS = Path("seeds/bias_atlas")
-LOO_ATLAS = {"draws": 1000, "tune": 1000, "random_seed": 1}
+LOO_ATLAS = {"draws": 500, "tune": 500, "random_seed": 1}
 LOO_FIT = {"draws": 500, "tune": 500, "max_attempts": 1, "random_seed": 1}
 SBC_FIT = {"draws": 500, "tune": 500}
 

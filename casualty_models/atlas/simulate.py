@@ -26,7 +26,15 @@ import numpy as np
 import pandas as pd
 
 from casualty_models.atlas.data import CELLS
-from casualty_models.atlas.model import CAPPED, MU_SD, NOISE_SD, SIGMA_SD, fit_atlas, prepare
+from casualty_models.atlas.model import (
+    CAPPED,
+    MU_SD,
+    NOISE_FLOOR,
+    NOISE_SD,
+    SIGMA_SD,
+    fit_atlas,
+    prepare,
+)
 from casualty_models.model.priors import CAP_SHARPNESS
 
 __all__ = ["calibration", "draw_parameters", "replicate", "simulate"]
@@ -42,7 +50,7 @@ def draw_parameters(rng: np.random.Generator) -> dict[str, Any]:
         "shared": dict(
             zip(SHARED_CELLS, np.abs(rng.normal(0.0, SIGMA_SD, len(SHARED_CELLS))), strict=True)
         ),
-        "noise": float(abs(rng.normal(0.0, NOISE_SD))),
+        "noise": NOISE_FLOOR + float(abs(rng.normal(0.0, NOISE_SD))),
         "early": float(rng.normal(0.0, 1.0)),
     }
 
