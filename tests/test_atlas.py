@@ -147,6 +147,24 @@ def test_shipped_historical_presets_are_current_and_round_trip():
     assert atlas_note(Priors()) is None
 
 
+def test_the_report_names_the_atlas_when_historical_priors_were_used(seed_claims):
+    import dataclasses
+
+    import casualty_models as cm
+    from casualty_models.report.facts import gather
+    from tests.conftest import offline_estimate
+
+    est = offline_estimate(seed_claims)
+    plain = gather(est, level=0.9, with_figures=False).overview
+    assert "bias atlas" not in plain
+    for name in PRESET_NAMES:
+        settings = dataclasses.replace(est.settings, priors=preset(name))
+        hist = cm.Estimate(claims=est.claims, settings=settings, idata=est.idata)
+        overview = gather(hist, level=0.9, with_figures=False).overview
+        assert "They were learned from the bias atlas: 70 claims about 12 past events" in overview
+        assert overview.startswith(plain.split(" Bias priors:")[0])
+
+
 # ----------------------------------------------------------------- small real fits
 
 

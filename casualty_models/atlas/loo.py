@@ -30,6 +30,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from casualty_models.atlas.data import Atlas, load_atlas, records
@@ -187,7 +188,8 @@ def leave_one_event_out(
 
 
 def loo_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per priors: series scored, coverage, median width, median |log error|, and
+    """Per priors: series scored, coverage, the mean width (geometric: exp of the mean
+    log of high ÷ low) and median width of the intervals, median |log error|, and
     coverage averaged over events (each event weighs the same)."""
     out = []
     for name, g in rows.groupby("priors", sort=False):
@@ -200,6 +202,7 @@ def loo_summary(rows: pd.DataFrame) -> pd.DataFrame:
                 "covered": int(g["covered"].sum()),
                 "coverage": float(g["covered"].mean()),
                 "coverage_by_event": float(per_event.mean()),
+                "mean_width": float(np.exp(np.log(g["width"]).mean())),
                 "median_width": float(g["width"].median()),
                 "median_abs_log_error": float(g["log_error"].abs().median()),
             }
