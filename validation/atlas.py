@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python -m validation.atlas loo      # leave one event out (about an hour on 2 cores)
-    python -m validation.atlas sbc      # the simulated-atlas check (SBC, ~30 min)
+    python -m validation.atlas sbc      # the simulated-atlas check (small SBC, ~10 min)
     python -m validation.atlas figures  # the forest plot and the tables in docs/atlas.md
 
 ``loo`` writes ``docs/atlas/loo_rows.csv`` (one row per series and priors) and
@@ -32,7 +32,7 @@ PAGE = Path("docs/atlas.md")
 ATLAS = Path("seeds/bias_atlas")
 LOO_ATLAS = {"draws": 500, "tune": 500, "random_seed": 1}
 LOO_FIT = {"draws": 500, "tune": 500, "max_attempts": 1, "random_seed": 1}
-SBC_FIT = {"draws": 500, "tune": 500}
+SBC_FIT = {"draws": 300, "tune": 300}
 
 
 def run_loo(out: Path, events: list[str] | None) -> pd.DataFrame:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("study", choices=["loo", "sbc", "figures"])
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--events", nargs="*", help="loo: only these events")
-    ap.add_argument("--replications", type=int, default=40, help="sbc: simulated atlases")
+    ap.add_argument("--replications", type=int, default=12, help="sbc: simulated atlases")
     ap.add_argument("--seed", type=int, default=100, help="sbc: first seed")
     args = ap.parse_args(argv)
     if args.study == "loo":
