@@ -167,6 +167,7 @@ def build_atlas_model(inp: AtlasInputs, *, early: bool = True) -> Any:
     """The atlas's PyMC model (see the module docstring). ``early=False`` drops the
     covariate."""
     import pymc as pm
+    import pytensor
     import pytensor.tensor as pt
 
     from casualty_models.model.graph import t4_logcdf
@@ -181,6 +182,30 @@ def build_atlas_model(inp: AtlasInputs, *, early: bool = True) -> Any:
     }
     capped = np.array([CELLS[c] in CAPPED for c in inp.cell])
     shared_pos = np.array([shared_cells.index(CELLS[c]) for c in inp.group_cell], dtype=int)
+    grouped = np.flatnonzero(inp.group >= 0)
+    # every array is data, not a constant of the graph: atlases of one structure (the
+    # simulated ones, or refits) then share the compiled code
+    data = {
+        "cell": inp.cell,
+        "speaker": inp.speaker,
+        "series": inp.series,
+        "count_log": inp.count_log,
+        "count_sd_low": inp.count_sd_low,
+        "count_sd_high": inp.count_sd_high,
+        "y": inp.y,
+        "lo": inp.lo,
+        "hi": inp.hi,
+        "early": inp.early,
+        "grouped": grouped,
+        "group_of": inp.group[grouped],
+        "shared_pos": shared_pos,
+        "capped": np.flatnonzero(capped),
+        **{f"kind{code}": np.flatnonzero(inp.kind == code) for code in KIND_CODES.values()},
+    }
+    d = {
+        name: pytensor.shared(np.asarray(value), name=f"atlas_{name}")
+        for name, value in data.items()
+    }
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("mu", 0.0, MU_SD, dims="cell")
         spread = pm.HalfNormal("spread", SIGMA_SD, dims="cell")
@@ -188,37 +213,32 @@ def build_atlas_model(inp: AtlasInputs, *, early: bool = True) -> Any:
         above = pm.HalfNormal("noise_above_floor", NOISE_SD)
         noise = pm.Deterministic("noise", NOISE_FLOOR + above)
         v = pm.Normal("v", 0.0, 1.0, dims="speaker")
-        u = pm.Normal("u", 0.0, 1.0, dims="group") if inp.groups else None
+        u = pm.Normal("u", 0.0, 1.0, dims="group")
         z = pm.Normal("z_count", 0.0, 1.0, dims="series")
 
-        raw = mu[inp.cell] + spread[inp.cell] * v
-        if u is not None:
-            offset = shared[shared_pos] * u
-            has = inp.group >= 0
-            raw = raw + pt.switch(has, offset[np.maximum(inp.group, 0)], 0.0)
-        if capped.any():
-            k = CAP_SHARPNESS / spread[inp.cell]
-            capped_bias = -pt.softplus(-k * raw) / k  # upper 0: below ×1, smoothly
-            bias = pt.switch(capped, capped_bias, raw)
-        else:
-            bias = raw
-        sd = pt.switch(z > 0, inp.count_sd_high, inp.count_sd_low)
-        log_count = inp.count_log + sd * z
-        loc = log_count[inp.series] + bias[inp.speaker]
+        raw = mu[d["cell"]] + spread[d["cell"]] * v
+        offset = shared[d["shared_pos"]] * u
+        raw = pt.inc_subtensor(raw[d["grouped"]], offset[d["group_of"]])
+        # a capped cell's bias bends below 0 (×1) smoothly
+        k = CAP_SHARPNESS / spread[d["cell"][d["capped"]]]
+        bent = -pt.softplus(-k * raw[d["capped"]]) / k
+        bias = pt.set_subtensor(raw[d["capped"]], bent)
+        sd = pt.switch(z > 0, d["count_sd_high"], d["count_sd_low"])
+        log_count = d["count_log"] + sd * z
+        loc = log_count[d["series"]] + bias[d["speaker"]]
         if early:
             slope = pm.Normal("early", 0.0, 1.0)
-            loc = loc + slope * inp.early
+            loc = loc + slope * d["early"]
+        y, lo, hi = d["y"], d["lo"], d["hi"]
         terms = []
         for code, make in (
-            (0, lambda i: _t4_logpdf((inp.y[i] - loc[i]) / noise) - pt.log(noise)),
-            (1, lambda i: t4_logcdf((loc[i] - inp.lo[i]) / noise)),
-            (2, lambda i: t4_logcdf((inp.hi[i] - loc[i]) / noise)),
-            (3, lambda i: _t4_interval((inp.lo[i] - loc[i]) / noise, (inp.hi[i] - loc[i]) / noise)),
+            (0, lambda i: _t4_logpdf((y[i] - loc[i]) / noise) - pt.log(noise)),
+            (1, lambda i: t4_logcdf((loc[i] - lo[i]) / noise)),
+            (2, lambda i: t4_logcdf((hi[i] - loc[i]) / noise)),
+            (3, lambda i: _t4_interval((lo[i] - loc[i]) / noise, (hi[i] - loc[i]) / noise)),
         ):
-            idx = np.flatnonzero(inp.kind == code)
-            if idx.size:
-                terms.append(pt.sum(make(idx)))
-        pm.Potential("claims", pt.sum(pt.stack(terms)) if terms else pt.constant(0.0))
+            terms.append(pt.sum(make(d[f"kind{code}"])))  # a kind without claims adds 0
+        pm.Potential("claims", pt.sum(pt.stack(terms)))
     return model
 
 
