@@ -5,18 +5,23 @@ For each event of the atlas:
 1. fit the atlas model without it (:func:`~casualty_models.atlas.model.fit_atlas`) and
    derive the historical presets from that fit alone (:func:`derived_priors`);
 2. fit the event's own claims with the main model (:func:`casualty_models.fit`), once per
-   group of its series (military or civilian, each with its historical preset) and once
-   with each comparison preset (the package defaults; for civilian series also the
-   hand-made ``civilian`` preset);
+   side with a later count (with the historical preset of its victims, military or
+   civilian) and once with each comparison preset (the package defaults; for civilian
+   series also the hand-made ``civilian`` preset);
 3. compare each series' 90% interval at the event's end with its later count.
 
-How the event's claims are fitted: the strong claims only (weak ones are left out, as
-in the atlas), every claim about a side of the group (unscored categories included: they
-are the event's evidence too), echoes included (the main model knows ``derived_from``).
-A figure dated after the event's end (or known only to a month or year that runs past
-it) counts the event's dead, so its ``as_of`` is moved to the end: otherwise the main
-model would read a rise after the end. The grid starts at the event's start or at the
-earliest figure's date, whichever is earlier.
+How a side's claims are fitted: the strong claims only (weak ones are left out, as in
+the atlas), every claim about the side (unscored categories included: they are the
+event's evidence too), echoes included (the main model knows ``derived_from``). A figure
+dated after the event's end (or known only to a month or year that runs past it) counts
+the event's dead, so its ``as_of`` is moved to the end: otherwise the main model would
+read a rise after the end. The grid starts where the side's claims start counting (the
+earliest ``period_start``; a claim without one counts from the event's start), not
+at the event's start when every claim counts from later: deaths before any
+claim's window are no claim's business, and the main model would otherwise add a stretch
+that only the prior describes (Kosovo's claims about the civilians NATO's bombs killed
+count from 24 March 1999, thirteen months after the event's start). Each side is fitted
+alone, so one side's claims cannot set another's grid.
 """
 
 from __future__ import annotations
@@ -48,24 +53,19 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
 """Presets each group's historical priors are compared with."""
 
 
-def event_claims(atlas: Atlas, event: str, victims: str) -> tuple[ClaimSet, dt.date]:
-    """The event's strong claims about the sides of ``victims`` (military or civilian),
-    with figures dated after the end moved to it; and the grid's start."""
+def event_claims(atlas: Atlas, event: str, side: str) -> tuple[ClaimSet, dt.date]:
+    """The event's strong claims about ``side``, with figures dated after the end moved
+    to it; and the grid's start (where the claims start counting)."""
     first, end = atlas.span(event)
-    sides = set(
-        atlas.later[(atlas.later["event"] == event) & (atlas.later["victims"] == victims)]["side"]
-    )
     kept = []
     for claim in atlas.claims[event]:
-        if claim.side not in sides:
+        if claim.side != side:
             continue
         if (claim.end() or claim.as_of) > end:  # may count past the end: counts to it
             claim = dataclasses.replace(claim, as_of=end, as_of_precision="day")
         kept.append(claim)
     claims = ClaimSet(kept, origin=f"{atlas.origin}/{event}/claims.csv")
-    start = min(
-        [first, *(c.as_of for c in kept), *(c.period_start for c in kept if c.period_start)]
-    )
+    start = min(min(c.period_start or first, c.as_of) for c in kept)
     return claims, start
 
 
@@ -125,9 +125,10 @@ def _event_rows(
     learned = derived_priors(learned_fit)
     rows: list[dict[str, Any]] = []
     end = atlas.span(event)[1]
-    for victims in sorted(set(atlas.later[atlas.later["event"] == event]["victims"])):
-        claims, start = event_claims(atlas, event, victims)
-        later = atlas.later[(atlas.later["event"] == event) & (atlas.later["victims"] == victims)]
+    for side in dict.fromkeys(atlas.later[atlas.later["event"] == event]["side"]):
+        claims, start = event_claims(atlas, event, side)
+        later = atlas.later[(atlas.later["event"] == event) & (atlas.later["side"] == side)]
+        victims = atlas.victims_of(event, side)
         for name in ("historical", *settings["comparisons"][victims]):
             priors = _priors_for(name, victims, learned)
             with warnings.catch_warnings():
