@@ -26,6 +26,7 @@
 # it) uses short sampler runs: the numbers are then rougher than the shipped preset's.
 
 # %%
+import logging
 import os
 import warnings
 
@@ -44,6 +45,7 @@ FAST = bool(os.environ.get("CASUALTY_MODELS_FAST"))
 # FAST: short sampler runs (the shipped preset: 2,000 draws after 1,000 tuning steps)
 ATLAS_RUN = dict(draws=300, tune=300) if FAST else dict(draws=2000, tune=1000)
 RUN = dict(draws=300, tune=300, max_attempts=1) if FAST else {}
+logging.getLogger("pymc").setLevel(logging.ERROR)  # no sampler chatter in the outputs
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 50)
 
@@ -119,7 +121,7 @@ plt.show()
 #
 # `casualty-models atlas fit` writes these numbers as `historical` (soldiers) and
 # `historical-civilian` presets, with the derivation in the files' comments. The shipped
-# files were made with 2,000 draws; here, the head of the one this fit would write:
+# files were made with 2,000 draws; here, the end of the one this fit would write:
 
 # %%
 print("\n".join(preset_text(fit, "historical", atlas=atlas).splitlines()[-24:]))
