@@ -21,6 +21,7 @@ from casualty_models.atlas.plot import COMPARED
 from casualty_models.model.priors_file import preset
 from validation.outputs import replace_block
 
+PRIORS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "priors.md"
 FIT = {"draws": 2000, "tune": 1000, "random_seed": 1}
 """The settings of ``casualty-models atlas fit``."""
 
@@ -200,6 +201,54 @@ def sbc_table(table: pd.DataFrame) -> str:
     )
 
 
+def _factor(x: float) -> str:
+    return f"×{x:.2g}"
+
+
+def preset_tables() -> str:
+    """docs/priors.md's sections on the historical presets: each source type's prior as
+    the shipped preset files give it (nothing typed by hand)."""
+    from casualty_models.atlas.preset import PRESET_CELLS
+    from casualty_models.model.preset_files import preset_about, preset_files
+
+    out = []
+    for name in PRESET_CELLS:
+        priors = preset(name)
+        about = preset_about(name, preset_files()[name].read_text(encoding="utf-8"))
+        rows = [
+            "| source_type | median factor | 90% prior interval | spread | shared | noise | cap |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for source_type, p in priors.source_types.items():
+            if p.fixed:
+                med = f"{_factor(math.exp(p.bias_mu))}, fixed"
+                interval = "—"
+            else:
+                lo, mid, hi = p.factor_interval()
+                med = _factor(mid)
+                if p.bias_upper is not None:
+                    med += f" (`factor: {math.exp(p.bias_mu):.2g}` before the cap)"
+                interval = f"{_factor(lo)} – {_factor(hi)}"
+            cap = _factor(math.exp(p.bias_upper)) if p.bias_upper is not None else "—"
+            rows.append(
+                f"| `{source_type}` | {med} | {interval} | {p.bias_sigma:g} | "
+                f"{p.group_sigma:g} | {p.noise_sigma:g} | {cap} |"
+            )
+        out += [
+            f"## {name}",
+            "",
+            f"{about.for_[0].upper()}{about.for_[1:]}. Learned, not judged: "
+            "`casualty-models atlas fit` writes this preset from the bias atlas, with the "
+            "derivation in the file's comments; [atlas.md](atlas.md) gives the data, the "
+            "model, what the atlas cannot do, and whether these priors beat the defaults "
+            "when each past event is left out in turn.",
+            "",
+            *rows,
+            "",
+        ]
+    return "\n".join(out)
+
+
 def write_pages(out: Path, page: Path, atlas_dir: Path) -> None:
     import matplotlib
 
@@ -219,6 +268,7 @@ def write_pages(out: Path, page: Path, atlas_dir: Path) -> None:
     replace_block(page, "atlas-cells", cells_table(fit))
     replace_block(page, "atlas-early", early_text(fit, without))
     replace_block(page, "atlas-words", words_text(fit))
+    replace_block(PRIORS_PAGE, "historical-presets", preset_tables())
     if (out / "loo_rows.csv").exists():
         overall, per_event, series = loo_tables(pd.read_csv(out / "loo_rows.csv"))
         replace_block(page, "atlas-loo", overall)
