@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m validation.atlas loo      # leave one event out (about an hour on 2 cores)
+    python -m validation.atlas loo      # leave one event out (2-7 minutes per event)
     python -m validation.atlas sbc      # the simulated-atlas check (small SBC, ~10 min)
     python -m validation.atlas figures  # the forest plot and the tables in docs/atlas.md
 
