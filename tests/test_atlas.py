@@ -178,6 +178,9 @@ def quick_fit(atlas):
 
 @pytest.mark.mcmc
 def test_a_preset_written_from_a_fit_reads_back_to_the_derived_priors(quick_fit, atlas):
+    # the weak figures are left out of the fit by default
+    assert set(quick_fit.obs["origin"]) == {"claims"}
+    assert quick_fit.settings["include_weak"] is False
     learned = derived_priors(quick_fit)
     for name in PRESET_NAMES:
         text = preset_text(quick_fit, name, atlas=atlas)
