@@ -31,6 +31,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
+from casualty_models.cli.atlas import run as cmd_atlas
 from casualty_models.cli.backtest import run as cmd_backtest
 from casualty_models.cli.common import (
     EXIT_BAD_INPUT,
@@ -84,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backtest": cmd_backtest,
         "priors": cmd_priors,
         "examples": cmd_examples,
+        "atlas": cmd_atlas,
     }
     try:
         with interruptible():

@@ -6,10 +6,19 @@ from __future__ import annotations
 import argparse
 
 from casualty_models._version import __version__
-from casualty_models.cli import backtest, estimate, examples, history, priors, update, validate
+from casualty_models.cli import (
+    atlas,
+    backtest,
+    estimate,
+    examples,
+    history,
+    priors,
+    update,
+    validate,
+)
 from casualty_models.cli.options import Parser
 
-COMMANDS = (validate, estimate, update, history, backtest, priors, examples)
+COMMANDS = (validate, estimate, update, history, backtest, priors, examples, atlas)
 """The command modules, in the order of ``--help``; each has ``add_parser`` and ``run``."""
 
 

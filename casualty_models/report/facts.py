@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from casualty_models._format import about, check_level, date, level_pct, people
 from casualty_models._version import __version__
+from casualty_models.atlas.preset import atlas_note
 from casualty_models.claims import display_path
 from casualty_models.diagnostics import MODEL_CHECK_LEVEL, Diagnostics
 from casualty_models.model.priors_file import describe_priors
@@ -305,7 +306,7 @@ def gather(
         f"speakers; fitted from {s.start} to {s.end}; headline date {s.as_of}. Intervals "
         f"are equal-tailed {level_pct(level)}% credible intervals. Bias priors: "
         f"{describe_priors(s.priors)}."
-    )
+    ) + "".join(f" {n}" for n in [atlas_note(s.priors)] if n)  # names the bias atlas
     figs: dict[str, Figure] = {}
     main = None
     if with_figures:
