@@ -9,8 +9,8 @@ posterior draws. Run from the repository root::
     python -m validation.sbc --n-sims 500 --out docs/validation --dask
     python -m validation.sbc --running --n-sims 300 --out docs/validation
 
-``--fit-defaults`` fits at ``fit()``'s own settings (``--sampler nutpie`` forces
-nutpie, which ``fit()`` picks only for models of 100 parameters or more).
+``--fit-defaults`` fits at ``fit()``'s own settings (nutpie over the model compiled
+once; ``--sampler pymc`` forces PyMC's NUTS, which compiles each simulated shape).
 
 ``--running`` gives each side a running tally as well (20-30 daily-ish figures, see
 :func:`validation.calibration.draw_design`); its files are named ``sbc_running_*``.
