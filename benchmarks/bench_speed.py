@@ -92,8 +92,7 @@ timed(mcmc, "_mp_sample", "pymc sampling (parallel chains)")
 timed(mcmc, "_sample_many", "pymc sampling (sequential chains)")
 try:
     import nutpie
-    import casualty_models._nutpie_compile as nutpie_compile
-    timed(nutpie_compile, "compile_model", "nutpie compile")
+    timed(fitting, "nutpie_model", "nutpie model (compiled once)")
     timed(nutpie, "sample", "nutpie sampling")
 except ImportError:
     pass

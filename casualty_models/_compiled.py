@@ -5,7 +5,7 @@ they are read out of two flat vectors (:func:`casualty_models.model.data.pack`),
 parameters out of one, all of whose sizes are read from the data. So the compiled code
 has no claim, date, grid, prior setting or size in it: PyTensor compiles it with numba
 once per machine and package version (into numba's cache on disk), and every later fit,
-in this process or another, runs it on its own data (docs/architecture.md, "Compile
+in this process or another, runs it on its own data (docs/benchmarks.md, "Compile
 once"). Within a process the compiled functions are kept (:func:`compiled`), so a second
 fit builds nothing.
 

@@ -6,7 +6,7 @@ observes, the knots, the prior scales. :func:`model_data` builds them from
 :class:`~casualty_models.model.inputs.ModelInputs`; :func:`pack` puts them in one
 float64 and one int64 vector with a header of offsets and shapes, so one compiled
 function of ``(x, floats, ints)`` serves every claim set: new claims, dates, grids or
-priors change the data, never the program (docs/architecture.md, "Compile once").
+priors change the data, never the program (docs/benchmarks.md, "Compile once").
 
 A term with no claims (no central estimates, say) is present with zero-length arrays.
 Day queries of the cumulative curve are given as ``(knot gap, days into it)``, so the
