@@ -96,8 +96,15 @@ class Counts:
     def __call__(self, rows: Any, j: Any, into: Any) -> Any:
         import pytensor.tensor as pt
 
-        partial = pt.exp(self.log_rate[rows, j]) * geometric_sum(self.slope[rows, j], into)
-        return self.before[rows, j] + partial
+        rate, slope = _take(self.log_rate, rows, j), _take(self.slope, rows, j)
+        return _take(self.before, rows, j) + pt.exp(rate) * geometric_sum(slope, into)
+
+
+def _take(matrix: Any, rows: Any, cols: Any) -> Any:
+    """``matrix[rows, cols]`` as a gather from the flattened matrix: one index vector,
+    whose gradient PyTensor compiles (C and numba); with two index vectors it runs in
+    Python on PyMC's path (``AdvancedIncSubtensor.perform``)."""
+    return matrix.ravel()[rows * matrix.shape[1] + cols]
 
 
 def rise_scale(mean: Any, level: Any, rate_sd: Any, level_noise: Any) -> Any:
@@ -176,15 +183,15 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
     level = d["level_mu"] + level_sigma * p["level_z"]
     steps = p["steps_z"] * d["step_sd"][None, :] * volatility
     path = pt.concatenate([pt.zeros((n_bases, 1)), pt.cumsum(steps, axis=1)], axis=1)
-    log_rate = level[:, None] + path - path[pt.arange(n_bases), d["anchor"]][:, None]
+    log_rate = level[:, None] + path - _take(path, pt.arange(n_bases), d["anchor"])[:, None]
     # a stretch no claim looks inside: its total exp(line + sd z), the walk's shape
     rows = d["st_curve"]
     walk = Counts(log_rate[rows], d["gap"], d["seg_len"])
     ids = pt.arange(rows.shape[0])
     total = walk(ids, d["st_last_j"], d["st_last_into"])
     total = total - walk(ids, d["st_first_j"], d["st_first_into"])
-    right = log_rate[rows, d["st_right"]]
-    left = pt.switch(d["st_head"] > 0, right, log_rate[rows, d["st_left"]])
+    right = _take(log_rate, rows, d["st_right"])
+    left = pt.switch(d["st_head"] > 0, right, _take(log_rate, rows, d["st_left"]))
     line = (left + right) / 2 + pt.log(d["st_days"])
     offset = line + d["st_sd"] * p["stretch_z"] - pt.log(total)
     log_rate = pt.inc_subtensor(log_rate[rows], offset[:, None] * d["st_inner"])
@@ -225,7 +232,7 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
     zeros = pt.zeros_like(dsteps[:, :1])
     drift = pt.concatenate([zeros, pt.cumsum(dsteps, axis=1)], axis=1)
     row, frac = d["on_row"], d["on_frac"]
-    at = drift[row, d["on_left"]] * (1 - frac) + drift[row, d["on_right"]] * frac
+    at = _take(drift, row, d["on_left"]) * (1 - frac) + _take(drift, row, d["on_right"]) * frac
     # inc_subtensor, not set_subtensor(loc[on], loc[on] + a + b): PyTensor 2.38's rewrite
     # of the latter keeps only the first term of the sum (tests/test_tallies.py)
     loc = pt.inc_subtensor(loc[d["on_idx"]], at)
