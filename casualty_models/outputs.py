@@ -45,6 +45,7 @@ from typing import Any
 from casualty_models._version import __version__
 
 MANIFEST = "manifest.json"
+_REPLACED: set[Path] = set()  # folders this process has swapped a new run into
 _PARTIAL = ".partial-"
 _OLD = ".old-"
 
@@ -106,6 +107,18 @@ class Run:
             return
         shutil.copy2(old, self.path / name)
         self.kept.append(name)
+
+
+def replaced(target: str | Path) -> bool:
+    """Whether this command has swapped a complete new run into ``target`` (since
+    :func:`forget_replaced`): a Ctrl-C after that moment leaves the new run, whatever
+    the caller had time to note."""
+    return Path(target).resolve() in _REPLACED
+
+
+def forget_replaced() -> None:
+    """A new command begins: no folder replaced by it yet."""
+    _REPLACED.clear()
 
 
 def is_partial(name: str, target: Path) -> bool:
@@ -225,6 +238,7 @@ def replacing(
                 message = f"cannot replace {target}: {err.strerror or err}"
                 raise OutputError(message, err.errno) from err
             swapped = True
+            _REPLACED.add(target.resolve())
         if held:
             raise Interrupted(f"the new run is complete in {target}")
     except BaseException as err:

@@ -62,6 +62,7 @@ from casualty_models.cli.update import run as cmd_update
 from casualty_models.cli.validate import run as cmd_validate
 from casualty_models.cli.writing import WRITE_DELAY_ENV
 from casualty_models.cli.writing import write_outputs as _write_outputs
+from casualty_models.outputs import forget_replaced
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    forget_replaced()  # what a Ctrl-C reports is about this command's own run
     commands = {
         "validate": cmd_validate,
         "estimate": cmd_estimate,

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from casualty_models.outputs import replaced
+
 
 class Stop(BaseException):
     """Ctrl-C, as the command raises it: not a KeyboardInterrupt, which PyMC's sampler
@@ -43,7 +45,7 @@ def kept_line(args: argparse.Namespace) -> str:
     out = getattr(args, "out", None)
     if args.command not in ("estimate", "update", "backtest") or out is None:
         return "nothing was written"
-    if getattr(args, "written", False):
+    if getattr(args, "written", False) or replaced(out):
         return f"the new run is complete in {out}"
     if Path(out).is_dir() and any(Path(out).iterdir()):
         return f"nothing was written; {out} holds its previous outputs, as they were"
