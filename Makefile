@@ -54,7 +54,7 @@ $(STAMP): pyproject.toml
 	fi
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@# the model is compiled once per machine and version (minutes): here, not in a first fit
-	$(BIN)/python -m casualty_models._compiled
+	$(BIN)/python -c "from casualty_models._compiled import warm_up; print(warm_up())"
 	@touch $@
 
 demo: venv

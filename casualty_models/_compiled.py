@@ -167,6 +167,16 @@ def cache_key() -> str:
     return digest.hexdigest()[:32]
 
 
+def warm_up() -> str:
+    """Compile (or load) the model ahead of any fit, as ``make venv`` does; says how long
+    it took."""
+    import time
+
+    began = time.perf_counter()
+    compiled()
+    return f"model compiled or loaded in {time.perf_counter() - began:.0f} s (key {cache_key()})"
+
+
 def compiled() -> Compiled:
     """The model's callbacks: kept once built in this process, else loaded from numba's
     cache on disk, else compiled (minutes, once per machine and package version; then
@@ -390,11 +400,3 @@ def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton) -> Any:
         logp_func=None,
         expand_func=None,
     )
-
-
-if __name__ == "__main__":  # `make venv`: compile (or load) the model once, ahead of fits
-    import time
-
-    began = time.perf_counter()
-    compiled()
-    print(f"model compiled or loaded in {time.perf_counter() - began:.0f} s (key {cache_key()})")
