@@ -286,56 +286,26 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
     import pytensor.tensor as pt
 
     from casualty_models._backend import pymc
-    from casualty_models.model.data import PARAMS, model_data, param_sizes
+    from casualty_models.model.data import model_data
+    from casualty_models.model.skeleton import DIMS, skeleton
 
     pm = pymc()
-    grid, the_plan = inputs.grid, inputs.plan
     data = model_data(inputs)
-    sizes = param_sizes(data)
-    coords: dict[str, Any] = {
-        "curve": [f"{side}|{cat}" for side, cat in the_plan.bases],
-        "series": [f"{side}|{cat}" for side, cat in the_plan.series],
-        "knot": [str(grid.dates[k]) for k in grid.knots],
-        "speaker": [f"{src}|{side}" for src, side in inputs.speakers],
-        "claim": np.arange(len(inputs.claim_kind)),
-        "ratio_name": [f"{side}|{name}" for side, name in the_plan.ratios],
-        "group": [f"{t}|{side}" for t, side in inputs.groups],
-        "running": [f"{inputs.speakers[j][0]}|{inputs.speakers[j][1]}" for j in inputs.running],
-    }
-    dims = {"level_z": "curve", "ratio_z": "ratio_name", "group_z": "group"}
-    dims |= {"rise_noise_z": "running"}
-    kept_dims = {
-        "log_rate": ("curve", "knot"),
-        "log_factor": "series",
-        "ratio": "ratio_name",
-        "bias": "speaker",
-        "log_count": "claim",
-        "claim_loc": "claim",
-        "bias_drift": ("running", "knot"),
-        "rise_noise": "running",
-    }
-    with pm.Model(coords=coords) as model:
+    sk = skeleton(inputs, data)  # names, shapes and labels, as the compiled model's
+    with pm.Model(coords=sk.coords) as model:
         params = {}
-        for name in PARAMS:
-            shape = sizes[name]
+        for name, shape in sk.params.items():
             if np.prod(shape) == 0:  # a part of the model these claims do not have
                 params[name] = pt.zeros(shape)
-            elif name in dims:
-                params[name] = pm.Normal(name, 0.0, 1.0, dims=dims[name])
             else:
-                params[name] = pm.Normal(name, 0.0, 1.0, shape=shape)
+                params[name] = pm.Normal(name, 0.0, 1.0, dims=DIMS[name], shape=shape)
         # shared, not constants: PyTensor's rewrites of constant arrays (an all-zero one,
         # say) can cycle for minutes, and the numbers are data, not structure
         d = {name: pytensor.shared(value, name=name) for name, value in data.items()}
         terms, values = density(params, d)
         for name, value in values.items():
-            if name == "ratio" and not the_plan.ratios:
-                continue
-            if name in ("bias_drift",) and not inputs.running:
-                continue
-            if name == "rise_noise" and not len(inputs.increments):
-                continue
-            pm.Deterministic(name, value, dims=kept_dims[name])
+            if np.prod(sk.kept[name]):  # else a part of the model these claims do not have
+                pm.Deterministic(name, value, dims=DIMS[name])
         if len(data["point_idx"]):
             loc = values["claim_loc"]
             pm.StudentT(
