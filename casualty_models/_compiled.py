@@ -121,7 +121,7 @@ def _graph() -> tuple[Any, Any, Any, Any, Any]:
         params[name] = x[at : at + size].reshape(shape)
         at = at + size
     terms, values = density(params, d)
-    logp = -0.5 * pt.sum(x**2) + terms["rises"]
+    logp = -0.5 * pt.sum(x**2) + terms["rises"] + terms["stretches"]
     logp += sum(terms[k].sum() for k in ("point", "central", "censored"))
     grad = pytensor.grad(logp, x)
     expanded = pt.concatenate([x] + [values[k].ravel() for k in KEEP])

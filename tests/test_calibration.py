@@ -231,12 +231,16 @@ def _true_values(sim, inputs) -> dict[str, np.ndarray]:
         "steps_z": np.array(
             [np.diff(sim.truth.walk_knots[s]) / (PRIORS.rate_volatility * step_sd) for s in bases]
         ),
-        # the model lists every curve's stretches in curve order, as the simulator's per side
-        "stretch_z": np.concatenate([np.zeros(0)] + [sim.truth.stretch_lambda[s] for s in bases])
-        / np.where(inputs.stretches.sd > 0, inputs.stretches.sd, 1.0)
-        if len(inputs.stretches)
-        else np.zeros(0),
     }
+    st = inputs.stretches
+    if len(st):
+        # the model lists every curve's stretches in curve order, as the simulator's per side
+        lam = np.concatenate([sim.truth.stretch_lambda[s] for s in bases])
+        walk = np.array([sim.truth.walk_knots[s] for s in bases])[st.curve]
+        right = walk[np.arange(len(st)), st.right]
+        left = np.where(st.left < 0, right, walk[np.arange(len(st)), np.maximum(st.left, 0)])
+        days = st.last_day(knots) - st.first_day(knots) + 1
+        values["stretch_z"] = st.z_of(lam, (left + right) / 2 + np.log(days))
     median, sd = PRIORS.ratios["wounded"]
     values["ratio_z"] = np.array(
         [(sim.truth.log_ratio[side] - math.log(median)) / sd for side, _ in inputs.plan.ratios]

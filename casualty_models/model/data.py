@@ -52,7 +52,11 @@ SCHEMA: tuple[tuple[str, str, int], ...] = (
     ("st_left", "i", 1),  # left end knot (0 for a head, see st_head)
     ("st_right", "i", 1),
     ("st_head", "f", 1),  # 1 for a head (no left end)
-    ("st_sd", "f", 1),
+    ("st_sd", "f", 1),  # prior sd of each stretch's log total about its line
+    ("st_scale", "f", 1),  # scale of its parameter (Stretches.scale)
+    ("st_owner", "i", 1),  # the first stretch of its curve
+    ("st_before", "f", 2),  # (stretch, stretch) 1 on earlier stretches of its curve
+    ("st_later", "f", 2),  # ... and on later ones
     ("st_days", "f", 1),  # inner days
     ("st_inner", "f", 2),  # (stretch, knot) 1 on inner knots
     ("st_first_j", "i", 1),  # the count before the first inner day: a day query
@@ -168,6 +172,10 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "st_right": st.right,
         "st_head": (st.left < 0).astype(float),
         "st_sd": st.sd,
+        "st_scale": st.scale(),
+        "st_owner": st.owner(),
+        "st_before": st.order()[0].astype(float).reshape(len(st), len(st)),
+        "st_later": st.order()[1].astype(float).reshape(len(st), len(st)),
         "st_days": (st.last_day(knots) - st.first_day(knots) + 1).astype(float),
         "st_inner": st.inner(n_knots).astype(float).reshape(len(st), n_knots),
         "st_first_j": first_j,

@@ -155,6 +155,37 @@ def censored_terms(lo: Any, hi: Any, loc: Any, scale: Any) -> Any:
     )
 
 
+def stretch_totals(line: Any, z: Any, d: dict[str, Any]) -> tuple[Any, Any]:
+    """(log total, lambda), each (stretch,), of the stretches no claim looks inside,
+    from their lines and standard normal parameters ``z``.
+
+    The prior is ``lambda ~ Normal(0, sd)`` about each line, one stretch independent of
+    the next; the parameters are arranged otherwise. Claims after a curve's stretches
+    see their sum, so with one parameter per stretch, a total the claims fix but a
+    split they do not would be a curved ridge ``exp(a) + exp(b) = const`` (a head
+    before a ministry's period and that period, say). Instead, the first stretch of a
+    curve carries the log of the curve's stretches' sum, and each later one its log
+    share against the sum of those before it, ``u = log(sum before) - log(own)``; going
+    back from the sum, ``log(sum through k - 1) = log(sum through k) - softplus(-u)``
+    and ``log(own) = log(sum through k) - softplus(u)``. This map has unit Jacobian,
+    so the density is the prior's on ``lambda`` (see ``terms["stretches"]``). A
+    curve's only stretch is ``line + sd z``, as before.
+    """
+    import pytensor.tensor as pt
+
+    before, later = d["st_before"], d["st_later"]
+    w = pt.exp(line)
+    prev = (before * w[None, :]).sum(axis=1)
+    has_prev = pt.gt(before.sum(axis=1), 0)
+    zs = d["st_scale"] * z
+    u = pt.log(pt.switch(has_prev, prev, 1.0)) - line + zs
+    back = pt.switch(has_prev, pt.softplus(-u), 0.0)
+    chain = pt.log(prev + w + (later * w[None, :]).sum(axis=1))
+    through = chain + zs[d["st_owner"]] - (later * back[None, :]).sum(axis=1)
+    log_total = through - pt.switch(has_prev, pt.softplus(u), 0.0)
+    return log_total, log_total - line
+
+
 def _logdiffexp(a: Any, b: Any) -> Any:
     import pytensor.tensor as pt
 
@@ -167,10 +198,12 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
     :data:`~casualty_models.model.data.SCHEMA`, as tensors).
 
     Returns ``(terms, values)``: the likelihood terms (``point``, ``central`` and
-    ``censored`` per claim of their kind, ``rises`` a scalar) and the quantities an
-    estimate keeps (``log_rate``, ``log_factor``, ``ratio``, ``bias``, ``log_count``,
-    ``claim_loc``, ``bias_drift``, ``rise_noise``). The parameters' own standard
-    normal priors are not among the terms.
+    ``censored`` per claim of their kind, ``rises`` a scalar; ``stretches``, a scalar,
+    turns the standard normal of ``stretch_z`` into the stretches' prior, see
+    :func:`stretch_totals`) and the quantities an estimate keeps (``log_rate``,
+    ``log_factor``, ``ratio``, ``bias``, ``log_count``, ``claim_loc``, ``bias_drift``,
+    ``rise_noise``). The parameters' own standard normal priors are not among the
+    terms.
     """
     import pytensor.tensor as pt
 
@@ -193,7 +226,8 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
     right = _take(log_rate, rows, d["st_right"])
     left = pt.switch(d["st_head"] > 0, right, _take(log_rate, rows, d["st_left"]))
     line = (left + right) / 2 + pt.log(d["st_days"])
-    offset = line + d["st_sd"] * p["stretch_z"] - pt.log(total)
+    log_total, lam = stretch_totals(line, p["stretch_z"], d)
+    offset = log_total - pt.log(total)
     log_rate = pt.inc_subtensor(log_rate[rows], offset[:, None] * d["st_inner"])
     counts = Counts(log_rate, d["gap"], d["seg_len"])
 
@@ -265,6 +299,8 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
             d["censored_lo"], d["censored_hi"], loc[d["censored_idx"]], d["censored_scale"]
         ),
         "rises": rises,
+        # the prior of lambda in place of the parameters' standard normal
+        "stretches": (0.5 * p["stretch_z"] ** 2 - 0.5 * (lam / d["st_sd"]) ** 2).sum(),
     }
     values = {
         "log_rate": log_rate,
@@ -320,4 +356,6 @@ def build_model(inputs: ModelInputs):  # -> pm.Model (pymc imported lazily)
                 pm.Potential(f"obs_{name}", terms[name].sum())
         if len(inputs.increments):
             pm.Potential("obs_rises", terms["rises"])
+        if len(inputs.stretches):
+            pm.Potential("stretch_prior", terms["stretches"])
     return model

@@ -144,6 +144,47 @@ class Stretches:
         k = np.arange(n_knots)[None, :]
         return (k > self.left[:, None]) & (k < self.right[:, None])
 
+    def order(self) -> tuple[np.ndarray, np.ndarray]:
+        """(before, later): (n, n) bool, stretch ``j`` of the same curve as stretch ``k``
+        and before / after it (stretches are listed per curve in time order)."""
+        same = self.curve[:, None] == self.curve[None, :]
+        idx = np.arange(len(self))
+        return same & (idx[None, :] < idx[:, None]), same & (idx[None, :] > idx[:, None])
+
+    def owner(self) -> np.ndarray:
+        """(n,) the first stretch of each stretch's curve: its parameter is their total."""
+        return np.array([np.flatnonzero(self.curve == c)[0] for c in self.curve], dtype=int)
+
+    def scale(self) -> np.ndarray:
+        """(n,) the scale of each stretch's standard normal parameter: for the first of
+        a curve, the largest ``sd`` of its curve's stretches (their log total); for a
+        later one, that of its log share against those before it,
+        ``hypot(sd, largest sd before)``. A curve's only stretch keeps its ``sd``."""
+        before, later = self.order()
+        out = np.empty(len(self))
+        for k in range(len(self)):
+            if before[k].any():
+                out[k] = math.hypot(self.sd[k], self.sd[before[k]].max())
+            else:
+                out[k] = self.sd[later[k] | (np.arange(len(self)) == k)].max()
+        return out
+
+    def z_of(self, lam: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """The parameters (n,) of the model's graph that give the stretches log totals
+        ``line + lam`` (both (n,)): the inverse of the graph's
+        ``model.graph.stretch_totals``."""
+        before, later = self.order()
+        h = line + lam
+        z = np.empty(len(self))
+        for k in range(len(self)):
+            if before[k].any():
+                share = np.logaddexp.reduce(h[before[k]]) - h[k]
+                z[k] = share - (np.logaddexp.reduce(line[before[k]]) - line[k])
+            else:
+                mine = later[k] | (np.arange(len(self)) == k)
+                z[k] = np.logaddexp.reduce(h[mine]) - np.logaddexp.reduce(line[mine])
+        return z / self.scale()
+
 
 def find_stretches(
     grid: Grid,
