@@ -61,7 +61,8 @@ demo: venv
 	$(BIN)/casualty-models estimate seeds/ukraine_2022-03.csv --out out/seed
 
 test: venv
-	$(BIN)/pytest -q -m "not browser"
+	@# one worker per core; a file's tests stay on one worker, so its fixtures fit once
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -121,12 +121,19 @@ class Stretches:
 
     A stretch's inner knots are those strictly between knot ``left`` (-1 for a head)
     and knot ``right``; its days run from the first inner knot to the last, inclusive.
+
+    Consecutive stretches of a curve that no claim's count ends between (a head, and
+    the period of a claim that starts where it ends, say) are *joined*: claims see
+    their sum, not their split, and the graph gives them one total and shares
+    (:func:`casualty_models.model.graph.stretch_totals`).
     """
 
     curve: np.ndarray  # (n,) index into the curves (plan.bases)
     left: np.ndarray  # (n,) knot index before the inner knots, -1 for a head
     right: np.ndarray  # (n,) knot index after the inner knots
     sd: np.ndarray  # (n,) prior sd of lambda
+    # (n,) shares one total with the stretch before it: no claim's count ends between them
+    joined: np.ndarray
 
     def __len__(self) -> int:
         return len(self.curve)
@@ -144,22 +151,29 @@ class Stretches:
         k = np.arange(n_knots)[None, :]
         return (k > self.left[:, None]) & (k < self.right[:, None])
 
+    def group(self) -> np.ndarray:
+        """(n,) which run of joined stretches each is in (stretches are listed per curve
+        in time order, and a curve's first is never joined)."""
+        return np.cumsum(~self.joined.astype(bool)) - 1
+
     def order(self) -> tuple[np.ndarray, np.ndarray]:
-        """(before, later): (n, n) bool, stretch ``j`` of the same curve as stretch ``k``
-        and before / after it (stretches are listed per curve in time order)."""
-        same = self.curve[:, None] == self.curve[None, :]
+        """(before, later): (n, n) bool, stretch ``j`` joined with stretch ``k`` (see
+        :meth:`group`) and before / after it."""
+        group = self.group()
+        same = group[:, None] == group[None, :]
         idx = np.arange(len(self))
         return same & (idx[None, :] < idx[:, None]), same & (idx[None, :] > idx[:, None])
 
     def owner(self) -> np.ndarray:
-        """(n,) the first stretch of each stretch's curve: its parameter is their total."""
-        return np.array([np.flatnonzero(self.curve == c)[0] for c in self.curve], dtype=int)
+        """(n,) the first stretch of each one's group: its parameter is their total."""
+        group = self.group()
+        return np.searchsorted(group, group).astype(int)
 
     def scale(self) -> np.ndarray:
         """(n,) the scale of each stretch's standard normal parameter: for the first of
-        a curve, the largest ``sd`` of its curve's stretches (their log total); for a
-        later one, that of its log share against those before it,
-        ``hypot(sd, largest sd before)``. A curve's only stretch keeps its ``sd``."""
+        a group, the largest ``sd`` of its group (their log total); for a later one,
+        that of its log share against those before it, ``hypot(sd, largest sd
+        before)``. A stretch joined with no other keeps its ``sd``."""
         before, later = self.order()
         out = np.empty(len(self))
         for k in range(len(self)):
@@ -207,14 +221,18 @@ def find_stretches(
     (``rate_volatility * sqrt(g + (T - g) / 3)``).
     """
     knots = grid.knots
-    curve, left, right, sd = [], [], [], []
+    curve, left, right, sd, joined = [], [], [], [], []
     for b in range(n_bases):
         mine = claim_base == b
-        spans = list(zip(claim_last_from[mine], claim_last_day[mine], strict=True))
-        spans += [(d, d) for d in claim_first_day[mine] if d > 0]
+        # (first, last day, 1 where a count ends: an as_of; 0 where one starts)
+        spans = [
+            (a, b, 1) for a, b in zip(claim_last_from[mine], claim_last_day[mine], strict=True)
+        ]
+        spans += [(d, d, 0) for d in claim_first_day[mine] if d > 0]
         spans.sort()
         end = -1  # last looked-at day so far
-        for lo, hi in spans:
+        ended = True  # a count ended since the last stretch (or there was none)
+        for lo, hi, ends in spans:
             if lo > end + 1:
                 # knots after the day ``end`` (its count ends there) and at or before ``lo``
                 p = -1 if end < 0 else int(np.searchsorted(knots, end, side="right"))
@@ -223,6 +241,8 @@ def find_stretches(
                     curve.append(b)
                     left.append(p)
                     right.append(q)
+                    joined.append(not ended)
+                    ended = False
                     length = int(knots[q] - (knots[p] if p >= 0 else 0))
                     if p < 0:
                         gap = int(knots[q] - knots[q - 1])
@@ -230,9 +250,11 @@ def find_stretches(
                     else:
                         sd.append(rate_volatility * math.sqrt(length / 12))
             end = max(end, int(hi))
+            ended = ended or bool(ends)
     return Stretches(
         np.array(curve, dtype=int),
         np.array(left, dtype=int),
         np.array(right, dtype=int),
         np.array(sd, dtype=float),
+        np.array(joined, dtype=bool),
     )
