@@ -299,10 +299,11 @@ def test_attribution_of_one_claim_agrees_with_a_refit_without_it():
         claim(source="O", source_type="own", value=1200, as_of=day(15), period_start=S),
         claim(source="E", source_type="enemy", value=9000, as_of=day(15), period_start=S),
     ]
-    # the same days looked at (the same knots); a figure that moves the median by about a
-    # tenth: one that moves it by a seventh or more already leaves PSIS unreliable on so
-    # few claims (k-hat 0.75-0.79 at 4,500-6,000), and the attribution refits instead
-    extra = claim(source="M", value=4000, as_of=day(15), period_start=S)
+    # the same days looked at (the same knots); a figure that moves the median by about
+    # 7%: one that moves it by a tenth or more already leaves PSIS unreliable on so few
+    # claims (k-hat 0.74 at 4,000, 0.75-0.79 at 4,500-6,000; 0.52 at 3,800 on this
+    # seed), and the attribution refits instead
+    extra = claim(source="M", value=3800, as_of=day(15), period_start=S)
     kw = dict(draws=1000, tune=500, random_seed=3, max_attempts=1, as_of=day(15))
     old = cm.fit(cm.ClaimSet(base), **kw)
     new = cm.fit(cm.ClaimSet([*base, extra]), **kw)
