@@ -54,8 +54,8 @@ SCHEMA: tuple[tuple[str, str, int], ...] = (
     ("st_head", "f", 1),  # 1 for a head (no left end)
     ("st_sd", "f", 1),  # prior sd of each stretch's log total about its line
     ("st_scale", "f", 1),  # scale of its parameter (Stretches.scale)
-    ("st_owner", "i", 1),  # the first stretch of its curve
-    ("st_before", "f", 2),  # (stretch, stretch) 1 on earlier stretches of its curve
+    ("st_owner", "i", 1),  # the first stretch it is joined with (Stretches.owner)
+    ("st_before", "f", 2),  # (stretch, stretch) 1 on earlier stretches joined with it
     ("st_later", "f", 2),  # ... and on later ones
     ("st_days", "f", 1),  # inner days
     ("st_inner", "f", 2),  # (stretch, knot) 1 on inner knots
@@ -164,6 +164,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "seg_len": np.append(np.diff(knots), 1),
     }
     st = inputs.stretches
+    before, later = st.order()
     first_j, first_into = day_query(grid, st.first_day(knots))
     last_j, last_into = day_query(grid, st.last_day(knots) + 1)
     out |= {
@@ -174,8 +175,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "st_sd": st.sd,
         "st_scale": st.scale(),
         "st_owner": st.owner(),
-        "st_before": st.order()[0].astype(float).reshape(len(st), len(st)),
-        "st_later": st.order()[1].astype(float).reshape(len(st), len(st)),
+        "st_before": before.astype(float).reshape(len(st), len(st)),
+        "st_later": later.astype(float).reshape(len(st), len(st)),
         "st_days": (st.last_day(knots) - st.first_day(knots) + 1).astype(float),
         "st_inner": st.inner(n_knots).astype(float).reshape(len(st), n_knots),
         "st_first_j": first_j,

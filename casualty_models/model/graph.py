@@ -160,16 +160,16 @@ def stretch_totals(line: Any, z: Any, d: dict[str, Any]) -> tuple[Any, Any]:
     from their lines and standard normal parameters ``z``.
 
     The prior is ``lambda ~ Normal(0, sd)`` about each line, one stretch independent of
-    the next; the parameters are arranged otherwise. Claims after a curve's stretches
-    see their sum, so with one parameter per stretch, a total the claims fix but a
-    split they do not would be a curved ridge ``exp(a) + exp(b) = const`` (a head
-    before a ministry's period and that period, say). Instead, the first stretch of a
-    curve carries the log of the curve's stretches' sum, and each later one its log
-    share against the sum of those before it, ``u = log(sum before) - log(own)``; going
-    back from the sum, ``log(sum through k - 1) = log(sum through k) - softplus(-u)``
-    and ``log(own) = log(sum through k) - softplus(u)``. This map has unit Jacobian,
-    so the density is the prior's on ``lambda`` (see ``terms["stretches"]``). A
-    curve's only stretch is ``line + sd z``, as before.
+    the next; the parameters are arranged otherwise. Claims see the sum of joined
+    stretches (no claim's count ends between them: a head before a ministry's period
+    and that period, say), not their split; with one parameter per stretch, that is a
+    curved ridge ``exp(a) + exp(b) = const``. So the first of a group of joined
+    stretches carries the log of their sum, and each later one its log share against
+    the sum of those before it, ``u = log(sum before) - log(own)``; going back from the
+    sum, ``log(sum through k - 1) = log(sum through k) - softplus(-u)`` and ``log(own)
+    = log(sum through k) - softplus(u)``. This map has unit Jacobian, so the density is
+    the prior's on ``lambda`` (see ``terms["stretches"]``). A stretch joined with no
+    other is ``line + sd z``.
     """
     import pytensor.tensor as pt
 
@@ -217,7 +217,8 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
     steps = p["steps_z"] * d["step_sd"][None, :] * volatility
     path = pt.concatenate([pt.zeros((n_bases, 1)), pt.cumsum(steps, axis=1)], axis=1)
     log_rate = level[:, None] + path - _take(path, pt.arange(n_bases), d["anchor"])[:, None]
-    # a stretch no claim looks inside: its total exp(line + sd z), the walk's shape
+    # a stretch no claim looks inside: its total exp(line + lambda) (stretch_totals), the
+    # walk's shape
     rows = d["st_curve"]
     walk = Counts(log_rate[rows], d["gap"], d["seg_len"])
     ids = pt.arange(rows.shape[0])

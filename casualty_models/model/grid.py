@@ -226,7 +226,7 @@ def find_stretches(
         mine = claim_base == b
         # (first, last day, 1 where a count ends: an as_of; 0 where one starts)
         spans = [
-            (a, b, 1) for a, b in zip(claim_last_from[mine], claim_last_day[mine], strict=True)
+            (lo, hi, 1) for lo, hi in zip(claim_last_from[mine], claim_last_day[mine], strict=True)
         ]
         spans += [(d, d, 0) for d in claim_first_day[mine] if d > 0]
         spans.sort()
