@@ -24,7 +24,7 @@ SITE := build/site
 help:
 	@echo "make venv      create $(VENV) (python3.11, else python3), install -e '.[dev]', compile the model"
 	@echo "make demo      estimate the seed claims into out/seed"
-	@echo "make test      run the tests (pytest -q), except the browser check"
+	@echo "make test      run the tests (pytest, one worker per core), except the browser check"
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make bench     time imports, fits and the CLI; writes docs/benchmarks_seed.md"
 	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
