@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--sampler",
         choices=("pymc", "nutpie"),
-        help="with --fit-defaults: this sampler for every fit instead of fit()'s choice by "
-        "model size (nutpie from 100 parameters)",
+        help="with --fit-defaults: this sampler for every fit instead of fit()'s own "
+        "(nutpie over the model compiled once; pymc compiles each simulated shape)",
     )
     ap.add_argument("--rank-draws", type=int, default=FitConfig.n_rank_draws)
     ap.add_argument("--summary-every", type=int, default=50)

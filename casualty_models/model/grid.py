@@ -174,20 +174,22 @@ class Stretches:
         a group, the largest ``sd`` of its group (their log total); for a later one,
         that of its log share against those before it, ``hypot(sd, largest sd
         before)``. A stretch joined with no other keeps its ``sd``."""
-        before, later = self.order()
+        before, _ = self.order()
+        group = self.group()
         out = np.empty(len(self))
         for k in range(len(self)):
             if before[k].any():
                 out[k] = math.hypot(self.sd[k], self.sd[before[k]].max())
             else:
-                out[k] = self.sd[later[k] | (np.arange(len(self)) == k)].max()
+                out[k] = self.sd[group == group[k]].max()
         return out
 
     def z_of(self, lam: np.ndarray, line: np.ndarray) -> np.ndarray:
         """The parameters (n,) of the model's graph that give the stretches log totals
         ``line + lam`` (both (n,)): the inverse of the graph's
         ``model.graph.stretch_totals``."""
-        before, later = self.order()
+        before, _ = self.order()
+        group = self.group()
         h = line + lam
         z = np.empty(len(self))
         for k in range(len(self)):
@@ -195,7 +197,7 @@ class Stretches:
                 share = np.logaddexp.reduce(h[before[k]]) - h[k]
                 z[k] = share - (np.logaddexp.reduce(line[before[k]]) - line[k])
             else:
-                mine = later[k] | (np.arange(len(self)) == k)
+                mine = group == group[k]
                 z[k] = np.logaddexp.reduce(h[mine]) - np.logaddexp.reduce(line[mine])
         return z / self.scale()
 
