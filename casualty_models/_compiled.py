@@ -71,15 +71,73 @@ def expand_callback(dim, n_out, x_ptr, out_ptr, user_data):
 """
 
 
+def _unpack_source() -> str:
+    """Source of the numba function that reads every schema array out of the two packed
+    vectors, as :func:`casualty_models.model.data.pack` lays them out (views, no copy)."""
+    lines = ["def unpack(floats, ints):"]
+    for k, (_, kind, ndim) in enumerate(SCHEMA):
+        src = "floats" if kind == "f" else "ints"
+        lines.append(f"    o, r, c = ints[{3 * k}], ints[{3 * k + 1}], ints[{3 * k + 2}]")
+        shaped = ".reshape((r, c))" if ndim == 2 else ""
+        lines.append(f"    a{k} = {src}[o : o + r * c]{shaped}")
+    lines.append(f"    return ({', '.join(f'a{k}' for k in range(len(SCHEMA)))},)")
+    return "\n".join(lines)
+
+
+@functools.cache
+def _unpack_op() -> Any:
+    """One PyTensor operation whose outputs are the schema's arrays (views of the packed
+    vectors): reading them with PyTensor's own slicing took about 600 graph nodes, each
+    a small allocation on every gradient (0-d arrays for every offset and size)."""
+    import pytensor.tensor as pt
+    from pytensor.gradient import DisconnectedType
+    from pytensor.graph.basic import Apply
+    from pytensor.graph.op import Op
+    from pytensor.link.numba.cache import compile_numba_function_src
+    from pytensor.link.numba.dispatch.basic import (
+        numba_njit,
+        register_funcify_default_op_cache_key,
+    )
+
+    class Unpack(Op):
+        __props__ = ()
+        # every output is a view of an input: PyTensor must never write into it
+        view_map = {k: [0 if kind == "f" else 1] for k, (_, kind, _) in enumerate(SCHEMA)}
+
+        def make_node(self, floats: Any, ints: Any) -> Apply:
+            outs = [
+                pt.TensorType("float64" if kind == "f" else "int64", shape=(None,) * ndim)()
+                for _, kind, ndim in SCHEMA
+            ]
+            return Apply(self, [floats, ints], outs)
+
+        def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
+            floats, ints = inputs
+            for k, (_, kind, ndim) in enumerate(SCHEMA):
+                o, r, c = (int(v) for v in ints[3 * k : 3 * k + 3])
+                flat = (floats if kind == "f" else ints)[o : o + r * c]
+                output_storage[k][0] = flat.reshape((r, c)) if ndim == 2 else flat
+
+        def connection_pattern(self, node: Any) -> list[list[bool]]:
+            return [[False] * len(SCHEMA)] * 2
+
+        def L_op(self, inputs: Any, outputs: Any, grads: Any) -> list[Any]:
+            return [DisconnectedType()(), DisconnectedType()()]
+
+    # keyed, so PyTensor caches the whole graph's function (see _jitted); the salt
+    # follows the schema
+    @register_funcify_default_op_cache_key(Unpack)
+    def _funcify(op: Any, node: Any = None, **kwargs: Any) -> tuple[Any, int]:
+        source = _unpack_source()
+        salt = int(hashlib.sha256(source.encode()).hexdigest()[:12], 16)
+        return numba_njit(compile_numba_function_src(source, "unpack")), salt
+
+    return Unpack()
+
+
 def _views(floats: Any, ints: Any) -> dict[str, Any]:
     """Each array of the schema, read out of the two packed vectors (PyTensor)."""
-    out = {}
-    for k, (name, kind, ndim) in enumerate(SCHEMA):
-        offset, rows, cols = ints[3 * k], ints[3 * k + 1], ints[3 * k + 2]
-        src = floats if kind == "f" else ints
-        flat = src[offset : offset + rows * cols]
-        out[name] = flat.reshape((rows, cols)) if ndim == 2 else flat
-    return out
+    return dict(zip((name for name, _, _ in SCHEMA), _unpack_op()(floats, ints), strict=True))
 
 
 def _param_blocks(d: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
@@ -160,7 +218,8 @@ def cache_key() -> str:
         _LOGP_SRC,
         _EXPAND_SRC,
     ]
-    stamp += [inspect.getsource(f) for f in (_views, _param_blocks, _graph, _jitted)]
+    stamp += [inspect.getsource(f) for f in (_unpack_op, _views, _param_blocks, _graph, _jitted)]
+    stamp.append(_unpack_source())
     stamp += [version(p) for p in ("nutpie", "numba", "pytensor", "numpy")]
     digest = hashlib.sha256("|".join(stamp).encode())
     digest.update(Path(graph.__file__).read_bytes())
