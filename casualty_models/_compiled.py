@@ -1,13 +1,13 @@
 """The model compiled once, for every claim set: a function of the parameters and the data.
 
 :func:`casualty_models.model.graph.density` is written against named data arrays; here
-they are read out of two flat vectors (:func:`casualty_models.model.data.pack`), and the
-parameters out of one, all of whose sizes are read from the data. So the compiled code
-has no claim, date, grid, prior setting or size in it: PyTensor compiles it with numba
-once per machine and package version (into numba's cache on disk), and every later fit,
-in this process or another, runs it on its own data (docs/benchmarks.md, "Compile
-once"). Within a process the compiled functions are kept (:func:`compiled`), so a second
-fit builds nothing.
+they are read out of two flat vectors (:func:`casualty_models.model.data.pack`) by one
+operation of our own (views, no copies), and the parameters out of one, all of whose
+sizes are read from the data. So the compiled code has no claim, date, grid, prior
+setting or size in it: PyTensor compiles it with numba once per machine and package
+version (into numba's cache on disk), and every later fit, in this process or another,
+runs it on its own data (docs/benchmarks.md, "Compile once"). Within a process the
+compiled functions are kept (:func:`compiled`), so a second fit builds nothing.
 
 nutpie calls it through two C callbacks (log density with gradient; the kept quantities
 of a draw), which find the data through nutpie's ``user_data`` pointer: a table of four
@@ -87,8 +87,9 @@ def _unpack_source() -> str:
 @functools.cache
 def _unpack_op() -> Any:
     """One PyTensor operation whose outputs are the schema's arrays (views of the packed
-    vectors): reading them with PyTensor's own slicing took about 600 graph nodes, each
-    a small allocation on every gradient (0-d arrays for every offset and size)."""
+    vectors). Read with PyTensor's own slicing they took about 470 of the graph's 1,180
+    nodes, most a small allocation on every gradient (a 0-d array for every offset and
+    size): seed claims 90 -> 57 us per gradient."""
     import pytensor.tensor as pt
     from pytensor.gradient import DisconnectedType
     from pytensor.graph.basic import Apply
@@ -101,15 +102,17 @@ def _unpack_op() -> Any:
 
     class Unpack(Op):
         __props__ = ()
-        # every output is a view of an input: PyTensor must never write into it
-        view_map = {k: [0 if kind == "f" else 1] for k, (_, kind, _) in enumerate(SCHEMA)}
 
-        def make_node(self, floats: Any, ints: Any) -> Apply:
+        def __init__(self) -> None:
+            # every output is a view of an input: PyTensor must never write into it
+            self.view_map = {k: [0 if kind == "f" else 1] for k, (_, kind, _) in enumerate(SCHEMA)}
+
+        def make_node(self, *inputs: Any) -> Apply:
             outs = [
                 pt.TensorType("float64" if kind == "f" else "int64", shape=(None,) * ndim)()
                 for _, kind, ndim in SCHEMA
             ]
-            return Apply(self, [floats, ints], outs)
+            return Apply(self, list(inputs), outs)  # floats, ints
 
         def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
             floats, ints = inputs
@@ -218,7 +221,9 @@ def cache_key() -> str:
         _LOGP_SRC,
         _EXPAND_SRC,
     ]
-    stamp += [inspect.getsource(f) for f in (_unpack_op, _views, _param_blocks, _graph, _jitted)]
+    stamp += [
+        inspect.getsource(f) for f in (_unpack_op, _views, _param_blocks, _graph, _mode, _jitted)
+    ]
     stamp.append(_unpack_source())
     stamp += [version(p) for p in ("nutpie", "numba", "pytensor", "numpy")]
     digest = hashlib.sha256("|".join(stamp).encode())
@@ -338,9 +343,10 @@ def _build() -> Compiled:
     from pytensor.link.numba.cache import NUMBA_CACHE_PATH
 
     x, floats, ints, logp_outs, expanded = _graph()
+    mode = _mode()
     fns = {
-        "logp": pytensor.function([x, floats, ints], logp_outs, mode="NUMBA"),
-        "expand": pytensor.function([x, floats, ints], [expanded], mode="NUMBA"),
+        "logp": pytensor.function([x, floats, ints], logp_outs, mode=mode),
+        "expand": pytensor.function([x, floats, ints], [expanded], mode=mode),
     }
     callbacks = {}
     for kind, sig in _signatures().items():
@@ -365,6 +371,15 @@ def prune_cache(folder: Path, keep: int = 2) -> list[str]:
         for f in files[key]:
             f.unlink(missing_ok=True)
     return removed
+
+
+def _mode() -> Any:
+    """PyTensor's NUMBA mode without its shape assertions: they would check on every
+    gradient what :func:`~casualty_models.model.data.check_data` checks once per claim
+    set (seed claims: 57 -> 44 us per gradient)."""
+    from pytensor.compile.mode import get_mode
+
+    return get_mode("NUMBA").including("local_remove_all_assert")
 
 
 def _jitted(fn: Any) -> Any:

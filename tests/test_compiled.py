@@ -16,7 +16,7 @@ from conftest import claim as _claim
 import casualty_models as cm
 from casualty_models import _compiled
 from casualty_models.model import build_model, prepare
-from casualty_models.model.data import model_data
+from casualty_models.model.data import LAYOUT, SCHEMA, check_data, model_data
 from casualty_models.model.skeleton import skeleton
 
 START = dt.date(2022, 2, 24)
@@ -109,6 +109,32 @@ def test_a_point_with_no_density_returns_nutpies_code_not_a_number(claim_set):
     _inputs, data, _sk, _model, x = claim_set
     code, _, _ = _compiled.logp_and_grad(data, np.full_like(x, np.inf))
     assert code in (3, 4)
+
+
+def test_every_array_of_the_schema_has_its_dimensions_in_the_layout():
+    assert list(LAYOUT) == [name for name, _, _ in SCHEMA]
+    assert all(len(LAYOUT[name][0]) == ndim for name, _, ndim in SCHEMA)
+
+
+def test_every_claim_sets_data_agree_with_the_layout(claim_set):
+    _inputs, data, _sk, _model, _x = claim_set
+    check_data(data)  # raises on a fault
+
+
+def test_data_whose_lengths_or_indices_disagree_are_refused_before_the_compiled_model_runs(
+    claim_set,
+):
+    """The compiled model checks neither lengths nor indices (it would on every gradient):
+    an inconsistent array must be caught once, naming every array at fault."""
+    _inputs, data, _sk, _model, x = claim_set
+    bad = dict(data)
+    bad["claim_speaker"] = data["claim_speaker"] + len(data["bias_mu"])
+    bad["point_scale"] = np.append(data["point_scale"], 1.0)
+    with pytest.raises(AssertionError) as err:
+        _compiled.logp_and_grad(bad, x)
+    assert "claim_speaker: indices" in str(err.value)
+    assert "outside speaker" in str(err.value)
+    assert f"point_scale: point has length {len(data['point_y']) + 1}" in str(err.value)
 
 
 def test_a_damaged_cache_entry_is_removed_and_compiled_again(tmp_path, monkeypatch):

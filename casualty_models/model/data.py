@@ -25,7 +25,17 @@ if TYPE_CHECKING:
     from casualty_models.model.grid import Grid
     from casualty_models.model.inputs import ModelInputs
 
-__all__ = ["PARAMS", "SCALARS", "SCHEMA", "day_query", "model_data", "pack", "param_sizes"]
+__all__ = [
+    "LAYOUT",
+    "PARAMS",
+    "SCALARS",
+    "SCHEMA",
+    "check_data",
+    "day_query",
+    "model_data",
+    "pack",
+    "param_sizes",
+]
 
 SCALARS = (
     "level_sigma",
@@ -124,6 +134,116 @@ SCHEMA: tuple[tuple[str, str, int], ...] = (
     ("censored_hi", "f", 1),
     ("censored_scale", "f", 1),
 )
+
+LAYOUT: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "sizes": (("size",), None),
+    "scalars": (("scalar",), None),
+    "level_mu": (("curve",), None),
+    "anchor": (("curve",), "knot"),
+    "step_sd": (("gap",), None),
+    "gap": (("gap",), None),
+    "seg_len": (("knot",), None),
+    "st_curve": (("stretch",), "curve"),
+    "st_left": (("stretch",), "knot"),
+    "st_right": (("stretch",), "knot"),
+    "st_head": (("stretch",), None),
+    "st_sd": (("stretch",), None),
+    "st_scale": (("stretch",), None),
+    "st_owner": (("stretch",), "stretch"),
+    "st_before": (("stretch", "stretch"), None),
+    "st_later": (("stretch", "stretch"), None),
+    "st_days": (("stretch",), None),
+    "st_inner": (("stretch", "knot"), None),
+    "st_first_j": (("stretch",), "knot"),
+    "st_first_into": (("stretch",), None),
+    "st_last_j": (("stretch",), "knot"),
+    "st_last_into": (("stretch",), None),
+    "ratio_mu": (("ratio",), None),
+    "ratio_sigma": (("ratio",), None),
+    "series_ratio": (("series",), "ratio+1"),
+    "series_add_one": (("series",), None),
+    "bias_mu": (("speaker",), None),
+    "bias_sd": (("speaker",), None),
+    "group_sd": (("speaker",), None),
+    "group_of": (("speaker",), "group+1"),
+    "free_idx": (("free",), "speaker"),
+    "capped_idx": (("capped",), "speaker"),
+    "capped_upper": (("capped",), None),
+    "capped_k": (("capped",), None),
+    "claim_base": (("claim",), "curve"),
+    "claim_series": (("claim",), "series"),
+    "claim_speaker": (("claim",), "speaker"),
+    "end_j": (("claim",), "knot"),
+    "end_into": (("claim",), None),
+    "start_j": (("claim",), "knot"),
+    "start_into": (("claim",), None),
+    "spread_idx": (("spread",), "claim"),
+    "spread_days": (("spread",), None),
+    "spread_owner": (("pair",), "spread"),
+    "spread_base": (("pair",), "curve"),
+    "spread_j": (("pair",), "knot"),
+    "spread_into": (("pair",), None),
+    "run_mask": (("running", "gap"), None),
+    "on_idx": (("on",), "claim"),
+    "on_row": (("on",), "running"),
+    "on_left": (("on",), "knot"),
+    "on_right": (("on",), "knot"),
+    "on_frac": (("on",), None),
+    "inc_claim": (("rise",), "claim"),
+    "inc_base": (("rise",), "curve"),
+    "inc_series": (("rise",), "series"),
+    "inc_tally": (("rise",), "running"),
+    "inc_prev": (("rise",), "rise"),
+    "inc_end_j": (("rise",), "knot"),
+    "inc_end_into": (("rise",), None),
+    "inc_start_j": (("rise",), "knot"),
+    "inc_start_into": (("rise",), None),
+    "inc_value": (("rise",), None),
+    "inc_level": (("rise",), None),
+    "inc_rate_sd": (("rise",), None),
+    "inc_rho": (("rise",), None),
+    "point_idx": (("point",), "claim"),
+    "point_y": (("point",), None),
+    "point_scale": (("point",), None),
+    "central_idx": (("central",), "claim"),
+    "central_y": (("central",), None),
+    "central_below": (("central",), None),
+    "central_above": (("central",), None),
+    "censored_idx": (("censored",), "claim"),
+    "censored_lo": (("censored",), None),
+    "censored_hi": (("censored",), None),
+    "censored_scale": (("censored",), None),
+}
+"""Each array's dimensions, and for an index array the dimension its values point into
+("ratio+1": one past the end means none). The compiled model trusts these (it checks
+neither lengths nor indices on each gradient); :func:`check_data` checks them once."""
+
+_SIZED = ("curve", "knot", "speaker", "claim", "group", "running")
+"""The dimensions whose lengths ``sizes`` states, in its order."""
+
+
+def check_data(data: dict[str, np.ndarray]) -> None:
+    """Raise AssertionError, naming every array at fault, unless the arrays of
+    :data:`SCHEMA` agree with :data:`LAYOUT`: one length per dimension, every index in
+    range. These are the library's own arrays, so a fault is a bug, not bad input."""
+    length = dict(zip(_SIZED, (int(v) for v in data["sizes"]), strict=True))
+    length |= {"size": len(_SIZED), "scalar": len(SCALARS), "gap": length["knot"] - 1}
+    faults = []
+    for name, (dims, _) in LAYOUT.items():
+        for dim, n in zip(dims, data[name].shape, strict=True):
+            if length.setdefault(dim, n) != n:
+                faults.append(f"{name}: {dim} has length {n}, not {length[dim]}")
+    for name, (_, target) in LAYOUT.items():
+        if target is None or not data[name].size:
+            continue
+        dim, _, extra = target.partition("+")
+        top = length.get(dim, 0) + int(extra or 0)
+        lo, hi = int(data[name].min()), int(data[name].max())
+        if lo < 0 or hi >= top:
+            faults.append(f"{name}: indices {lo}..{hi} outside {dim} (0..{top - 1})")
+    if faults:
+        raise AssertionError("model data inconsistent: " + "; ".join(faults))
+
 
 PARAMS: tuple[str, ...] = (
     "level_z",
@@ -317,6 +437,7 @@ def pack(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(floats, ints): every array of :data:`SCHEMA` in one float64 and one int64
     vector. ``ints`` opens with a header of three numbers per array (its offset into
     its vector, and its two dimensions, the second 1 for a vector)."""
+    check_data(data)
     header = np.zeros(3 * len(SCHEMA), dtype=np.int64)
     floats: list[np.ndarray] = []
     ints: list[np.ndarray] = []
