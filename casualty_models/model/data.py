@@ -87,20 +87,21 @@ SCHEMA: tuple[tuple[str, str, int], ...] = (
     ("capped_idx", "i", 1),  # speakers with a capped deviation
     ("capped_upper", "f", 1),
     ("capped_k", "f", 1),
+    # every count the claims and rises read, once: a curve's count before a day, as a
+    # day query (many claims and rises share a day: a daily tally's rise starts where
+    # the one before ended, and its figures end on the same days)
+    ("day_base", "i", 1),
+    ("day_j", "i", 1),
+    ("day_into", "f", 1),
     # claims: the count over [first, last] of their curve
-    ("claim_base", "i", 1),
     ("claim_series", "i", 1),
     ("claim_speaker", "i", 1),
-    ("end_j", "i", 1),  # day query: through the claim's last day
-    ("end_into", "f", 1),
-    ("start_j", "i", 1),  # day query: before its first day
-    ("start_into", "f", 1),
+    ("end_q", "i", 1),  # the day query through the claim's last day
+    ("start_q", "i", 1),  # ... before its first day
     ("spread_idx", "i", 1),  # claims whose as_of is known to the month or year
     ("spread_days", "f", 1),  # days its count is averaged over
     ("spread_owner", "i", 1),  # (pair,) index into spread_idx
-    ("spread_base", "i", 1),
-    ("spread_j", "i", 1),
-    ("spread_into", "f", 1),
+    ("spread_q", "i", 1),  # (pair,) the day query through each of its days
     # running tallies: a drifting bias, and rises
     ("run_mask", "f", 2),  # (running, knot - 1) 1 on steps from the first knot on
     ("on_idx", "i", 1),  # claims of a running tally
@@ -109,14 +110,11 @@ SCHEMA: tuple[tuple[str, str, int], ...] = (
     ("on_right", "i", 1),
     ("on_frac", "f", 1),
     ("inc_claim", "i", 1),
-    ("inc_base", "i", 1),
     ("inc_series", "i", 1),
     ("inc_tally", "i", 1),
     ("inc_prev", "i", 1),  # previous rise of the tally, 0 when none (rho is 0 then)
-    ("inc_end_j", "i", 1),
-    ("inc_end_into", "f", 1),
-    ("inc_start_j", "i", 1),
-    ("inc_start_into", "f", 1),
+    ("inc_end_q", "i", 1),
+    ("inc_start_q", "i", 1),
     ("inc_value", "f", 1),
     ("inc_level", "f", 1),
     ("inc_rate_sd", "f", 1),
@@ -170,19 +168,17 @@ LAYOUT: dict[str, tuple[tuple[str, ...], str | None]] = {
     "capped_idx": (("capped",), "speaker"),
     "capped_upper": (("capped",), None),
     "capped_k": (("capped",), None),
-    "claim_base": (("claim",), "curve"),
+    "day_base": (("query",), "curve"),
+    "day_j": (("query",), "knot"),
+    "day_into": (("query",), None),
     "claim_series": (("claim",), "series"),
     "claim_speaker": (("claim",), "speaker"),
-    "end_j": (("claim",), "knot"),
-    "end_into": (("claim",), None),
-    "start_j": (("claim",), "knot"),
-    "start_into": (("claim",), None),
+    "end_q": (("claim",), "query"),
+    "start_q": (("claim",), "query"),
     "spread_idx": (("spread",), "claim"),
     "spread_days": (("spread",), None),
     "spread_owner": (("pair",), "spread"),
-    "spread_base": (("pair",), "curve"),
-    "spread_j": (("pair",), "knot"),
-    "spread_into": (("pair",), None),
+    "spread_q": (("pair",), "query"),
     "run_mask": (("running", "gap"), None),
     "on_idx": (("on",), "claim"),
     "on_row": (("on",), "running"),
@@ -190,14 +186,11 @@ LAYOUT: dict[str, tuple[tuple[str, ...], str | None]] = {
     "on_right": (("on",), "knot"),
     "on_frac": (("on",), None),
     "inc_claim": (("rise",), "claim"),
-    "inc_base": (("rise",), "curve"),
     "inc_series": (("rise",), "series"),
     "inc_tally": (("rise",), "running"),
     "inc_prev": (("rise",), "rise"),
-    "inc_end_j": (("rise",), "knot"),
-    "inc_end_into": (("rise",), None),
-    "inc_start_j": (("rise",), "knot"),
-    "inc_start_into": (("rise",), None),
+    "inc_end_q": (("rise",), "query"),
+    "inc_start_q": (("rise",), "query"),
     "inc_value": (("rise",), None),
     "inc_level": (("rise",), None),
     "inc_rate_sd": (("rise",), None),
@@ -330,29 +323,18 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     }
     first, last = inputs.claim_first_day, inputs.claim_last_day
     claim_base = base[inputs.claim_series]
-    end_j, end_into = day_query(grid, last + 1)
-    start_j, start_into = day_query(grid, first)
     spread = np.flatnonzero(inputs.claim_last_from < last)
     lo, hi = inputs.claim_last_from[spread] + 1, last[spread] + 1
     owner = np.repeat(np.arange(len(spread)), hi - lo + 1)
     days = np.concatenate(
         [np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)] or [np.zeros(0)]
     )
-    spread_j, spread_into = day_query(grid, days.astype(int))
     out |= {
-        "claim_base": claim_base,
         "claim_series": inputs.claim_series,
         "claim_speaker": inputs.claim_speaker,
-        "end_j": end_j,
-        "end_into": end_into,
-        "start_j": start_j,
-        "start_into": start_into,
         "spread_idx": spread,
         "spread_days": (hi - lo + 1).astype(float),
         "spread_owner": owner,
-        "spread_base": claim_base[spread][owner],
-        "spread_j": spread_j,
-        "spread_into": spread_into,
     }
     n_running = len(inputs.running)
     before = np.arange(n_knots - 1)[None, :] < inputs.running_first_knot[:, None]
@@ -362,8 +344,6 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     on = np.flatnonzero(claim_row >= 0)
     left, right, frac = grid.interpolation()
     inc = inputs.increments
-    inc_end_j, inc_end_into = day_query(grid, inc.last_day + 1)
-    inc_start_j, inc_start_into = day_query(grid, inc.first_day)
     out |= {
         "run_mask": np.where(before, 0.0, 1.0).reshape(n_running, n_knots - 1),
         "on_idx": on,
@@ -372,19 +352,22 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "on_right": right[last[on]],
         "on_frac": frac[last[on]],
         "inc_claim": inc.claim,
-        "inc_base": claim_base[inc.claim],
         "inc_series": inputs.claim_series[inc.claim],
         "inc_tally": inputs.rise_tally,
         "inc_prev": np.maximum(inc.prev, 0),
-        "inc_end_j": inc_end_j,
-        "inc_end_into": inc_end_into,
-        "inc_start_j": inc_start_j,
-        "inc_start_into": inc_start_into,
         "inc_value": inc.value,
         "inc_level": inc.level,
         "inc_rate_sd": inc.rate_sd,
         "inc_rho": inc.rho,
     }
+    out |= _day_queries(
+        grid,
+        start_q=(claim_base, first),
+        end_q=(claim_base, last + 1),
+        spread_q=(claim_base[spread][owner], days),
+        inc_start_q=(claim_base[inc.claim], inc.first_day),
+        inc_end_q=(claim_base[inc.claim], inc.last_day + 1),
+    )
     kind, observed = inputs.claim_kind, inputs.claim_observed
     scale = np.sqrt(inputs.claim_noise**2 + inputs.claim_extra_sigma**2)
     point = np.flatnonzero((kind == KIND_CODES["point"]) & observed)
@@ -415,6 +398,18 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
             raise AssertionError(f"{name}: {arr.ndim} dimensions, the schema says {ndim}")
         typed[name] = np.ascontiguousarray(arr)
     return typed
+
+
+def _day_queries(grid: Grid, **uses: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    """The distinct (curve, day) counts of ``uses`` (each a name and its curves and
+    days) as day queries, and each use as indices into them."""
+    curves = np.concatenate([np.asarray(c, dtype=np.int64) for c, _ in uses.values()])
+    days = np.concatenate([np.asarray(d, dtype=np.int64) for _, d in uses.values()])
+    pairs, index = np.unique(np.stack([curves, days]), axis=1, return_inverse=True)
+    day_j, day_into = day_query(grid, pairs[1])
+    out = {"day_base": pairs[0], "day_j": day_j, "day_into": day_into}
+    cuts = np.cumsum([len(c) for c, _ in uses.values()])[:-1]
+    return out | dict(zip(uses, np.split(index.ravel(), cuts), strict=True))
 
 
 def param_sizes(data: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:

@@ -252,10 +252,10 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
 
     # --- claims: the curve's count over each claim's days, or its mean over the days
     # its as_of may be (known to the month or year)
-    base = d["claim_base"]
-    start = counts(base, d["start_j"], d["start_into"])
-    count = counts(base, d["end_j"], d["end_into"]) - start
-    ends = counts(d["spread_base"], d["spread_j"], d["spread_into"])
+    at_day = counts(d["day_base"], d["day_j"], d["day_into"])  # each distinct count once
+    start = at_day[d["start_q"]]
+    count = at_day[d["end_q"]] - start
+    ends = at_day[d["spread_q"]]
     spread = d["spread_idx"]
     mean_end = pt.inc_subtensor(pt.zeros_like(d["spread_days"])[d["spread_owner"]], ends)
     count = pt.set_subtensor(count[spread], mean_end / d["spread_days"] - start[spread])
@@ -276,9 +276,7 @@ def density(p: dict[str, Any], d: dict[str, Any]) -> tuple[dict[str, Any], dict[
     # bias and drift on that day) plus AR(1) errors with heavy-tailed innovations, its
     # own day-to-day noise (log-normal around the prior median)
     noise_factor = pt.exp(noise_sd * p["rise_noise_z"])
-    ib = d["inc_base"]
-    rise = counts(ib, d["inc_end_j"], d["inc_end_into"])
-    rise = rise - counts(ib, d["inc_start_j"], d["inc_start_into"])
+    rise = at_day[d["inc_end_q"]] - at_day[d["inc_start_q"]]
     ic = d["inc_claim"]
     mean = rise * pt.exp(log_factor[d["inc_series"]] + (loc - log_count)[ic])
     rate_sd = d["inc_rate_sd"] * noise_factor[d["inc_tally"]]
