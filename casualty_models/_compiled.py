@@ -10,9 +10,15 @@ runs it on its own data (docs/benchmarks.md, "Compile once"). Within a process t
 compiled functions are kept (:func:`compiled`), so a second fit builds nothing.
 
 nutpie calls it through two C callbacks (log density with gradient; the kept quantities
-of a draw), which find the data through nutpie's ``user_data`` pointer: a table of four
-numbers (the two vectors' addresses and lengths). :func:`nutpie_model` wraps one claim
-set's data around them.
+of a draw), which find the data through nutpie's ``user_data`` pointer: a table of five
+numbers (the two vectors' addresses and lengths, and the address of an affine map).
+nutpie samples ``y``, the callbacks evaluate the model at ``x = shift + scale * (I + U'
+diag(f) U) y``: the identity for a cold run; for a warm one (continued chains,
+``fit(warm_start=...)``) the previous posterior's mean, sd and its strongest
+correlations (:func:`casualty_models._warm.low_rank`), which is how a warm nutpie run
+reuses the previous mass matrix (nutpie's own cannot be set; adapted afresh from the
+identity, a continuation of the whole war cost as much as its first run).
+:func:`nutpie_model` wraps one claim set's data around them.
 """
 
 from __future__ import annotations
@@ -26,28 +32,41 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from casualty_models._backend import configure_pytensor
-from casualty_models.model.data import PARAMS, SCHEMA, pack
+from casualty_models.model.data import PARAMS, SCHEMA, pack, param_sizes
 from casualty_models.model.skeleton import KEEP, Skeleton
+
+if TYPE_CHECKING:
+    from casualty_models._warm import Warm
 
 _VERSION = 1
 """Part of every cache key: raise it when this module's compiled source changes."""
 
+_STRETCH_SRC = """
+def stretch(affine, v):
+    out = v.copy()
+    for i in range(affine.shape[0] - 3):
+        out += affine[2, i] * (affine[3 + i] * v).sum() * affine[3 + i]
+    return out
+"""
+"""``(I + U' diag(f) U) v`` for the affine map's rows ``U`` (orthonormal) and factors
+``f`` (see :func:`_table`): symmetric, so the gradient goes back through it too."""
 _LOGP_SRC = """
-def logp_callback(dim, x_ptr, grad_ptr, logp_ptr, user_data):
+def logp_callback(dim, y_ptr, grad_ptr, logp_ptr, user_data):
     try:
-        table = carray(user_data, (4,), np.int64)
+        table = carray(user_data, (6,), np.int64)
         floats = carray(address_as_void_pointer(table[0]), (table[1],), np.float64)
         ints = carray(address_as_void_pointer(table[2]), (table[3],), np.int64)
-        x = carray(x_ptr, (dim,))
+        affine = carray(address_as_void_pointer(table[4]), (3 + table[5], dim), np.float64)
+        x = affine[0] + affine[1] * stretch(affine, carray(y_ptr, (dim,)))
         grad_out = carray(grad_ptr, (dim,))
         value, grad = logp_graph(x, floats, ints)
         carray(logp_ptr, ())[()] = value
-        grad_out[:] = grad
+        grad_out[:] = stretch(affine, grad * affine[1])
         if not np.all(np.isfinite(grad_out)):
             return 3
         if not np.isfinite(value):
@@ -57,12 +76,13 @@ def logp_callback(dim, x_ptr, grad_ptr, logp_ptr, user_data):
     return 0
 """
 _EXPAND_SRC = """
-def expand_callback(dim, n_out, x_ptr, out_ptr, user_data):
+def expand_callback(dim, n_out, y_ptr, out_ptr, user_data):
     try:
-        table = carray(user_data, (4,), np.int64)
+        table = carray(user_data, (6,), np.int64)
         floats = carray(address_as_void_pointer(table[0]), (table[1],), np.float64)
         ints = carray(address_as_void_pointer(table[2]), (table[3],), np.int64)
-        x = carray(x_ptr, (dim,))
+        affine = carray(address_as_void_pointer(table[4]), (3 + table[5], dim), np.float64)
+        x = affine[0] + affine[1] * stretch(affine, carray(y_ptr, (dim,)))
         (values,) = expand_graph(x, floats, ints)
         carray(out_ptr, (n_out,))[:] = values
     except Exception:
@@ -218,6 +238,7 @@ def cache_key() -> str:
         repr(SCHEMA),
         repr(PARAMS),
         repr(KEEP),
+        _STRETCH_SRC,
         _LOGP_SRC,
         _EXPAND_SRC,
     ]
@@ -300,6 +321,7 @@ def _callback_source(kind: str, graph: Any) -> Any:
             "carray": numba.carray,
             "np": np,
             "address_as_void_pointer": address_as_void_pointer,
+            "stretch": numba.njit(compile_numba_function_src(_STRETCH_SRC, "stretch")),
             f"{kind}_graph": graph,
         },
         cache_key=f"casualty_models_{name}_{cache_key()}",
@@ -394,20 +416,33 @@ def _jitted(fn: Any) -> Any:
     return numba_njit(graph, cache=False)
 
 
-def _table(data: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """The callbacks' ``user_data`` for ``data``: four int64 (the packed vectors'
-    addresses and lengths), and the vectors, which must stay alive while it is used."""
+def _table(
+    data: dict[str, np.ndarray], affine: np.ndarray | None = None
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The callbacks' ``user_data`` for ``data``: six int64 (the packed vectors'
+    addresses and lengths, the address of the affine map and its number of directions
+    ``k``), and the arrays, which must stay alive while it is used. The map is ``(3 +
+    k, parameter)``: shift, scale, the factors ``f`` (first ``k``), the directions
+    ``U``; default the identity."""
     floats, ints = pack(data)
-    table = np.array([floats.ctypes.data, floats.size, ints.ctypes.data, ints.size], np.int64)
-    return table, (floats, ints)
+    if affine is None:
+        n_dim = sum(int(np.prod(s)) for s in param_sizes(data).values())
+        affine = np.stack([np.zeros(n_dim), np.ones(n_dim), np.zeros(n_dim)])
+    affine = np.ascontiguousarray(affine, dtype=np.float64)
+    addresses = [floats.ctypes.data, floats.size, ints.ctypes.data, ints.size]
+    table = np.array([*addresses, affine.ctypes.data, len(affine) - 3], np.int64)
+    return table, (floats, ints, affine)
 
 
-def logp_and_grad(data: dict[str, np.ndarray], x: np.ndarray) -> tuple[int, float, np.ndarray]:
-    """(return code, log density, gradient) of the compiled callback at ``x``: code 0,
-    or nutpie's codes for a non-finite gradient (3) or density (4)."""
+def logp_and_grad(
+    data: dict[str, np.ndarray], x: np.ndarray, affine: np.ndarray | None = None
+) -> tuple[int, float, np.ndarray]:
+    """(return code, log density, gradient) of the compiled callback at ``x`` (``y``
+    under an ``affine`` map, :func:`_table`): code 0, or nutpie's codes for a
+    non-finite gradient (3) or density (4)."""
     import ctypes
 
-    table, _alive = _table(data)
+    table, _alive = _table(data, affine)
     x = np.ascontiguousarray(x, dtype=np.float64)
     grad, value = np.zeros(len(x)), np.zeros(())
     ptr = ctypes.POINTER(ctypes.c_double)
@@ -421,11 +456,14 @@ def logp_and_grad(data: dict[str, np.ndarray], x: np.ndarray) -> tuple[int, floa
     return int(code), float(value), grad
 
 
-def expand(data: dict[str, np.ndarray], sk: Skeleton, x: np.ndarray) -> dict[str, np.ndarray]:
-    """The parameters and kept quantities of the draw ``x``, by name (the callback)."""
+def expand(
+    data: dict[str, np.ndarray], sk: Skeleton, x: np.ndarray, affine: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The parameters and kept quantities of the draw ``x`` (``y`` under an ``affine``
+    map), by name (the callback)."""
     import ctypes
 
-    table, _alive = _table(data)
+    table, _alive = _table(data, affine)
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.zeros(sk.n_expanded)
     ptr = ctypes.POINTER(ctypes.c_double)
@@ -441,23 +479,29 @@ def expand(data: dict[str, np.ndarray], sk: Skeleton, x: np.ndarray) -> dict[str
     return sk.split(out, "expanded")
 
 
-def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton) -> Any:
+def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton, warm: Warm | None = None) -> Any:
     """nutpie's model of one claim set: the compiled callbacks, reading ``data``.
 
-    Each chain starts at uniform(-1, 1) draws of every parameter (PyMC's jitter around
-    the prior's centre, 0 for every standard-normal parameter here), from its seed."""
+    Cold, each chain starts at uniform(-1, 1) draws of every parameter (PyMC's jitter
+    around the prior's centre, 0 for every standard-normal parameter here), from its
+    seed. Warm, nutpie samples the parameters standardised by the previous posterior's
+    mean and sd (see the module docstring), and each chain starts at a previous chain's
+    last draw: which one is fixed by the chain's seed, so a run repeats exactly."""
     import pandas as pd
     from nutpie.compile_pymc import CompiledPyMCModel
 
     callbacks = compiled()
-    table, (floats, ints) = _table(data)
+    table, alive = _table(data, None if warm is None else warm.affine())
     shapes = {n: s for n, s in (sk.params | sk.kept).items() if np.prod(s) > 0}
     coords = {dim: pd.Index(labels) for dim, labels in sk.coords.items()}
     coords["unconstrained_parameter"] = pd.Index(sk.flat_labels())
     n_dim = sk.n_dim
 
     def initial_point(seed: Any) -> np.ndarray:
-        return np.random.default_rng(seed).uniform(-1.0, 1.0, n_dim)
+        if warm is None:
+            return np.random.default_rng(seed).uniform(-1.0, 1.0, n_dim)
+        k = int(np.random.default_rng(seed).integers(len(warm.starts)))
+        return warm.to_sampled(warm.starts[k])
 
     return CompiledPyMCModel(
         _n_dim=n_dim,
@@ -467,7 +511,7 @@ def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton) -> Any:
         compiled_logp_func=callbacks.logp_callback,
         compiled_expand_func=callbacks.expand_callback,
         initial_point_func=initial_point,
-        shared_data={"floats": floats, "ints": ints, "table": table},  # kept alive
+        shared_data={"arrays": alive, "table": table},  # kept alive
         user_data=table,
         n_expanded=sk.n_expanded,
         shape_info=(list(shapes), None, list(shapes.values())),

@@ -3,15 +3,11 @@ PyMC names it. Used by :mod:`casualty_models.fitting`."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 if TYPE_CHECKING:
     import arviz as az
 
-    from casualty_models._warm import Warm
 
 NUTPIE_DRAWS = 1000
 """Default draws per chain of a first run with nutpie. A continuation cannot keep its
@@ -40,25 +36,15 @@ def sample_nutpie(
     seed: int,
     target_accept: float,
     progressbar: bool,
-    warm: Warm | None = None,
+    initial_step: float | None = None,
 ) -> az.InferenceData:
-    """Sample nutpie's ``model`` (:func:`casualty_models._compiled.nutpie_model`; low-rank
-    mass matrix). Warm: each chain starts at a previous chain's last draw with the
-    previous step size; nutpie's mass matrix cannot be set, so it adapts again."""
+    """Sample nutpie's ``model`` (:func:`casualty_models._compiled.nutpie_model`, cold or
+    warm; low-rank mass matrix), from ``initial_step`` when given (a warm run's)."""
     import nutpie
 
     extra: dict[str, Any] = {}
-    if warm is not None:
-        starts = warm.starts
-
-        def start_at(chain_seed: Any) -> np.ndarray:
-            # nutpie gives each chain its own seed; which previous chain a chain
-            # continues is fixed by that seed, so a run repeats exactly
-            k = int(np.random.default_rng(chain_seed).integers(len(starts)))
-            return starts[k].copy()
-
-        model = dataclasses.replace(model, initial_point_func=start_at)
-        extra["initial_step"] = warm.step_size
+    if initial_step is not None:
+        extra["initial_step"] = initial_step
     idata = nutpie.sample(
         model,
         draws=draws,

@@ -32,18 +32,58 @@ if TYPE_CHECKING:
 
 DENSE_MAX = 200
 """Largest number of parameters for which the warm state keeps a full covariance."""
+LOW_RANK_MAX = 10
+"""Most correlation directions a warm nutpie run is standardised along (:func:`low_rank`)."""
+LOW_RANK_BAND = 3.0
+"""Eigenvalues of the draws' correlation matrix within ``[1/3, 3]`` are left alone: at
+2,000 draws of 400 parameters sampling noise alone spreads them over about [0.3, 2]."""
 
 
 @dataclass(frozen=True)
 class Warm:
     """A previous posterior carried onto a new claim set's parameters (vector order):
-    each previous chain's last draw, the mass matrix (a covariance, or variances) and
-    the step size."""
+    each previous chain's last draw, the mean, the mass matrix (a covariance, or
+    variances) and the step size."""
 
     starts: np.ndarray  # (previous chain, parameter)
     step_size: float
+    mean: np.ndarray  # (parameter,)
     var: np.ndarray  # (parameter,)
     cov: np.ndarray | None  # (parameter, parameter), when kept
+    values: np.ndarray  # (k,) the strongest correlations' eigenvalues (low_rank)
+    vectors: np.ndarray  # (k, parameter) their directions, orthonormal
+
+    def affine(self) -> np.ndarray:
+        """nutpie's warm map ``x = mean + sd * (I + U' diag(f) U) y``, ``f = sqrt(value)
+        - 1``, as :func:`casualty_models._compiled._table` takes it: under it ``y`` of
+        the previous posterior has about unit covariance."""
+        factors = np.zeros(len(self.mean))
+        factors[: len(self.values)] = np.sqrt(self.values) - 1
+        return np.vstack([self.mean, np.sqrt(self.var), factors, self.vectors])
+
+    def to_sampled(self, x: np.ndarray) -> np.ndarray:
+        """The ``y`` that :meth:`affine` maps to the parameters ``x``."""
+        z = (x - self.mean) / np.sqrt(self.var)
+        shrink = 1 / np.sqrt(self.values) - 1
+        return z + self.vectors.T @ (shrink * (self.vectors @ z))
+
+
+def low_rank(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values ``(k,)``, vectors ``(k, parameter)``): the eigenpairs of the correlation
+    matrix of ``draws`` ``(draw, parameter)`` furthest from 1 (outside
+    :data:`LOW_RANK_BAND`), at most :data:`LOW_RANK_MAX`; none when there are fewer
+    than two draws per parameter. The directions a diagonal mass matrix misses (a curve's
+    level against its steps, a bias against the count it scales)."""
+    n_draws, n = draws.shape
+    if n_draws < 2 * n:
+        return np.zeros(0), np.zeros((0, n))
+    sd = draws.std(axis=0)
+    z = (draws - draws.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    values, vectors = np.linalg.eigh(z.T @ z / n_draws)
+    values = values.clip(1e-2, 1e2)
+    far = np.abs(np.log(values))
+    keep = [i for i in np.argsort(-far)[:LOW_RANK_MAX] if far[i] > np.log(LOW_RANK_BAND)]
+    return values[keep], vectors[:, keep].T
 
 
 def pymc_warm(
@@ -90,6 +130,8 @@ def warm_state(
         "mean": draws.mean(axis=0).tolist(),
         "step_size": np.asarray(idata.sample_stats["step_size"])[:, -1].tolist(),
     }
+    values, vectors = low_rank(draws)
+    state["low_rank"] = {"values": values.tolist(), "vectors": vectors.tolist()}
     if n <= DENSE_MAX:
         cov = np.atleast_2d(np.cov(draws, rowvar=False))
         state["cov"] = (w * cov + (1 - w) * 1e-3 * np.eye(n)).tolist()
@@ -116,7 +158,7 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
     Elements are matched by label: a knot's step by the date it ends at, a speaker's
     bias by source and side. An element without a match (a knot the grid gained, a new
     source) starts at a draw from its prior, a standard normal (the walk's step, the
-    bias's own deviation), with prior variance 1 in the mass matrix. A fit whose curves
+    bias's own deviation), with the prior's mean 0 and variance 1. A fit whose curves
     changed starts cold: that is a change of the model's structure."""
     curves = sk.coords["curve"]
     if state["curves"] != curves:
@@ -137,13 +179,33 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
         prev_var = np.diag(prev_cov)
     else:
         prev_cov, prev_var = None, np.array(state["var"])
-    var = np.ones(len(labels))
+    var, mean = np.ones(len(labels)), np.zeros(len(labels))
     var[known] = prev_var[old[known]]
+    mean[known] = np.array(state["mean"])[old[known]]
     cov = None
     if prev_cov is not None and len(labels) <= DENSE_MAX:
         cov = np.diag(var)
         cov[np.ix_(known, known)] = prev_cov[np.ix_(old[known], old[known])]
-    return Warm(starts, float(np.mean(state["step_size"])), var, cov), ""
+    values, vectors = _carried_directions(state, old, known)
+    return Warm(starts, float(np.mean(state["step_size"])), mean, var, cov, values, vectors), ""
+
+
+def _carried_directions(
+    state: dict[str, Any], old: np.ndarray, known: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The warm state's :func:`low_rank` directions on the new parameters (``old``: each
+    one's index in the state, ``known`` where it has one), orthonormal again; a direction
+    that lay mostly on parameters the new claims lack is dropped."""
+    lr = state.get("low_rank", {"values": [], "vectors": []})
+    values = np.array(lr["values"], dtype=float)
+    vectors = np.zeros((len(values), len(old)))
+    if len(values):
+        vectors[:, known] = np.array(lr["vectors"])[:, old[known]]
+        kept = np.linalg.norm(vectors, axis=1) > 0.5
+        values, vectors = values[kept], vectors[kept]
+    if len(values):
+        vectors = np.linalg.qr(vectors.T)[0].T
+    return values, vectors
 
 
 def concat_draws(before: az.InferenceData, after: az.InferenceData) -> az.InferenceData:

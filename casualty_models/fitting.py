@@ -386,6 +386,8 @@ def _run(
             # PyMC's own convergence messages are replaced by ours (Diagnostics)
             warnings.filterwarnings("ignore", module="pymc")
             if attempt.sampler == "nutpie":
+                if warm is not None:  # the previous posterior standardises the parameters
+                    model = nutpie_model(target.data, target.sk, warm)
                 idata = sample_nutpie(
                     model,
                     draws=attempt.new_draws,
@@ -395,7 +397,7 @@ def _run(
                     seed=attempt.random_seed,
                     target_accept=attempt.target_accept,
                     progressbar=progressbar,
-                    warm=warm,
+                    initial_step=None if warm is None else warm.step_size,
                 )
             else:
                 if warm is not None:

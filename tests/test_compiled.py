@@ -15,6 +15,7 @@ from conftest import claim as _claim
 
 import casualty_models as cm
 from casualty_models import _compiled
+from casualty_models._warm import Warm
 from casualty_models.model import build_model, prepare
 from casualty_models.model.data import LAYOUT, SCHEMA, check_data, model_data
 from casualty_models.model.skeleton import skeleton
@@ -109,6 +110,30 @@ def test_a_point_with_no_density_returns_nutpies_code_not_a_number(claim_set):
     _inputs, data, _sk, _model, x = claim_set
     code, _, _ = _compiled.logp_and_grad(data, np.full_like(x, np.inf))
     assert code in (3, 4)
+
+
+def test_a_warm_runs_affine_map_applies_to_the_density_its_gradient_and_the_draws(claim_set):
+    """Warm, nutpie samples y with x = mean + sd * (I + U' diag(f) U) y: the density of y
+    is the model's at x (a constant Jacobian left out), its gradient J' grad, and a draw
+    of y expands to x's values."""
+    _inputs, data, sk, _model, x = claim_set
+    rng = np.random.default_rng(3)
+    n = len(x)
+    values = np.array([6.0, 0.1])
+    vectors = np.linalg.qr(rng.standard_normal((n, 2)))[0].T
+    var = rng.uniform(0.05, 2.0, n)
+    warm = Warm(x[None], 0.1, rng.normal(size=n), var, None, values, vectors)
+    y = warm.to_sampled(x)
+    jac = np.diag(np.sqrt(var)) @ (np.eye(n) + vectors.T @ np.diag(np.sqrt(values) - 1) @ vectors)
+    np.testing.assert_allclose(warm.mean + jac @ y, x, atol=1e-12)
+    code, logp, grad = _compiled.logp_and_grad(data, x)
+    code_y, logp_y, grad_y = _compiled.logp_and_grad(data, y, warm.affine())
+    assert code == code_y == 0
+    assert logp_y == pytest.approx(logp, rel=1e-12, abs=1e-9)
+    np.testing.assert_allclose(grad_y, jac.T @ grad, rtol=1e-9, atol=1e-9)
+    ours, plain = _compiled.expand(data, sk, y, warm.affine()), _compiled.expand(data, sk, x)
+    for name in plain:
+        np.testing.assert_allclose(ours[name], plain[name], rtol=1e-10, atol=1e-10)
 
 
 def test_every_array_of_the_schema_has_its_dimensions_in_the_layout():

@@ -14,6 +14,7 @@ import pytest
 
 import casualty_models as cm
 from casualty_models import WarmStartWarning
+from casualty_models._warm import LOW_RANK_BAND, Warm, low_rank
 
 
 def _update(claims: cm.ClaimSet) -> cm.ClaimSet:
@@ -135,3 +136,28 @@ def test_warm_start_is_refused_only_when_the_curves_changed(seed_claims):
 def test_warm_start_must_be_an_estimate(seed_claims):
     with pytest.raises(TypeError, match="warm_start"):
         cm.fit(seed_claims, warm_start="previous.nc")
+
+
+def test_low_rank_finds_the_correlations_a_diagonal_mass_matrix_misses():
+    """Draws with five parameters correlated at 0.9 among independent ones: the block's
+    correlation eigenvalues (4.6 once, 0.1 four times) lie outside the band and are
+    kept, sampling noise is not; under the warm map the draws have about unit covariance
+    (4,000 draws: each entry within 0.1 of the identity's)."""
+    rng = np.random.default_rng(11)
+    n, rho = 30, 0.9
+    cov = np.eye(n)
+    cov[:5, :5] = rho + (1 - rho) * np.eye(5)
+    scale = rng.uniform(0.01, 5.0, n)
+    draws = rng.multivariate_normal(np.zeros(n), cov, size=4000) * scale + 3.0
+    values, vectors = low_rank(draws)
+    assert sorted(values.round(1)) == [0.1, 0.1, 0.1, 0.1, 4.6]
+    assert np.all(np.abs(np.log(values)) > math.log(LOW_RANK_BAND))
+    np.testing.assert_allclose(np.abs(vectors[:, 5:]), 0, atol=0.05)  # on the block
+    warm = Warm(draws[:2], 0.1, draws.mean(0), draws.var(0), None, values, vectors)
+    y = np.array([warm.to_sampled(d) for d in draws])
+    np.testing.assert_allclose(np.cov(y, rowvar=False), np.eye(n), atol=0.1)
+
+
+def test_too_few_draws_for_their_parameters_give_no_directions():
+    values, vectors = low_rank(np.random.default_rng(1).standard_normal((50, 40)))
+    assert values.shape == (0,) and vectors.shape == (0, 40)
