@@ -156,8 +156,12 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
     not.
 
     Elements are matched by label: a knot's step by the date it ends at, a speaker's
-    bias by source and side. An element without a match (a knot the grid gained, a new
-    source) starts at a draw from its prior, a standard normal (the walk's step, the
+    bias by source and side. A knot's step at a date the previous grid did not have but
+    spans (a longer window spaces the knots further apart, so most of them move) takes
+    the previous step of its curve nearest in date: the walk's steps are standard normal
+    per knot gap, so a neighbour's is a close guess of its value, scale and
+    correlations. An element without a match (a knot past the previous grid's end, a
+    new source) starts at a draw from its prior, a standard normal (the walk's step, the
     bias's own deviation), with the prior's mean 0 and variance 1. A fit whose curves
     changed starts cold: that is a change of the model's structure."""
     curves = sk.coords["curve"]
@@ -166,9 +170,8 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
         gone = sorted(set(state["curves"]) - set(curves))
         what = "; ".join(f"{w}: {', '.join(c)}" for w, c in (("new", added), ("gone", gone)) if c)
         return None, f"the curves changed ({what or 'order'})"
-    before = {label: k for k, label in enumerate(state["labels"])}
     labels = sk.flat_labels()
-    old = np.array([before.get(label, -1) for label in labels])
+    old = _matches(state["labels"], labels)
     known = old >= 0
     rng = np.random.default_rng(seed)
     last = np.array(state["last"])
@@ -188,6 +191,29 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
         cov[np.ix_(known, known)] = prev_cov[np.ix_(old[known], old[known])]
     values, vectors = _carried_directions(state, old, known)
     return Warm(starts, float(np.mean(state["step_size"])), mean, var, cov, values, vectors), ""
+
+
+def _matches(before: list[str], labels: list[str]) -> np.ndarray:
+    """For each of ``labels``, the index in ``before`` of the same label, else (a knot's
+    step, ``name[curve/date]``, within the dates of its curve's steps in ``before``) of
+    the same curve's step nearest in date, else -1."""
+    index = {label: k for k, label in enumerate(before)}
+    dated: dict[str, list[tuple[np.datetime64, int]]] = {}
+    for k, label in enumerate(before):
+        head, _, date = label.rstrip("]").rpartition("/")
+        if head and len(date) == 10:
+            dated.setdefault(head, []).append((np.datetime64(date), k))
+    out = np.full(len(labels), -1)
+    for i, label in enumerate(labels):
+        if label in index:
+            out[i] = index[label]
+            continue
+        head, _, date = label.rstrip("]").rpartition("/")
+        if head in dated and len(date) == 10:
+            day, steps = np.datetime64(date), dated[head]
+            if steps[0][0] <= day <= steps[-1][0]:
+                out[i] = min(steps, key=lambda dk: abs(dk[0] - day))[1]
+    return out
 
 
 def _carried_directions(

@@ -89,29 +89,48 @@ def _state(sk, rng):
     }
 
 
+def _date(label):
+    return dt.date.fromisoformat(label.rstrip("]").rpartition("/")[2])
+
+
 def test_a_longer_grid_carries_every_knot_it_had_and_draws_the_new_ones_from_the_walk(
     seed_claims,
 ):
     from casualty_models._warm import carry_over
 
-    before = _skeleton(seed_claims, dt.date(2022, 3, 11))
-    after = _skeleton(seed_claims, dt.date(2022, 4, 30))  # seven weeks more of the curve
+    before = _skeleton(seed_claims, dt.date(2023, 3, 1))
+    after = _skeleton(seed_claims, dt.date(2024, 3, 1))  # a year more of the curve
     state = _state(before, np.random.default_rng(1))
+    state["cov"] = np.diag(np.linspace(0.1, 0.9, len(state["labels"]))).tolist()
     warm, why = carry_over(after, state, seed=3)
     assert warm is not None and why == ""
     old = {label: k for k, label in enumerate(state["labels"])}
+    var = np.diag(np.array(state["cov"]))
     last = np.array(state["last"])
-    new_knots = 0
+    steps = {}  # curve -> (date, index) of the previous steps
+    for k, label in enumerate(state["labels"]):
+        if label.startswith("steps_z["):
+            steps.setdefault(label.partition("/")[0], []).append((_date(label), k))
+    moved = past_end = 0
     for k, label in enumerate(after.flat_labels()):
         if label in old:
             np.testing.assert_array_equal(warm.starts[:, k], last[:, old[label]])
-            assert warm.var[k] == 0.25
-        else:  # a knot the grid gained: the walk's prior, a standard normal step
-            new_knots += 1
-            assert label.startswith("steps_z[") and warm.var[k] == 1.0
-    # knots are placed anew on the longer grid: the steps ending at a date the old grid
-    # had are carried, the others (more than the knots gained) start at the prior
-    assert new_knots >= after.n_dim - before.n_dim > 0
+            assert warm.var[k] == var[old[label]]
+            continue
+        assert label.startswith("steps_z[")
+        mine = steps[label.partition("/")[0]]
+        day = _date(label)
+        if day > mine[-1][0]:  # past the previous grid's end: the walk's prior
+            past_end += 1
+            assert warm.var[k] == 1.0 and warm.mean[k] == 0.0
+        else:  # a knot that moved: the same curve's previous step nearest in date
+            moved += 1
+            near = min(mine, key=lambda dk: abs((dk[0] - day).days))[1]
+            np.testing.assert_array_equal(warm.starts[:, k], last[:, near])
+            assert warm.var[k] == var[near]
+    # the longer grid places its knots anew: some inside the old span moved, and the
+    # ones past its end are new
+    assert past_end > 0 and moved > 0
     assert warm.step_size == 0.4
     assert warm.cov is not None and np.allclose(np.diag(warm.cov), warm.var)
     # the same state, the same seed: the same start
