@@ -34,6 +34,19 @@ DEFAULT_WORKERS = 2
 one core (``cores=1``), since the parallelism is across fits."""
 
 
+def cores_per_fit(n_jobs: int, executor: Executor | None) -> int:
+    """Cores each of ``n_jobs`` fits may sample on: with a pool on this machine (the
+    default pool, or a process pool of the caller's), its cores shared among the fits,
+    so one refit of the whole war does not run its two chains one after the other; 1
+    with any other executor (dask), whose workers' cores we do not know."""
+    if executor is not None and not isinstance(executor, ProcessPoolExecutor):
+        return 1
+    cores = os.cpu_count() or 1
+    if executor is None:
+        cores = min(DEFAULT_WORKERS, cores)
+    return max(1, cores // max(n_jobs, 1))
+
+
 @contextmanager
 def executor(workers: int = DEFAULT_WORKERS, *, use_dask: bool = False) -> Iterator[Executor]:
     """A local process pool, or the executor of a dask.distributed ``LocalCluster`` (one

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from casualty_models._parallel import refit_many
+from casualty_models._parallel import cores_per_fit, refit_many
 from casualty_models.claim_changes import change_label
 from casualty_models.claims import ClaimSet
 from casualty_models.loglik import Draws, level_logprior, total_loglik
@@ -294,9 +294,10 @@ def refit_without(
     if not jobs:
         return []
     level = jobs[0][0].level
+    cores = cores_per_fit(len(jobs), executor)
     results = refit_many(
         [side.reduced(i) for side, i in jobs],
-        [side.estimate.settings.fit_kwargs(cores=1) for side, _ in jobs],
+        [side.estimate.settings.fit_kwargs(cores=cores) for side, _ in jobs],
         partial(_headline_and_ok, level=level),
         executor=executor,
         label="attribution refits",

@@ -391,3 +391,20 @@ def test_the_report_says_what_changed_in_html_and_markdown(edited_pair):
     assert "What changed" not in plain
     with pytest.raises(ValueError, match="another estimate"):
         report.build_document(comp.old, comparison=comp, with_figures=False)
+
+
+def test_attribution_refits_share_this_machines_cores_and_trust_other_executors_with_one():
+    """One refit in a pool of this machine samples its chains in parallel; many share
+    the cores; an executor we cannot see into (dask) gets one core a fit."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    from casualty_models._parallel import DEFAULT_WORKERS, cores_per_fit
+
+    cpus = os.cpu_count() or 1
+    assert cores_per_fit(1, None) == min(DEFAULT_WORKERS, cpus)
+    assert cores_per_fit(40, None) == 1
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        assert cores_per_fit(1, pool) == cpus
+    with ThreadPoolExecutor(max_workers=1) as other:
+        assert cores_per_fit(1, other) == 1
