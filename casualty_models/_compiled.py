@@ -10,8 +10,8 @@ runs it on its own data (docs/benchmarks.md, "Compile once"). Within a process t
 compiled functions are kept (:func:`compiled`), so a second fit builds nothing.
 
 nutpie calls it through two C callbacks (log density with gradient; the kept quantities
-of a draw), which find the data through nutpie's ``user_data`` pointer: a table of five
-numbers (the two vectors' addresses and lengths, and the address of an affine map).
+of a draw), which find the data through nutpie's ``user_data`` pointer: a table of six
+numbers (the two vectors' addresses and lengths, an affine map's address and rank).
 nutpie samples ``y``, the callbacks evaluate the model at ``x = shift + scale * (I + U'
 diag(f) U) y``: the identity for a cold run; for a warm one (continued chains,
 ``fit(warm_start=...)``) the previous posterior's mean, sd and its strongest

@@ -187,8 +187,11 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
     mean[known] = np.array(state["mean"])[old[known]]
     cov = None
     if prev_cov is not None and len(labels) <= DENSE_MAX:
+        # covariances of exact matches only: two moved knots can take the same
+        # neighbour, and their copied rows would make the matrix singular
+        same = known & np.isin(labels, state["labels"])
         cov = np.diag(var)
-        cov[np.ix_(known, known)] = prev_cov[np.ix_(old[known], old[known])]
+        cov[np.ix_(same, same)] = prev_cov[np.ix_(old[same], old[same])]
     values, vectors = _carried_directions(state, old, known)
     return Warm(starts, float(np.mean(state["step_size"])), mean, var, cov, values, vectors), ""
 

@@ -133,6 +133,7 @@ def test_a_longer_grid_carries_every_knot_it_had_and_draws_the_new_ones_from_the
     assert past_end > 0 and moved > 0
     assert warm.step_size == 0.4
     assert warm.cov is not None and np.allclose(np.diag(warm.cov), warm.var)
+    np.linalg.cholesky(warm.cov)  # positive definite, though moved knots share neighbours
     # the same state, the same seed: the same start
     again, _ = carry_over(after, state, seed=3)
     assert again is not None
@@ -180,3 +181,40 @@ def test_low_rank_finds_the_correlations_a_diagonal_mass_matrix_misses():
 def test_too_few_draws_for_their_parameters_give_no_directions():
     values, vectors = low_rank(np.random.default_rng(1).standard_normal((50, 40)))
     assert values.shape == (0,) and vectors.shape == (0, 40)
+
+
+def test_moved_knots_sharing_a_neighbour_keep_a_positive_definite_mass_matrix():
+    """Two new knots nearest the same previous one both take its step; the covariance
+    keeps only exact matches' covariances, so it stays positive definite."""
+    from types import SimpleNamespace
+
+    from casualty_models._warm import carry_over
+
+    before = [
+        "level_z[a]",
+        "steps_z[a/2022-01-08]",
+        "steps_z[a/2022-01-15]",
+        "steps_z[a/2022-01-22]",
+    ]
+    after = [
+        "level_z[a]",
+        "steps_z[a/2022-01-09]",
+        "steps_z[a/2022-01-10]",
+        "steps_z[a/2022-01-20]",
+    ]
+    n = len(before)
+    state = {
+        "labels": before,
+        "curves": ["a"],
+        "last": [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]],
+        "mean": [0.0] * n,
+        "step_size": [0.3],
+        "cov": (0.5 * np.eye(n) + 0.1).tolist(),
+    }
+    sk = SimpleNamespace(coords={"curve": ["a"]}, flat_labels=lambda: after)
+    warm, why = carry_over(sk, state, seed=1)
+    assert warm is not None and why == ""
+    np.testing.assert_array_equal(warm.starts[:, 1], warm.starts[:, 2])  # both from 01-08
+    np.testing.assert_array_equal(warm.starts[:, 3], [0.4, 0.8])  # 01-20 from 01-22
+    np.testing.assert_allclose(warm.var, 0.6)
+    np.linalg.cholesky(warm.cov)
