@@ -195,22 +195,43 @@ def chains_apart(ds: Any) -> float:
     Dataset with dims chain, draw, ...), in Monte Carlo standard errors of the difference
     (each chain's from its own ESS): about normal when chains mix, however few the
     draws; large when they sample different places."""
-    import arviz as az
+    from casualty_models._ess import mcse_mean
 
     n = ds.sizes["chain"]
-    if n < 2:
+    if n < 2 or not ds.data_vars:
         return 0.0
-    means = [ds.isel(chain=[c]).mean(("chain", "draw")) for c in range(n)]
-    mcse = [az.mcse(ds.isel(chain=[c]), method="mean") for c in range(n)]
+    draws = _stacked(ds)
+    means = draws.mean(axis=1)  # (chain, quantity)
+    mcse = np.stack([mcse_mean(draws[c : c + 1]) for c in range(n)])
     worst = 0.0
     for a in range(n):
         for b in range(a + 1, n):
-            for name in ds.data_vars:
-                diff = np.abs(np.asarray(means[a][name]) - np.asarray(means[b][name]))
-                se = np.hypot(np.asarray(mcse[a][name]), np.asarray(mcse[b][name]))
-                z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), 0.0)
-                worst = max(worst, float(np.nanmax(z, initial=0.0)))
+            diff = np.abs(means[a] - means[b])
+            se = np.hypot(mcse[a], mcse[b])
+            z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), 0.0)
+            worst = max(worst, float(np.nanmax(z, initial=0.0)))
     return worst
+
+
+def _stacked(ds: Any) -> np.ndarray:
+    """Every quantity of ``ds`` (dims chain, draw, ...) side by side: (chain, draw, n)."""
+    c, d = ds.sizes["chain"], ds.sizes["draw"]
+    return np.concatenate(
+        [np.asarray(ds[v].transpose("chain", "draw", ...)).reshape(c, d, -1) for v in ds.data_vars],
+        axis=2,
+    )
+
+
+def _unstacked(ds: Any, values: np.ndarray) -> Any:
+    """``values`` (n,) of :func:`_stacked`'s quantities, as a Dataset shaped like ``ds``
+    without chain and draw (what ArviZ's rhat and ess return)."""
+    template = ds.isel(chain=0, draw=0, drop=True)
+    out, at = {}, 0
+    for v in ds.data_vars:
+        size = int(np.prod(template[v].shape))
+        out[v] = values[at : at + size].reshape(template[v].shape)
+        at += size
+    return template.copy(data=out)
 
 
 def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -> Diagnostics:
@@ -219,16 +240,15 @@ def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -
     ``posterior`` maps a name to an xarray DataArray with leading dims (chain, draw);
     ``sample_stats`` is the InferenceData group of the same name.
     """
-    import arviz as az
     import xarray as xr
+
+    from casualty_models._ess import convergence
 
     ds = xr.Dataset(posterior)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         # fixed quantities divide by a zero variance; they are set aside just below
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        rhat = az.rhat(ds)
-        ess_bulk = az.ess(ds, method="bulk")
-        ess_tail = az.ess(ds, method="tail")
+        rhat, ess_bulk, ess_tail = (_unstacked(ds, v) for v in convergence(_stacked(ds)))
     # a quantity the model fixes (a drift before its tally's first figure) never moves:
     # it has no R-hat or ESS, and nothing to check
     fixed = {
