@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "casualty_models"
 
 # Lower layers first; a module may import only from its own layer or the ones before it.
 LAYERS: list[set[str]] = [
-    {"_version", "_atomic", "_backend", "_cells", "_format", "_hooks", "outputs"},
+    {"_version", "_atomic", "_backend", "_cells", "_ess", "_format", "_hooks", "outputs"},
     {"claims"},
     {"readers"},
     {"examples"},
