@@ -13,11 +13,13 @@ nutpie calls it through two C callbacks (log density with gradient; the kept qua
 of a draw), which find the data through nutpie's ``user_data`` pointer: a table of six
 numbers (the two vectors' addresses and lengths, an affine map's address and rank).
 nutpie samples ``y``, the callbacks evaluate the model at ``x = shift + scale * (I + U'
-diag(f) U) y``: the identity for a cold run; for a warm one (continued chains,
-``fit(warm_start=...)``) the previous posterior's mean, sd and its strongest
-correlations (:func:`casualty_models._warm.low_rank`), which is how a warm nutpie run
-reuses the previous mass matrix (nutpie's own cannot be set; adapted afresh from the
-identity, a continuation of the whole war cost as much as its first run).
+diag(f) U) y``: the identity for a cold run and for continued chains; for a warm start
+from another fit (``fit(warm_start=...)``, ``update``) the previous posterior's mean, sd
+and strongest correlations (:func:`casualty_models._warm.low_rank`), which is how such a
+run reuses the previous mass matrix (nutpie's own cannot be set, and adapted afresh from
+the identity in a warm run's 150 tuning steps it mixed slowly). Continued chains keep the
+identity: under the map, continuations of heavy-tailed posteriors diverged
+(docs/benchmarks.md).
 :func:`nutpie_model` wraps one claim set's data around them.
 """
 
@@ -479,19 +481,22 @@ def expand(
     return sk.split(out, "expanded")
 
 
-def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton, warm: Warm | None = None) -> Any:
+def nutpie_model(
+    data: dict[str, np.ndarray], sk: Skeleton, warm: Warm | None = None, standardise: bool = True
+) -> Any:
     """nutpie's model of one claim set: the compiled callbacks, reading ``data``.
 
     Cold, each chain starts at uniform(-1, 1) draws of every parameter (PyMC's jitter
     around the prior's centre, 0 for every standard-normal parameter here), from its
-    seed. Warm, nutpie samples the parameters standardised by the previous posterior's
-    mean and sd (see the module docstring), and each chain starts at a previous chain's
-    last draw: which one is fixed by the chain's seed, so a run repeats exactly."""
+    seed. Warm, each chain starts at a previous chain's last draw (which one is fixed by
+    the chain's seed, so a run repeats exactly), and with ``standardise`` nutpie samples
+    the parameters standardised by the previous posterior (see the module docstring)."""
     import pandas as pd
     from nutpie.compile_pymc import CompiledPyMCModel
 
     callbacks = compiled()
-    table, alive = _table(data, None if warm is None else warm.affine())
+    mapped = warm is not None and standardise
+    table, alive = _table(data, warm.affine() if warm is not None and standardise else None)
     shapes = {n: s for n, s in (sk.params | sk.kept).items() if np.prod(s) > 0}
     coords = {dim: pd.Index(labels) for dim, labels in sk.coords.items()}
     coords["unconstrained_parameter"] = pd.Index(sk.flat_labels())
@@ -501,7 +506,7 @@ def nutpie_model(data: dict[str, np.ndarray], sk: Skeleton, warm: Warm | None = 
         if warm is None:
             return np.random.default_rng(seed).uniform(-1.0, 1.0, n_dim)
         k = int(np.random.default_rng(seed).integers(len(warm.starts)))
-        return warm.to_sampled(warm.starts[k])
+        return warm.to_sampled(warm.starts[k]) if mapped else warm.starts[k].copy()
 
     return CompiledPyMCModel(
         _n_dim=n_dim,

@@ -386,8 +386,13 @@ def _run(
             # PyMC's own convergence messages are replaced by ours (Diagnostics)
             warnings.filterwarnings("ignore", module="pymc")
             if attempt.sampler == "nutpie":
-                if warm is not None:  # the previous posterior standardises the parameters
-                    model = nutpie_model(target.data, target.sk, warm)
+                if warm is not None:
+                    # a warm start from another fit: its posterior standardises the
+                    # parameters; continued chains start from their own draws only (under
+                    # the standardising map, continuations of heavy-tailed posteriors
+                    # diverged, docs/benchmarks.md)
+                    standardise = not attempt.continued_from
+                    model = nutpie_model(target.data, target.sk, warm, standardise=standardise)
                 idata = sample_nutpie(
                     model,
                     draws=attempt.new_draws,
