@@ -263,3 +263,25 @@ def test_eight_processes_fit_eight_claim_sets_at_once_without_a_failure(seed_cla
         warnings.simplefilter("ignore", cm.ConvergenceWarning)
         alone = cm.fit(sets[3], cores=1, **kwargs[3])
     assert medians[3] == _headline_median(alone)  # the same numbers in a worker
+
+
+def test_a_continued_run_starts_at_a_last_draw_and_a_warm_start_from_another_fit_is_mapped(
+    claim_set,
+):
+    """Continued chains (standardise=False) start at a previous chain's last draw, under
+    the identity; a warm start from another fit starts at the same draw seen through the
+    standardising map, and its density there is the model's at that draw."""
+    _inputs, data, sk, _model, x = claim_set
+    n = len(x)
+    warm = Warm(np.stack([x, x / 2]), 0.1, np.full(n, 0.3), np.full(n, 2.0), None, *_no_dirs(n))
+    plain = _compiled.nutpie_model(data, sk, warm, standardise=False).initial_point_func(5)
+    mapped = _compiled.nutpie_model(data, sk, warm).initial_point_func(5)
+    assert any(np.array_equal(plain, s) for s in warm.starts)
+    np.testing.assert_allclose(warm.mean + np.sqrt(warm.var) * mapped, plain)
+    code, logp, _ = _compiled.logp_and_grad(data, plain)
+    code_y, logp_y, _ = _compiled.logp_and_grad(data, mapped, warm.affine())
+    assert code == code_y == 0 and logp_y == pytest.approx(logp, rel=1e-12)
+
+
+def _no_dirs(n):
+    return np.zeros(0), np.zeros((0, n))
