@@ -19,7 +19,9 @@ cheap, a clear remedy when they are not. Counted in iterations, not seconds, so 
 fit repeats exactly on any machine."""
 WARM_TUNE = 150
 """Tuning steps of a warm run (continued chains, or ``fit(warm_start=...)``): the step
-size re-adapts from the previous one, the mass matrix is the previous posterior's."""
+size re-adapts from the previous one; the mass matrix is the previous posterior's with
+PyMC's sampler and in nutpie's warm start from another fit, while nutpie's continued
+chains adapt theirs afresh (:mod:`casualty_models._compiled`)."""
 
 
 @dataclass(frozen=True)
