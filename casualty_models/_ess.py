@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["convergence", "ess_bulk", "ess_mean", "ess_tail", "mcse_mean", "rhat"]
+__all__ = ["convergence", "ess_mean", "ess_tail", "mcse_mean", "rhat"]
 
 
 def _split(a: np.ndarray) -> np.ndarray:
@@ -126,11 +126,6 @@ def _ess(a: np.ndarray) -> np.ndarray:
     out[live] = ess
     out[nan] = np.nan
     return out
-
-
-def ess_bulk(a: np.ndarray) -> np.ndarray:
-    """Bulk ESS of each quantity of ``a`` (chain, draw, n)."""
-    return _ess(_z_scale(_split(np.asarray(a, dtype=float))))
 
 
 def ess_tail(a: np.ndarray) -> np.ndarray:
