@@ -136,9 +136,16 @@ def test_a_warm_runs_affine_map_applies_to_the_density_its_gradient_and_the_draw
         np.testing.assert_allclose(ours[name], plain[name], rtol=1e-10, atol=1e-10)
 
 
-def test_every_array_of_the_schema_has_its_dimensions_in_the_layout():
-    assert list(LAYOUT) == [name for name, _, _ in SCHEMA]
-    assert all(len(LAYOUT[name][0]) == ndim for name, _, ndim in SCHEMA)
+def test_every_index_in_the_layout_points_into_a_dimension_an_array_has():
+    """An index target that neither an array's dimensions nor ``sizes`` give a length:
+    check_data would refuse every claim set with such an index."""
+    from casualty_models.model.data import _SIZED
+
+    dims = {d for _, shape, _ in LAYOUT.values() for d in shape} | set(_SIZED)
+    targets = {t.partition("+")[0] for _, _, t in LAYOUT.values() if t is not None}
+    assert targets <= dims, targets - dims
+    assert {kind for kind, _, _ in LAYOUT.values()} == {"f", "i"}
+    assert [name for name, _, _ in SCHEMA] == list(LAYOUT)  # the packed order
 
 
 def test_every_claim_sets_data_agree_with_the_layout(claim_set):

@@ -47,169 +47,105 @@ SCALARS = (
 )
 """Prior settings the graph reads, in the order of the ``scalars`` array."""
 
-# name, "f" (float64) or "i" (int64), number of dimensions
-SCHEMA: tuple[tuple[str, str, int], ...] = (
-    ("sizes", "i", 1),  # n_bases, n_knots, n_speakers, n_claims, n_groups, n_running
-    ("scalars", "f", 1),  # SCALARS
+# name: ("f" float64 or "i" int64, its dimensions, the dimension an index array's
+# values point into ("ratio+1": one past the end means none), else None)
+LAYOUT: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "sizes": ("i", ("size",), None),  # n_bases, n_knots, n_speakers, n_claims, n_groups, n_running
+    "scalars": ("f", ("scalar",), None),  # SCALARS
     # curves: a random walk of the log daily rate at the knots
-    ("level_mu", "f", 1),  # (curve,)
-    ("anchor", "i", 1),  # (curve,) knot where the level is set
-    ("step_sd", "f", 1),  # (knot - 1,) sqrt of each knot gap, days
-    ("gap", "f", 1),  # (knot - 1,) days between knots
-    ("seg_len", "f", 1),  # (knot,) days counted from each knot: its gap, 1 at the last
+    "level_mu": ("f", ("curve",), None),
+    "anchor": ("i", ("curve",), "knot"),  # knot where the level is set
+    "step_sd": ("f", ("gap",), None),  # sqrt of each knot gap, days
+    "gap": ("f", ("gap",), None),  # days between knots
+    "seg_len": ("f", ("knot",), None),  # days counted from each knot: its gap, 1 at the last
     # stretches no claim looks inside (model.grid.Stretches)
-    ("st_curve", "i", 1),
-    ("st_left", "i", 1),  # left end knot (0 for a head, see st_head)
-    ("st_right", "i", 1),
-    ("st_head", "f", 1),  # 1 for a head (no left end)
-    ("st_sd", "f", 1),  # prior sd of each stretch's log total about its line
-    ("st_scale", "f", 1),  # scale of its parameter (Stretches.scale)
-    ("st_owner", "i", 1),  # the first stretch it is joined with (Stretches.owner)
-    ("st_before", "f", 2),  # (stretch, stretch) 1 on earlier stretches joined with it
-    ("st_later", "f", 2),  # ... and on later ones
-    ("st_days", "f", 1),  # inner days
-    ("st_inner", "f", 2),  # (stretch, knot) 1 on inner knots
-    ("st_first_j", "i", 1),  # the count before the first inner day: a day query
-    ("st_first_into", "f", 1),
-    ("st_last_j", "i", 1),  # ... and through the last
-    ("st_last_into", "f", 1),
+    "st_curve": ("i", ("stretch",), "curve"),
+    "st_left": ("i", ("stretch",), "knot"),  # left end knot (0 for a head, see st_head)
+    "st_right": ("i", ("stretch",), "knot"),
+    "st_head": ("f", ("stretch",), None),  # 1 for a head (no left end)
+    "st_sd": ("f", ("stretch",), None),  # prior sd of each stretch's log total about its line
+    "st_scale": ("f", ("stretch",), None),  # scale of its parameter (Stretches.scale)
+    "st_owner": (
+        "i",
+        ("stretch",),
+        "stretch",
+    ),  # the first stretch it is joined with (Stretches.owner)
+    "st_before": ("f", ("stretch", "stretch"), None),  # 1 on earlier stretches joined with it
+    "st_later": ("f", ("stretch", "stretch"), None),  # ... and on later ones
+    "st_days": ("f", ("stretch",), None),  # inner days
+    "st_inner": ("f", ("stretch", "knot"), None),  # 1 on inner knots
+    "st_first_j": ("i", ("stretch",), "knot"),  # the count before the first inner day: a day query
+    "st_first_into": ("f", ("stretch",), None),
+    "st_last_j": ("i", ("stretch",), "knot"),  # ... and through the last
+    "st_last_into": ("f", ("stretch",), None),
     # categories: each series is its curve times 1, a ratio or 1 + a ratio
-    ("ratio_mu", "f", 1),
-    ("ratio_sigma", "f", 1),
-    ("series_ratio", "i", 1),  # (series,) index into the ratios; n_ratios for none
-    ("series_add_one", "f", 1),
+    "ratio_mu": ("f", ("ratio",), None),
+    "ratio_sigma": ("f", ("ratio",), None),
+    "series_ratio": ("i", ("series",), "ratio+1"),  # index into the ratios; n_ratios for none
+    "series_add_one": ("f", ("series",), None),
     # speakers' biases: type mean + group offset + own deviation (softly capped)
-    ("bias_mu", "f", 1),
-    ("bias_sd", "f", 1),
-    ("group_sd", "f", 1),
-    ("group_of", "i", 1),  # (speaker,) index into the groups; n_groups for none
-    ("free_idx", "i", 1),  # speakers with an own, uncapped deviation
-    ("capped_idx", "i", 1),  # speakers with a capped deviation
-    ("capped_upper", "f", 1),
-    ("capped_k", "f", 1),
+    "bias_mu": ("f", ("speaker",), None),
+    "bias_sd": ("f", ("speaker",), None),
+    "group_sd": ("f", ("speaker",), None),
+    "group_of": ("i", ("speaker",), "group+1"),  # index into the groups; n_groups for none
+    "free_idx": ("i", ("free",), "speaker"),  # speakers with an own, uncapped deviation
+    "capped_idx": ("i", ("capped",), "speaker"),  # speakers with a capped deviation
+    "capped_upper": ("f", ("capped",), None),
+    "capped_k": ("f", ("capped",), None),
     # every count the claims and rises read, once: a curve's count before a day, as a
     # day query (many claims and rises share a day: a daily tally's rise starts where
     # the one before ended, and its figures end on the same days)
-    ("day_base", "i", 1),
-    ("day_j", "i", 1),
-    ("day_into", "f", 1),
+    "day_base": ("i", ("query",), "curve"),
+    "day_j": ("i", ("query",), "knot"),
+    "day_into": ("f", ("query",), None),
     # claims: the count over [first, last] of their curve
-    ("claim_series", "i", 1),
-    ("claim_speaker", "i", 1),
-    ("end_q", "i", 1),  # the day query through the claim's last day
-    ("start_q", "i", 1),  # ... before its first day
-    ("spread_idx", "i", 1),  # claims whose as_of is known to the month or year
-    ("spread_days", "f", 1),  # days its count is averaged over
-    ("spread_owner", "i", 1),  # (pair,) index into spread_idx
-    ("spread_q", "i", 1),  # (pair,) the day query through each of its days
+    "claim_series": ("i", ("claim",), "series"),
+    "claim_speaker": ("i", ("claim",), "speaker"),
+    "end_q": ("i", ("claim",), "query"),  # the day query through the claim's last day
+    "start_q": ("i", ("claim",), "query"),  # ... before its first day
+    "spread_idx": ("i", ("spread",), "claim"),  # claims whose as_of is known to the month or year
+    "spread_days": ("f", ("spread",), None),  # days its count is averaged over
+    "spread_owner": ("i", ("pair",), "spread"),  # index into spread_idx
+    "spread_q": ("i", ("pair",), "query"),  # the day query through each of its days
     # running tallies: a drifting bias, and rises
-    ("run_mask", "f", 2),  # (running, knot - 1) 1 on steps from the first knot on
-    ("on_idx", "i", 1),  # claims of a running tally
-    ("on_row", "i", 1),
-    ("on_left", "i", 1),
-    ("on_right", "i", 1),
-    ("on_frac", "f", 1),
-    ("inc_claim", "i", 1),
-    ("inc_series", "i", 1),
-    ("inc_tally", "i", 1),
-    ("inc_prev", "i", 1),  # previous rise of the tally, 0 when none (rho is 0 then)
-    ("inc_end_q", "i", 1),
-    ("inc_start_q", "i", 1),
-    ("inc_value", "f", 1),
-    ("inc_level", "f", 1),
-    ("inc_rate_sd", "f", 1),
-    ("inc_rho", "f", 1),
+    "run_mask": ("f", ("running", "gap"), None),  # 1 on steps from the first knot on
+    "on_idx": ("i", ("on",), "claim"),  # claims of a running tally
+    "on_row": ("i", ("on",), "running"),
+    "on_left": ("i", ("on",), "knot"),
+    "on_right": ("i", ("on",), "knot"),
+    "on_frac": ("f", ("on",), None),
+    "inc_claim": ("i", ("rise",), "claim"),
+    "inc_series": ("i", ("rise",), "series"),
+    "inc_tally": ("i", ("rise",), "running"),
+    "inc_prev": ("i", ("rise",), "rise"),  # previous rise of the tally, 0 when none (rho is 0 then)
+    "inc_end_q": ("i", ("rise",), "query"),
+    "inc_start_q": ("i", ("rise",), "query"),
+    "inc_value": ("f", ("rise",), None),
+    "inc_level": ("f", ("rise",), None),
+    "inc_rate_sd": ("f", ("rise",), None),
+    "inc_rho": ("f", ("rise",), None),
     # likelihood terms
-    ("point_idx", "i", 1),
-    ("point_y", "f", 1),
-    ("point_scale", "f", 1),
-    ("central_idx", "i", 1),
-    ("central_y", "f", 1),
-    ("central_below", "f", 1),
-    ("central_above", "f", 1),
-    ("censored_idx", "i", 1),
-    ("censored_lo", "f", 1),
-    ("censored_hi", "f", 1),
-    ("censored_scale", "f", 1),
-)
-
-LAYOUT: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "sizes": (("size",), None),
-    "scalars": (("scalar",), None),
-    "level_mu": (("curve",), None),
-    "anchor": (("curve",), "knot"),
-    "step_sd": (("gap",), None),
-    "gap": (("gap",), None),
-    "seg_len": (("knot",), None),
-    "st_curve": (("stretch",), "curve"),
-    "st_left": (("stretch",), "knot"),
-    "st_right": (("stretch",), "knot"),
-    "st_head": (("stretch",), None),
-    "st_sd": (("stretch",), None),
-    "st_scale": (("stretch",), None),
-    "st_owner": (("stretch",), "stretch"),
-    "st_before": (("stretch", "stretch"), None),
-    "st_later": (("stretch", "stretch"), None),
-    "st_days": (("stretch",), None),
-    "st_inner": (("stretch", "knot"), None),
-    "st_first_j": (("stretch",), "knot"),
-    "st_first_into": (("stretch",), None),
-    "st_last_j": (("stretch",), "knot"),
-    "st_last_into": (("stretch",), None),
-    "ratio_mu": (("ratio",), None),
-    "ratio_sigma": (("ratio",), None),
-    "series_ratio": (("series",), "ratio+1"),
-    "series_add_one": (("series",), None),
-    "bias_mu": (("speaker",), None),
-    "bias_sd": (("speaker",), None),
-    "group_sd": (("speaker",), None),
-    "group_of": (("speaker",), "group+1"),
-    "free_idx": (("free",), "speaker"),
-    "capped_idx": (("capped",), "speaker"),
-    "capped_upper": (("capped",), None),
-    "capped_k": (("capped",), None),
-    "day_base": (("query",), "curve"),
-    "day_j": (("query",), "knot"),
-    "day_into": (("query",), None),
-    "claim_series": (("claim",), "series"),
-    "claim_speaker": (("claim",), "speaker"),
-    "end_q": (("claim",), "query"),
-    "start_q": (("claim",), "query"),
-    "spread_idx": (("spread",), "claim"),
-    "spread_days": (("spread",), None),
-    "spread_owner": (("pair",), "spread"),
-    "spread_q": (("pair",), "query"),
-    "run_mask": (("running", "gap"), None),
-    "on_idx": (("on",), "claim"),
-    "on_row": (("on",), "running"),
-    "on_left": (("on",), "knot"),
-    "on_right": (("on",), "knot"),
-    "on_frac": (("on",), None),
-    "inc_claim": (("rise",), "claim"),
-    "inc_series": (("rise",), "series"),
-    "inc_tally": (("rise",), "running"),
-    "inc_prev": (("rise",), "rise"),
-    "inc_end_q": (("rise",), "query"),
-    "inc_start_q": (("rise",), "query"),
-    "inc_value": (("rise",), None),
-    "inc_level": (("rise",), None),
-    "inc_rate_sd": (("rise",), None),
-    "inc_rho": (("rise",), None),
-    "point_idx": (("point",), "claim"),
-    "point_y": (("point",), None),
-    "point_scale": (("point",), None),
-    "central_idx": (("central",), "claim"),
-    "central_y": (("central",), None),
-    "central_below": (("central",), None),
-    "central_above": (("central",), None),
-    "censored_idx": (("censored",), "claim"),
-    "censored_lo": (("censored",), None),
-    "censored_hi": (("censored",), None),
-    "censored_scale": (("censored",), None),
+    "point_idx": ("i", ("point",), "claim"),
+    "point_y": ("f", ("point",), None),
+    "point_scale": ("f", ("point",), None),
+    "central_idx": ("i", ("central",), "claim"),
+    "central_y": ("f", ("central",), None),
+    "central_below": ("f", ("central",), None),
+    "central_above": ("f", ("central",), None),
+    "censored_idx": ("i", ("censored",), "claim"),
+    "censored_lo": ("f", ("censored",), None),
+    "censored_hi": ("f", ("censored",), None),
+    "censored_scale": ("f", ("censored",), None),
 }
-"""Each array's dimensions, and for an index array the dimension its values point into
-("ratio+1": one past the end means none). The compiled model trusts these (it checks
-neither lengths nor indices on each gradient); :func:`check_data` checks them once."""
+"""Every array of the model's data: its type, dimensions and index target. The compiled
+model trusts these (it checks neither lengths nor indices on each gradient);
+:func:`check_data` checks them once per claim set."""
+
+SCHEMA: tuple[tuple[str, str, int], ...] = tuple(
+    (name, kind, len(dims)) for name, (kind, dims, _) in LAYOUT.items()
+)
+"""(name, kind, number of dimensions) of each array of :data:`LAYOUT`, in order: the
+packed vectors' layout (:func:`pack`)."""
 
 _SIZED = ("curve", "knot", "speaker", "claim", "group", "running")
 """The dimensions whose lengths ``sizes`` states, in its order."""
@@ -222,11 +158,11 @@ def check_data(data: dict[str, np.ndarray]) -> None:
     length = dict(zip(_SIZED, (int(v) for v in data["sizes"]), strict=True))
     length |= {"size": len(_SIZED), "scalar": len(SCALARS), "gap": length["knot"] - 1}
     faults = []
-    for name, (dims, _) in LAYOUT.items():
+    for name, (_, dims, _) in LAYOUT.items():
         for dim, n in zip(dims, data[name].shape, strict=True):
             if length.setdefault(dim, n) != n:
                 faults.append(f"{name}: {dim} has length {n}, not {length[dim]}")
-    for name, (_, target) in LAYOUT.items():
+    for name, (_, _, target) in LAYOUT.items():
         if target is None or not data[name].size:
             continue
         dim, _, extra = target.partition("+")
