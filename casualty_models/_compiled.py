@@ -137,11 +137,9 @@ def _unpack_op() -> Any:
             return Apply(self, list(inputs), outs)  # floats, ints
 
         def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
-            floats, ints = inputs
-            for k, (_, kind, ndim) in enumerate(SCHEMA):
-                o, r, c = (int(v) for v in ints[3 * k : 3 * k + 3])
-                flat = (floats if kind == "f" else ints)[o : o + r * c]
-                output_storage[k][0] = flat.reshape((r, c)) if ndim == 2 else flat
+            # the numba function's own Python source, run on NumPy arrays
+            for storage, value in zip(output_storage, unpack(*inputs), strict=True):
+                storage[0] = value
 
         def connection_pattern(self, node: Any) -> list[list[bool]]:
             return [[False] * len(SCHEMA)] * 2
@@ -149,13 +147,15 @@ def _unpack_op() -> Any:
         def L_op(self, inputs: Any, outputs: Any, grads: Any) -> list[Any]:
             return [DisconnectedType()(), DisconnectedType()()]
 
+    source = _unpack_source()
+    unpack = compile_numba_function_src(source, "unpack")
+
     # keyed, so PyTensor caches the whole graph's function (see _jitted); the salt
     # follows the schema
     @register_funcify_default_op_cache_key(Unpack)
     def _funcify(op: Any, node: Any = None, **kwargs: Any) -> tuple[Any, int]:
-        source = _unpack_source()
         salt = int(hashlib.sha256(source.encode()).hexdigest()[:12], 16)
-        return numba_njit(compile_numba_function_src(source, "unpack")), salt
+        return numba_njit(unpack), salt
 
     return Unpack()
 
