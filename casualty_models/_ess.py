@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["convergence", "ess_mean", "ess_tail", "mcse_mean", "rhat"]
+__all__ = ["convergence", "mcse_mean"]
 
 
 def _split(a: np.ndarray) -> np.ndarray:
@@ -49,16 +49,6 @@ def _rhat(a: np.ndarray) -> np.ndarray:
     return np.sqrt((between / within + d - 1) / d)
 
 
-def rhat(a: np.ndarray, bulk: np.ndarray | None = None) -> np.ndarray:
-    """Rank-normalised split R-hat of each quantity of ``a`` (chain, draw, n): the larger
-    of the bulk's and the folded tail's (``bulk``: :func:`_z_scale` of the split draws,
-    when already computed)."""
-    s = _split(np.asarray(a, dtype=float))
-    folded = np.abs(s - np.median(s.reshape(-1, s.shape[2]), axis=0))
-    bulk = _z_scale(s) if bulk is None else bulk
-    return np.maximum(_rhat(bulk), _rhat(_z_scale(folded)))
-
-
 def convergence(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(R-hat, bulk ESS, tail ESS) of each quantity of ``a`` (chain, draw, n); NaN where
     ArviZ gives none: a quantity with a NaN draw, fewer than 4 draws, or (R-hat) one
@@ -69,9 +59,13 @@ def convergence(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     bad = np.isnan(a).any(axis=(0, 1))
     a = np.where(bad[None, None, :], 0.0, a)
-    bulk = _z_scale(_split(a))
-    r = rhat(a, bulk) if c >= 2 else np.full(n, np.nan)
-    out = (r, _ess(bulk), ess_tail(a))
+    split = _split(a)
+    bulk = _z_scale(split)
+    r = np.full(n, np.nan)
+    if c >= 2:  # rank-normalised split R-hat: the larger of the bulk's and the tail's
+        folded = np.abs(split - np.median(split.reshape(-1, n), axis=0))
+        r = np.maximum(_rhat(bulk), _rhat(_z_scale(folded)))
+    out = (r, _ess(bulk), _ess_tail(a))
     for v in out:
         v[bad] = np.nan
     return out
@@ -128,23 +122,17 @@ def _ess(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def ess_tail(a: np.ndarray) -> np.ndarray:
+def _ess_tail(a: np.ndarray) -> np.ndarray:
     """Tail ESS of each quantity of ``a`` (chain, draw, n): the smaller of the ESS of
     the indicators of falling below the 5% and the 95% quantile."""
-    a = np.asarray(a, dtype=float)
     flat = a.reshape(-1, a.shape[2])
     low, high = np.quantile(flat, [0.05, 0.95], axis=0)
     below = [_ess(_split((a <= q[None, None, :]).astype(float))) for q in (low, high)]
     return np.minimum(*below)
 
 
-def ess_mean(a: np.ndarray) -> np.ndarray:
-    """ESS of each quantity's mean (split chains, no rank normalisation)."""
-    return _ess(_split(np.asarray(a, dtype=float)))
-
-
 def mcse_mean(a: np.ndarray) -> np.ndarray:
     """Monte Carlo standard error of each quantity's mean of ``a`` (chain, draw, n)."""
     a = np.asarray(a, dtype=float)
     sd = a.reshape(-1, a.shape[2]).std(axis=0, ddof=1)
-    return sd / np.sqrt(ess_mean(a))
+    return sd / np.sqrt(_ess(_split(a)))  # the ESS of the mean: split, not ranked

@@ -190,17 +190,16 @@ def draws_needed(d: Diagnostics) -> int:
     return int(np.ceil(min(max(factor * 1.2, 1.5), 10.0) * d.draws / 100) * 100)
 
 
-def chains_apart(ds: Any) -> float:
-    """The largest distance between two chains' means of any quantity of ``ds`` (an xarray
-    Dataset with dims chain, draw, ...), in Monte Carlo standard errors of the difference
-    (each chain's from its own ESS): about normal when chains mix, however few the
-    draws; large when they sample different places."""
+def chains_apart(draws: np.ndarray) -> float:
+    """The largest distance between two chains' means of any quantity of ``draws``
+    (chain, draw, quantity), in Monte Carlo standard errors of the difference (each
+    chain's from its own ESS): about normal when chains mix, however few the draws;
+    large when they sample different places."""
     from casualty_models._ess import mcse_mean
 
-    n = ds.sizes["chain"]
-    if n < 2 or not ds.data_vars:
+    n = draws.shape[0]
+    if n < 2 or not draws.shape[2]:
         return 0.0
-    draws = _stacked(ds)
     means = draws.mean(axis=1)  # (chain, quantity)
     mcse = np.stack([mcse_mean(draws[c : c + 1]) for c in range(n)])
     worst = 0.0
@@ -245,16 +244,15 @@ def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -
     from casualty_models._ess import convergence
 
     ds = xr.Dataset(posterior)
+    draws = _stacked(ds)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         # fixed quantities divide by a zero variance; they are set aside just below
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        rhat, ess_bulk, ess_tail = (_unstacked(ds, v) for v in convergence(_stacked(ds)))
+        rhat, ess_bulk, ess_tail = (_unstacked(ds, v) for v in convergence(draws))
     # a quantity the model fixes (a drift before its tally's first figure) never moves:
     # it has no R-hat or ESS, and nothing to check
-    fixed = {
-        name: np.asarray(ds[name].max(("chain", "draw")) == ds[name].min(("chain", "draw")))
-        for name in ds.data_vars
-    }
+    moves = draws.max(axis=(0, 1)) != draws.min(axis=(0, 1))
+    fixed = {name: ~np.asarray(v) for name, v in _unstacked(ds, moves).data_vars.items()}
     for table in (rhat, ess_bulk, ess_tail):
         for name in ds.data_vars:
             table[name] = table[name].where(~fixed[name])
@@ -283,7 +281,7 @@ def compute(posterior: dict[str, Any], sample_stats: Any, max_tree_depth: int) -
     depth = np.asarray(sample_stats["tree_depth"]) if "tree_depth" in sample_stats else np.zeros(1)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.filterwarnings("ignore", category=RuntimeWarning)
-        apart = chains_apart(ds[[v for v in ds.data_vars if not np.all(fixed[v])]])
+        apart = chains_apart(draws[:, :, moves])
     return Diagnostics(
         chains_apart=apart,
         r_hat_max=float(worst_val),
