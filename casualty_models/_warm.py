@@ -171,7 +171,7 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
         what = "; ".join(f"{w}: {', '.join(c)}" for w, c in (("new", added), ("gone", gone)) if c)
         return None, f"the curves changed ({what or 'order'})"
     labels = sk.flat_labels()
-    old = _matches(state["labels"], labels)
+    old, same = _matches(state["labels"], labels)
     known = old >= 0
     rng = np.random.default_rng(seed)
     last = np.array(state["last"])
@@ -189,34 +189,37 @@ def carry_over(sk: Skeleton, state: dict[str, Any], seed: int) -> tuple[Warm | N
     if prev_cov is not None and len(labels) <= DENSE_MAX:
         # covariances of exact matches only: two moved knots can take the same
         # neighbour, and their copied rows would make the matrix singular
-        same = known & np.isin(labels, state["labels"])
         cov = np.diag(var)
         cov[np.ix_(same, same)] = prev_cov[np.ix_(old[same], old[same])]
     values, vectors = _carried_directions(state, old, known)
     return Warm(starts, float(np.mean(state["step_size"])), mean, var, cov, values, vectors), ""
 
 
-def _matches(before: list[str], labels: list[str]) -> np.ndarray:
+def _matches(before: list[str], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``labels``, the index in ``before`` of the same label, else (a knot's
     step, ``name[curve/date]``, within the dates of its curve's steps in ``before``) of
-    the same curve's step nearest in date, else -1."""
+    the same curve's step nearest in date, else -1; and where it was the same label."""
     index = {label: k for k, label in enumerate(before)}
     dated: dict[str, list[tuple[np.datetime64, int]]] = {}
     for k, label in enumerate(before):
-        head, _, date = label.rstrip("]").rpartition("/")
-        if head and len(date) == 10:
-            dated.setdefault(head, []).append((np.datetime64(date), k))
-    out = np.full(len(labels), -1)
-    for i, label in enumerate(labels):
-        if label in index:
-            out[i] = index[label]
-            continue
-        head, _, date = label.rstrip("]").rpartition("/")
-        if head in dated and len(date) == 10:
-            day, steps = np.datetime64(date), dated[head]
-            if steps[0][0] <= day <= steps[-1][0]:
-                out[i] = min(steps, key=lambda dk: abs(dk[0] - day))[1]
-    return out
+        head, day = _knot(label)
+        if day is not None:
+            dated.setdefault(head, []).append((day, k))
+    out = np.array([index.get(label, -1) for label in labels])
+    same = out >= 0
+    for i in np.flatnonzero(~same):
+        head, day = _knot(labels[i])
+        steps = dated.get(head, [])
+        if day is not None and steps and steps[0][0] <= day <= steps[-1][0]:
+            out[i] = min(steps, key=lambda dk: abs(dk[0] - day))[1]
+    return out, same
+
+
+def _knot(label: str) -> tuple[str, np.datetime64 | None]:
+    """(``name[curve``, date) of a knot's label ``name[curve/YYYY-MM-DD]``, else
+    (label, None)."""
+    head, _, date = label.rstrip("]").rpartition("/")
+    return (head, np.datetime64(date)) if head and len(date) == 10 else (label, None)
 
 
 def _carried_directions(
