@@ -18,7 +18,7 @@ import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
@@ -241,11 +241,12 @@ class Claim:
 
     def to_record(self) -> dict[str, Any]:
         """Plain dict with ISO-formatted dates, as precise as they are known (JSON-ready)."""
-        out = asdict(self)
+        # the fields are plain values: no need for asdict's recursive deep copy
+        out = {c: getattr(self, c) for c in COLUMNS}
         for col in _DATE_COLUMNS:
             if out[col] is not None:
-                out[col] = format_date(out[col], out[f"{col}_precision"])
-        return {c: out[c] for c in COLUMNS}
+                out[col] = format_date(out[col], getattr(self, f"{col}_precision"))
+        return out
 
 
 def display_path(path: str, cwd: str | os.PathLike[str] | None = None) -> str:
@@ -498,7 +499,7 @@ class ClaimSet(Sequence[Claim]):
     change the set (``add``, ``filter``) return a new set.
     """
 
-    __slots__ = ("_claims", "_origin", "_places")
+    __slots__ = ("_claims", "_fingerprint", "_origin", "_places")
 
     def __init__(self, claims: Iterable[Claim] = (), *, origin: str = "<claims>"):
         items = tuple(claims)
@@ -512,6 +513,7 @@ class ClaimSet(Sequence[Claim]):
         self._claims = items
         self._origin = origin
         self._places: tuple[Place, ...] = places
+        self._fingerprint: str | None = None
 
     @classmethod
     def _trusted(
@@ -520,6 +522,7 @@ class ClaimSet(Sequence[Claim]):
         new = cls.__new__(cls)
         new._claims = claims
         new._origin = origin
+        new._fingerprint = None
         # where each claim was read, so checks across sets can name file and row
         new._places = tuple(places) if places is not None else _numbered(origin, len(claims))
         return new
@@ -615,16 +618,18 @@ class ClaimSet(Sequence[Claim]):
         Columns added after the first release (``derived_from``) enter only when set, so
         the fingerprint of a claim set that does not use them never changed.
         """
-        payload = json.dumps(
-            [
-                {k: v for k, v in c.to_record().items() if k not in _LATER_COLUMNS or v}
-                for c in self._claims
-            ],
-            sort_keys=True,
-            ensure_ascii=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(payload.encode("ascii")).hexdigest()
+        if self._fingerprint is None:  # the set is immutable: hash it once
+            payload = json.dumps(
+                [
+                    {k: v for k, v in c.to_record().items() if k not in _LATER_COLUMNS or v}
+                    for c in self._claims
+                ],
+                sort_keys=True,
+                ensure_ascii=True,
+                separators=(",", ":"),
+            )
+            self._fingerprint = hashlib.sha256(payload.encode("ascii")).hexdigest()
+        return self._fingerprint
 
     def add(self, *claims: Claim | Iterable[Claim]) -> ClaimSet:
         """A new set with ``claims`` (Claim objects or other sets) appended; revalidated.
