@@ -23,7 +23,7 @@ from casualty_models.claims import (
 )
 from casualty_models.compare import Comparison
 from casualty_models.diagnostics import ConvergenceWarning, Diagnostics, ModelCheckWarning
-from casualty_models.estimate import Estimate, FitSettings, load
+from casualty_models.estimate import Estimate, FitSettings, WarmState, load
 from casualty_models.fitting import WarmStartWarning, fit
 from casualty_models.model.priors import (
     DEFAULT_LEVEL,
@@ -58,6 +58,7 @@ __all__ = [
     "SourcePrior",
     "SpikeWarning",
     "WarmStartWarning",
+    "WarmState",
     "__version__",
     "backtest",
     "examples",

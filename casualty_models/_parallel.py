@@ -78,12 +78,19 @@ def run_all(
 
     ``fn`` must be a top-level function (it is pickled). Without ``executor`` a local
     process pool of ``workers`` (default :data:`DEFAULT_WORKERS`, at most one per job) is
-    made and shut down. ``on_result(index, result)`` is called as each job finishes (in
-    completion order), e.g. to append it to a file. On an interrupt the jobs not yet
-    started are cancelled.
+    made and shut down; a lone job then runs in this process, which has what it needs
+    imported already (a worker would spend seconds importing PyMC). ``on_result(index,
+    result)`` is called as each job finishes (in completion order), e.g. to append it to
+    a file. On an interrupt the jobs not yet started are cancelled.
     """
     if not jobs:
         return []
+    if executor is None and len(jobs) == 1:
+        result = fn(*jobs[0])
+        log.info("%s: 1 of 1 done", label)
+        if on_result is not None:
+            on_result(0, result)
+        return [result]
     own = executor is None
     n = min(len(jobs), workers or min(DEFAULT_WORKERS, os.cpu_count() or 1))
     pool = executor or ProcessPoolExecutor(max_workers=n)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from casualty_models.estimate import MAX_TREE_DEPTH
+from casualty_models.estimate import MAX_TREE_DEPTH, WarmState
 
 LOGP_COMPILE = {"trust_input": True}
 """How PyMC's NUTS compiles the log density: its sampler always passes one float64
@@ -140,12 +140,13 @@ def warm_state(
     return state
 
 
-def previous_state(previous: Estimate) -> tuple[dict[str, Any] | None, str]:
-    """The warm state recorded on a previous fit, else None and why not."""
-    text = previous.idata.sample_stats.attrs.get("warm_state")
-    if not text:
+def previous_state(previous: Estimate | WarmState) -> tuple[dict[str, Any] | None, str]:
+    """The warm state recorded on a previous fit (or given alone), else None and why
+    not."""
+    warm = previous if isinstance(previous, WarmState) else previous.warm_state
+    if warm is None:
         return None, "the previous estimate has no warm state (made by an older version)"
-    state = json.loads(text)
+    state = json.loads(warm.json)
     if "labels" not in state:
         return None, "the previous estimate's warm state is of an older version"
     return state, ""

@@ -290,14 +290,21 @@ def refit_without(
     progress: bool = False,
 ) -> list[Without]:
     """Refit each (side, claim) without the claim, with the side's own settings (every
-    one, the seed included, through :func:`casualty_models._parallel.refit_many`)."""
+    one, the seed included, through :func:`casualty_models._parallel.refit_many`),
+    starting warm from the side's posterior: the claims less one are the same model
+    (:func:`_different_model`), so only the chains' start and tuning differ from a cold
+    refit, and only its warm state travels to the worker."""
     if not jobs:
         return []
     level = jobs[0][0].level
     cores = cores_per_fit(len(jobs), executor)
     results = refit_many(
         [side.reduced(i) for side, i in jobs],
-        [side.estimate.settings.fit_kwargs(cores=cores) for side, _ in jobs],
+        [
+            side.estimate.settings.fit_kwargs(cores=cores)
+            | {"warm_start": side.estimate.warm_state}
+            for side, _ in jobs
+        ],
         partial(_headline_and_ok, level=level),
         executor=executor,
         label="attribution refits",

@@ -119,13 +119,32 @@ class FitSettings:
 
 
 def _quantiles(draws: np.ndarray, levels: Iterable[float]) -> dict[str, np.ndarray]:
-    """Mean, median and equal-tailed interval bounds over axis 0."""
-    out = {"mean": draws.mean(axis=0), "median": np.median(draws, axis=0)}
+    """Mean, median and equal-tailed interval bounds over axis 0, equal to
+    ``np.median`` and ``np.quantile`` (linear) to the bit."""
+    # one sort along a contiguous axis instead of a partition per call along axis 0
+    # (the whole war: 2.9 s -> 1 s)
+    s = np.ascontiguousarray(np.moveaxis(draws, 0, -1))
+    s.sort(axis=-1)
+    n = s.shape[-1]
+    half = n // 2
+    median = s[..., half] if n % 2 else (s[..., half - 1] + s[..., half]) / 2
+    out = {"mean": draws.mean(axis=0), "median": median}
     for level in levels:
-        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        out[f"low_{level_pct(level)}"] = lo
-        out[f"high_{level_pct(level)}"] = hi
+        out[f"low_{level_pct(level)}"] = _sorted_quantile(s, (1 - level) / 2)
+        out[f"high_{level_pct(level)}"] = _sorted_quantile(s, (1 + level) / 2)
     return out
+
+
+def _sorted_quantile(s: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(s, q, axis=-1)`` (linear interpolation) of ``s`` sorted along its
+    last axis, computed as NumPy computes it."""
+    n = s.shape[-1]
+    at = (n - 1) * q
+    lo = int(np.floor(at))
+    hi = min(lo + 1, n - 1)
+    g = at - lo
+    a, b = s[..., lo], s[..., hi]
+    return b - (b - a) * (1 - g) if g >= 0.5 else a + (b - a) * g
 
 
 def _tail(level: float) -> float:
@@ -163,6 +182,19 @@ def _levels(level: float) -> tuple[float, ...]:
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level}")
     return tuple(sorted({*SUMMARY_LEVELS[:-1], level}))
+
+
+@dataclass(frozen=True)
+class WarmState:
+    """What ``fit(warm_start=...)`` reads from a previous estimate, alone: each chain's
+    last draw, the posterior's mean, variances and strongest correlations, and the step
+    sizes, as JSON (about 0.1 MB for the whole war's 372 parameters, against tens of MB
+    of draws). Picklable: a worker process starts warm from it
+    (:attr:`Estimate.warm_state`)."""
+
+    json: str
+    """The state as JSON: parameter labels, last draws (chain, parameter), mean and
+    variances (parameter,), low-rank directions, step sizes."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,6 +290,13 @@ class Estimate:
                 for i in worst
             ),
         )
+
+    @property
+    def warm_state(self) -> WarmState | None:
+        """The state a later fit can start warm from (``fit(warm_start=...)``), without
+        the draws; None for an estimate made by a version that did not record it."""
+        text = self.idata.sample_stats.attrs.get("warm_state")
+        return WarmState(text) if text else None
 
     @property
     def attempts(self) -> list[dict[str, Any]]:

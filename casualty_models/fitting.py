@@ -34,7 +34,7 @@ from casualty_models.diagnostics import (
     ConvergenceWarning,
     ModelCheckWarning,
 )
-from casualty_models.estimate import MAX_TREE_DEPTH, Estimate, FitSettings
+from casualty_models.estimate import MAX_TREE_DEPTH, Estimate, FitSettings, WarmState
 from casualty_models.model import ModelInputs, build_model, prepare
 from casualty_models.model.data import model_data
 from casualty_models.model.priors import Priors
@@ -90,7 +90,7 @@ def fit(
     sampler: str = "auto",
     max_attempts: int = 3,
     progressbar: bool = False,
-    warm_start: Estimate | None = None,
+    warm_start: Estimate | WarmState | None = None,
 ) -> Estimate:
     """Fit the model to ``claims`` and return a new :class:`Estimate`.
 
@@ -122,12 +122,13 @@ def fit(
     from ``random_seed``, so a fit stays exactly repeatable.
 
     ``warm_start`` (a previous :class:`Estimate`, typically of the same claims before an
-    update) starts the chains where that fit's posterior was, with its step size and
-    mass matrix, and tunes for only :data:`WARM_TUNE` steps. It applies when the model
-    has the same parameters as before (the same series, speakers, running tallies and
-    number of knots; the knots' dates may move with a later horizon); otherwise a
-    :class:`WarmStartWarning` says why and the fit starts cold. Either way the first
-    entry of :attr:`Estimate.attempts` says which it was.
+    update, or its :attr:`~Estimate.warm_state` alone, which is small enough to send to
+    a worker process) starts the chains where that fit's posterior was, with its step
+    size and mass matrix, and tunes for only :data:`WARM_TUNE` steps. Parameters are
+    matched by name: a knot the longer grid moved takes its curve's nearest previous
+    step, and a new source or a knot past the previous end starts at its prior. When the
+    curves themselves changed, a :class:`WarmStartWarning` says so and the fit starts
+    cold. Either way the first entry of :attr:`Estimate.attempts` says which it was.
     """
     claims = read_claims(claims)
     if len(claims) == 0:
@@ -194,9 +195,10 @@ def fit(
         sampler=sampler,
         max_attempts=max_attempts,
     )
-    if warm_start is not None and not isinstance(warm_start, Estimate):
+    if warm_start is not None and not isinstance(warm_start, Estimate | WarmState):
         raise TypeError(
-            f"warm_start must be a casualty_models.Estimate, got {type(warm_start).__name__}"
+            "warm_start must be a casualty_models.Estimate or its warm_state, got "
+            f"{type(warm_start).__name__}"
         )
     inputs = prepare(claims, start=settings.start, end=settings.end, priors=priors)
     est = _sample_until_converged(
@@ -251,7 +253,7 @@ def _sample_until_converged(
     *,
     cores: int,
     progressbar: bool,
-    warm_start: Estimate | None = None,
+    warm_start: Estimate | WarmState | None = None,
 ) -> Estimate:
     """Sample; while the sampler checks fail, continue (at most ``settings.max_attempts``
     runs, see :func:`_next_attempt`); return the best run, with every run recorded in

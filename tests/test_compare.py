@@ -244,7 +244,8 @@ def test_refits_only_where_pareto_k_is_too_high(monkeypatch, edited_pair):
         # each the new or the old claims less one, refitted with that estimate's settings
         parent = new if set(claims) <= set(new.claims) else old
         assert set(claims) <= set(parent.claims) and len(claims) == len(parent.claims) - 1
-        assert kw == parent.settings.fit_kwargs(cores=1)
+        # started warm from that estimate's posterior, which alone travels to the worker
+        assert kw == {**parent.settings.fit_kwargs(cores=1), "warm_start": parent.warm_state}
     assert sum(kw["random_seed"] == 5 for kw in kwargs) == 2
     refit = comp.attribution[comp.attribution["method"] == "refit"]
     assert set(refit["change_id"]) == {0, 2, 3}

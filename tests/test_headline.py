@@ -69,3 +69,23 @@ def test_summary_flags_days_after_the_last_claim_as_extrapolated():
     assert not summ.loc[("captured", pd.Timestamp("2022-03-10"))]
     assert summ.loc[("captured", pd.Timestamp("2022-03-11"))]
     assert not summ.loc[("killed", pd.Timestamp(LATE))]
+
+
+def test_summary_quantiles_equal_numpys_to_the_bit():
+    # _quantiles sorts once instead of calling np.median and np.quantile; the intervals
+    # in every output must not move by a bit
+    import numpy as np
+
+    from casualty_models._format import level_pct
+    from casualty_models.estimate import _quantiles
+
+    rng = np.random.default_rng(3)
+    for shape in [(3000, 4, 7), (2999, 3), (1, 5), (2, 2), (1500,)]:
+        draws = rng.lognormal(5, 2, size=shape)
+        for level in (0.5, 0.9, 0.95, 0.99, 1 / 3):
+            got = _quantiles(draws, [level])
+            lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+            assert np.array_equal(got[f"low_{level_pct(level)}"], lo), (shape, level)
+            assert np.array_equal(got[f"high_{level_pct(level)}"], hi), (shape, level)
+            assert np.array_equal(got["median"], np.median(draws, axis=0))
+            assert np.array_equal(got["mean"], draws.mean(axis=0))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -38,6 +39,11 @@ def test_warm_start_matches_a_cold_fit_within_monte_carlo_error(seed_estimate, t
     assert warm.attempts[0]["warm"] and "warm start" in warm.attempts[0]["reason"]
     assert not cold.attempts[0]["warm"]
     assert cold.diagnostics.converged and warm.diagnostics.converged
+    # the warm state alone (what a worker process is sent) starts the same chains
+    state = pickle.loads(pickle.dumps(previous.warm_state))
+    assert isinstance(state, cm.WarmState) and len(pickle.dumps(state)) < 100_000
+    alone = cm.fit(claims, random_seed=6, warm_start=state)
+    assert np.array_equal(alone.idata.posterior["log_rate"], warm.idata.posterior["log_rate"])
     # Monte Carlo error of a 5%, 50% or 95% quantile on the log scale, for a roughly
     # normal posterior of sd s there and an ESS of at least 400 in each fit: at most
     # sqrt(0.05 * 0.95 / 400) / phi(1.645) * s = 0.106 s; of the difference between
@@ -153,8 +159,8 @@ def test_warm_start_is_refused_only_when_the_curves_changed(seed_claims):
     assert warm is None and why.startswith("the curves changed (new: ")
 
 
-def test_warm_start_must_be_an_estimate(seed_claims):
-    with pytest.raises(TypeError, match="warm_start"):
+def test_warm_start_must_be_an_estimate_or_its_warm_state(seed_claims):
+    with pytest.raises(TypeError, match="Estimate or its warm_state, got str"):
         cm.fit(seed_claims, warm_start="previous.nc")
 
 
