@@ -48,6 +48,7 @@ def fit_and_write(
     from casualty_models._backend import pymc
     from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
     from casualty_models.fitting import fit
+    from casualty_models.runs import WARM_TUNE
 
     progress("loading PyMC…")
     pymc()
@@ -55,10 +56,12 @@ def fit_and_write(
     if update and previous is not None:  # start where the previous fit's posterior was
         kwargs = {**kwargs, "warm_start": previous[1]}
     per_chain = f" × {draws} draws" if draws is not None else ""
-    progress(
-        f"sampling {chains} chain{'s' if chains != 1 else ''}{per_chain} "
-        f"(after {tune} tuning steps)…"
+    after = (
+        f"warm from the previous fit, after {WARM_TUNE} tuning steps"
+        if "warm_start" in kwargs
+        else f"after {tune} tuning steps"
     )
+    progress(f"sampling {chains} chain{'s' if chains != 1 else ''}{per_chain} ({after})…")
     with package_warnings(ConvergenceWarning, ModelCheckWarning), pymc_logging(quiet=args.quiet):
         try:
             est = fit(claims, **kwargs)
