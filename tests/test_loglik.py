@@ -192,6 +192,10 @@ def test_loglik_without_a_claim_is_the_models_logp_without_it(model_and_inputs):
     claims = _claims()
     tally = [i for i, c in enumerate(claims) if c.source == "T"]
     window = next(i for i, c in enumerate(claims) if c.period_start != START)
+    # the full model at one point, compiled once (compiles are this test's time)
+    point = _points(model_full, n=1, scale=0.3)[0]
+    draws = _draws_at(model_full, inp_full, [point])
+    full_logp = model_full.compile_logp(mode=MODE)(point)
     # (claims whose removal leaves every parameter in place, so that one point of the
     # full model is one point of the reduced one)
     for j in (1, 2, tally[0], tally[9], window):
@@ -202,8 +206,6 @@ def test_loglik_without_a_claim_is_the_models_logp_without_it(model_and_inputs):
             inp_red = prepare(reduced, start=START, end=END, priors=cm.Priors())
         assert inp_red.running == [inp_red.speakers.index(("T", "a"))]
         model_red = build_model(inp_red)
-        point = _points(model_full, n=1, scale=0.3)[0]
-        draws = _draws_at(model_full, inp_full, [point])
         # the same parameters in the reduced model: the level at its own anchor knot
         red_point = {k: v for k, v in point.items() if k in {v.name for v in model_red.value_vars}}
         level = draws.log_rate[0, np.arange(len(inp_red.plan.bases)), inp_red.anchor_knot]
@@ -213,9 +215,7 @@ def test_loglik_without_a_claim_is_the_models_logp_without_it(model_and_inputs):
         mapped = dataclasses.replace(
             draws, loc=draws.loc[:, kept], log_count=draws.log_count[:, kept]
         )
-        expected = model_red.compile_logp(mode=MODE)(red_point) - model_full.compile_logp(
-            mode=MODE
-        )(point)
+        expected = model_red.compile_logp(mode=MODE)(red_point) - full_logp
         got = (
             loglik.total_loglik(inp_red, mapped)
             - loglik.total_loglik(inp_full, draws)
