@@ -18,7 +18,7 @@ NB_EXECUTED := $(patsubst $(NOTEBOOKS)/%,$(NB_OUT)/%.ipynb,$(basename $(NB_SOURC
 DOCS_STAGE := build/docs
 SITE := build/site
 
-.PHONY: report-screenshot surface-screenshots help venv demo test lint bench bench-scale bench-war bench-speed bench-compile bench-peer bench-jax stress validation notebook docs \
+.PHONY: report-screenshot surface-screenshots help venv demo test lint bench bench-scale bench-war bench-speed bench-compile bench-update bench-peer bench-jax stress validation notebook docs \
   browser-check clean distclean
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-scale / bench-war   synthetic scale table / full war fit (docs/scale.md, docs/full_war.md)"
 	@echo "make bench-speed  issue 13's goal cases in fresh processes, waiting for a quiet machine"
 	@echo "make bench-compile  issue 26's goals (compile once) as ratios to references timed in the same run"
+	@echo "make bench-update   issue 26's update goal: update of the whole war with a month more claims / a fresh estimate"
 	@echo "make bench-jax    the same cases through JAX (numpyro, nutpie's JAX backend), in .venv-jax"
 	@echo "make bench-peer   the peer's Stan model (PyStan, .venv-peer) against ours on its data"
 	@echo "make stress    real-shaped cases at defaults and bad-claim scenarios (docs/robustness.md)"
@@ -75,6 +76,7 @@ bench-scale: venv ; $(BIN)/python benchmarks/bench_scale.py $(ARGS)
 bench-war: venv ; $(BIN)/python benchmarks/bench_full_war.py $(ARGS)
 bench-speed: venv ; $(BIN)/python benchmarks/bench_speed.py $(ARGS)
 bench-compile: venv ; $(BIN)/python benchmarks/bench_compile_once.py $(ARGS)
+bench-update: venv ; $(BIN)/python benchmarks/bench_update.py $(ARGS)
 # the peer's Stan model on its own data against ours (docs/benchmarks.md); PyStan in its own venv
 bench-peer: venv
 	@if [ ! -x .venv-peer/bin/python ]; then \
