@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from casualty_models.claims import ClaimSet, records_to_claims
 from casualty_models.diagnostics import ConvergenceWarning, ModelCheckWarning
 from casualty_models.estimate import Estimate
-from casualty_models.fitting import fit
+from casualty_models.fitting import WarmStartWarning, fit
 from casualty_models.model.priors import Priors
 
 T = TypeVar("T")
@@ -133,7 +133,8 @@ def refit(
     """Fit the claims ``records`` with ``fit_kwargs``; return ``extract(estimate)``.
 
     Runs in a worker. A refit that fails its checks is not an error here: the warnings
-    are silenced and ``extract`` reads the estimate's diagnostics.
+    are silenced and ``extract`` reads the estimate's diagnostics. So is a warm start
+    (``fit_kwargs["warm_start"]``) that cannot apply: the refit starts cold.
     """
     claims = records_to_claims(records, origin)
     kwargs = dict(fit_kwargs)
@@ -142,6 +143,7 @@ def refit(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", ModelCheckWarning)
+        warnings.simplefilter("ignore", WarmStartWarning)
         est = fit(claims, **kwargs)
     return extract(est)
 

@@ -291,9 +291,10 @@ def refit_without(
 ) -> list[Without]:
     """Refit each (side, claim) without the claim, with the side's own settings (every
     one, the seed included, through :func:`casualty_models._parallel.refit_many`),
-    starting warm from the side's posterior: the claims less one are the same model
-    (:func:`_different_model`), so only the chains' start and tuning differ from a cold
-    refit, and only its warm state travels to the worker."""
+    starting warm from the side's posterior (only its warm state travels to the
+    worker). Where the claims less one are the same model (:func:`_different_model`),
+    every parameter carries over; where a curve goes with the claim, the refit starts
+    cold."""
     if not jobs:
         return []
     level = jobs[0][0].level
