@@ -55,7 +55,7 @@ from scipy import stats
 
 from casualty_models import _hooks
 from casualty_models._format import check_level, level_pct
-from casualty_models._parallel import refit_many
+from casualty_models._parallel import cores_per_fit, refit_many
 from casualty_models.claims import SOURCE_TYPES
 from casualty_models.model import KIND_CODES
 from casualty_models.model.priors import DEFAULT_LEVEL, Priors, SourcePrior
@@ -324,15 +324,16 @@ def _components(estimate: Estimate) -> tuple[np.ndarray, np.ndarray]:
 
 # ----------------------------------------------------------------------------- refits
 def _refit_kwargs(
-    estimate: Estimate, priors: Priors, draws: int | None, tune: int | None
+    estimate: Estimate, priors: Priors, draws: int | None, tune: int | None, cores: int
 ) -> dict[str, Any]:
-    """The estimate's every fit setting, with ``priors`` and the refits' draws/tuning."""
+    """The estimate's every fit setting, with ``priors``, the refits' draws/tuning and
+    the cores each refit samples on (:func:`~casualty_models._parallel.cores_per_fit`)."""
     s = estimate.settings
     return s.fit_kwargs(
         priors=priors,
         draws=s.draws if draws is None else draws,
         tune=s.tune if tune is None else tune,
-        cores=1,
+        cores=cores,
     )
 
 
@@ -458,9 +459,13 @@ def sensitivity(
             )
         )
 
+    cores = cores_per_fit(len(to_refit), executor)
     refits = refit_many(
         [estimate.claims] * len(to_refit),
-        [_refit_kwargs(estimate, changes[i].priors(base_priors), draws, tune) for i in to_refit],
+        [
+            _refit_kwargs(estimate, changes[i].priors(base_priors), draws, tune, cores)
+            for i in to_refit
+        ],
         partial(_headline_and_ok, level=level),
         executor=executor,
         label="sensitivity refits",
@@ -609,7 +614,7 @@ def leave_one_source_out(
     series_part, speaker_part = _components(estimate)
     speakers = estimate.inputs.speakers
     kept_sets: list[list[Any]] = []
-    kwargs: list[dict[str, Any]] = []
+    kept_priors: list[Priors] = []
     job_of: dict[str, int] = {}
     for name in names:
         rest = [c for c in claims if c.source != name]
@@ -622,10 +627,11 @@ def leave_one_source_out(
         }
         job_of[name] = len(kept_sets)
         kept_sets.append(rest)
-        kwargs.append(_refit_kwargs(estimate, replace(settings.priors, sources=kept), draws, tune))
+        kept_priors.append(replace(settings.priors, sources=kept))
+    cores = cores_per_fit(len(kept_sets), executor)
     results = refit_many(
         kept_sets,
-        kwargs,
+        [_refit_kwargs(estimate, p, draws, tune, cores) for p in kept_priors],
         partial(_headline_and_ok, level=level),
         origin=claims.origin,
         executor=executor,
