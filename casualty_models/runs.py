@@ -18,19 +18,14 @@ first run's iterations (tuning and draws): the draws a short ESS asks for when t
 cheap, a clear remedy when they are not. Counted in iterations, not seconds, so that a
 fit repeats exactly on any machine."""
 WARM_TUNE = 300
-"""Tuning steps of a warm start from another fit (``fit(warm_start=...)``, ``update``,
-the attribution's refits): the step size re-adapts from the previous one, under the
-previous posterior's mass matrix (PyMC's sampler) or standardising map (nutpie's,
-:mod:`casualty_models._compiled`). At 150 steps nutpie's windows ended on a poor mass
-matrix: the whole war's warm refit drew at 27-29 leapfrog steps a draw, 15-16 at 200 or
-300, and took 15.8 s against 12.4-13.5 s."""
-CONTINUE_TUNE = 150
-"""Tuning steps of continued chains: the step size re-adapts from the chains' own, and
-nutpie's mass matrix from the identity. 300 steps made the whole war's continuation
-faster (26 s -> 17 s) but, like the standardising map before it (docs/benchmarks.md),
-gave a heavy-tailed posterior of the late-claims SBC study a divergence its
-continuation at 150 steps did not have (data set 0), which sends the fit to longer
-runs and PyMC's sampler (17 minutes)."""
+"""Tuning steps of a warm run (continued chains, or ``fit(warm_start=...)``): the step
+size re-adapts from the previous one; the mass matrix is the previous posterior's with
+PyMC's sampler and in nutpie's warm start from another fit, while nutpie's continued
+chains adapt theirs afresh (:mod:`casualty_models._compiled`). At 150 steps nutpie's
+windows ended on a poor mass matrix: on the whole war a warm start drew at 27-29
+leapfrog steps a draw (15 at 300) and a continuation took 26 s (17 s at 300); in the
+late-claims SBC study as many continued fits had a divergence at either setting
+(docs/benchmarks.md)."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +33,7 @@ class Attempt:
     """One sampler run of :func:`fit`: its settings, and why it was run.
 
     ``warm``: the chains start from a previous posterior (its last draws, step size and
-    mass matrix) rather than from the prior, and tune for :data:`WARM_TUNE` steps only
-    (:data:`CONTINUE_TUNE` when continuing their own chains).
+    mass matrix) rather than from the prior, and tune for :data:`WARM_TUNE` steps only.
     ``continued_from``: the run continues the previous run's chains, which hold that
     many draws; it adds ``draws - continued_from`` draws to them (``tune`` stays the
     chains' own).
@@ -61,9 +55,7 @@ class Attempt:
 
     @property
     def run_tune(self) -> int:
-        if not self.warm:
-            return self.tune
-        return CONTINUE_TUNE if self.continued_from else WARM_TUNE
+        return WARM_TUNE if self.warm else self.tune
 
 
 def attempt_seed(settings: FitSettings, k: int) -> int:
@@ -78,7 +70,7 @@ def next_attempt(
     run so far; ``first``: those of the first run.
 
     Chains that agree (no divergences, not settled apart: a short ESS, or an R-hat of
-    too few draws) are continued (warm, :data:`CONTINUE_TUNE` steps to settle the step size)
+    too few draws) are continued (warm, :data:`WARM_TUNE` steps to settle the step size)
     for the draws the ESS asks for, while the fit stays within :data:`CONTINUE_BUDGET`
     times its first run's iterations; past it, the fit stops and says how many draws
     would do. Chains settled apart or divergences: more draws will not help, so a fresh
@@ -93,7 +85,7 @@ def next_attempt(
             # draws grew by half or more (draws_needed), the ESS by less than a fifth
             return None, "the ESS did not grow with the draws: the chains mix too slowly"
         total = max(draws_needed(d), d.draws + 100)
-        if spent + CONTINUE_TUNE + total - d.draws > CONTINUE_BUDGET * first:
+        if spent + WARM_TUNE + total - d.draws > CONTINUE_BUDGET * first:
             return None, (
                 f"more draws would help (about {total} per chain), beyond the budget of "
                 f"{CONTINUE_BUDGET}x the first run: fit(..., draws={total})"

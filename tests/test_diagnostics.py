@@ -15,7 +15,6 @@ from casualty_models.diagnostics import MODEL_CHECK_MAX_SHARE, Diagnostics, Mode
 from casualty_models.estimate import FitSettings
 from casualty_models.runs import (
     CONTINUE_BUDGET,
-    CONTINUE_TUNE,
     WARM_TUNE,
     Attempt,
     badness,
@@ -67,10 +66,8 @@ def test_continuation_asks_for_draws_when_only_ess_is_short():
     assert nxt.sampler == "nutpie" and nxt.tune == 1000 and nxt.target_accept == 0.8
     assert nxt.draws > 1500 and nxt.random_seed != 7 and nxt.continued_from == 1500
     assert "ESS" in nxt.reason and nxt.ess_before == 300.0
-    # continued chains re-tune briefly; a warm start from another fit longer; cold: its own
-    assert (
-        nxt.run_tune == CONTINUE_TUNE < WARM_TUNE == dataclasses.replace(first, warm=True).run_tune
-    )
+    # a warm run re-tunes briefly (a continuation, or a start from another fit)
+    assert nxt.run_tune == WARM_TUNE == dataclasses.replace(first, warm=True).run_tune
     assert first.run_tune == 1000
     # the same inputs give the same continuation: a fit stays repeatable
     assert next_attempt(first, _diag(ess_bulk_min=300.0), 1, settings, spent, spent)[0] == nxt
@@ -84,7 +81,7 @@ def test_continuation_stops_past_its_budget_or_when_ess_does_not_grow():
     spent = 1500
     # the draws asked for fit in CONTINUE_BUDGET first runs: continued
     ok, _ = next_attempt(first, _diag(draws=1000, ess_tail_min=200.0), 1, settings, spent, spent)
-    assert ok is not None and CONTINUE_TUNE + ok.new_draws + spent <= CONTINUE_BUDGET * spent
+    assert ok is not None and WARM_TUNE + ok.new_draws + spent <= CONTINUE_BUDGET * spent
     # an ESS so short the draws would not fit in the budget: stop, saying how many
     far, why = next_attempt(first, _diag(draws=1000, ess_tail_min=60.0), 1, settings, spent, spent)
     assert far is None and "beyond the budget" in why and "draws=" in why
