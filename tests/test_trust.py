@@ -528,3 +528,14 @@ def test_seed_report_with_trust_section(seed_estimate, seed_sensitivity, seed_lo
     assert "Without Russian Ministry of Defence, no claim about ukraine killed is left." in html
     top = trust.sensitivity_summary(seed_sensitivity).set_index("side").loc["russia"]
     assert f"from {report._about(top['base_median'])} to {report._about(top['median'])}" in html
+
+
+def test_a_lone_refit_runs_in_this_process_and_several_in_a_pool():
+    """Without an executor, one job runs here (PyMC is imported already; a worker would
+    import it again), two go to a local process pool; results come in job order."""
+    import os
+
+    assert _parallel.run_all(os.getpid, [()]) == [os.getpid()]
+    got: list[tuple[int, int]] = []
+    pids = _parallel.run_all(os.getpid, [(), ()], on_result=lambda i, r: got.append((i, r)))
+    assert os.getpid() not in pids and sorted(got) == list(enumerate(pids))
