@@ -31,6 +31,23 @@ def claim(**kw):
 
 SEED_CSV = ROOT / "seeds" / "ukraine_2022-03.csv"
 
+LONGEST_FIRST = (
+    "test_wheel.py",
+    "test_kill.py",
+    "test_model.py",
+    "test_atlas.py",
+    "test_compiled.py",
+    "test_estimate.py",
+)
+"""The files that take longest, collected first: ``make test`` hands whole files to one
+worker per core in collection order, and the wheel test (about a minute), collected
+last, kept one worker busy after the other had finished."""
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable otherwise
+
 
 @pytest.fixture(scope="session")
 def seed_claims():
