@@ -85,15 +85,9 @@ def run_all(
     """
     if not jobs:
         return []
-    if executor is None and len(jobs) == 1:
-        result = fn(*jobs[0])
-        log.info("%s: 1 of 1 done", label)
-        if on_result is not None:
-            on_result(0, result)
-        return [result]
     own = executor is None
     n = min(len(jobs), workers or min(DEFAULT_WORKERS, os.cpu_count() or 1))
-    pool = executor or ProcessPoolExecutor(max_workers=n)
+    pool = executor or (_InProcess() if len(jobs) == 1 else ProcessPoolExecutor(n))
     results: dict[int, T] = {}
     bar = _Bar(label, len(jobs)) if progress else None
     try:
@@ -116,6 +110,20 @@ def run_all(
         if own:
             pool.shutdown(cancel_futures=True)
     return [results[i] for i in range(len(jobs))]
+
+
+class _InProcess(Executor):
+    """Runs a job in this process when it is submitted: a lone job, for which this
+    process has what it needs imported already (a worker would spend seconds importing
+    PyMC)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        fut: Future[T] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as err:  # as a worker's would, it is raised by fut.result()
+            fut.set_exception(err)
+        return fut
 
 
 def portable(fit_kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -539,3 +539,8 @@ def test_a_lone_refit_runs_in_this_process_and_several_in_a_pool():
     got: list[tuple[int, int]] = []
     pids = _parallel.run_all(os.getpid, [(), ()], on_result=lambda i, r: got.append((i, r)))
     assert os.getpid() not in pids and sorted(got) == list(enumerate(pids))
+    # a lone job's error reaches the caller as a worker's would
+    import operator
+
+    with pytest.raises(ZeroDivisionError):
+        _parallel.run_all(operator.truediv, [(1, 0)])
