@@ -65,11 +65,8 @@ LAYOUT: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "st_head": ("f", ("stretch",), None),  # 1 for a head (no left end)
     "st_sd": ("f", ("stretch",), None),  # prior sd of each stretch's log total about its line
     "st_scale": ("f", ("stretch",), None),  # scale of its parameter (Stretches.scale)
-    "st_owner": (
-        "i",
-        ("stretch",),
-        "stretch",
-    ),  # the first stretch it is joined with (Stretches.owner)
+    # the first stretch it is joined with (Stretches.owner)
+    "st_owner": ("i", ("stretch",), "stretch"),
     "st_before": ("f", ("stretch", "stretch"), None),  # 1 on earlier stretches joined with it
     "st_later": ("f", ("stretch", "stretch"), None),  # ... and on later ones
     "st_days": ("f", ("stretch",), None),  # inner days
