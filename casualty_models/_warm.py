@@ -146,8 +146,11 @@ def previous_state(previous: Estimate | WarmState) -> tuple[dict[str, Any] | Non
     warm = previous if isinstance(previous, WarmState) else previous.warm_state
     if warm is None:
         return None, "the previous estimate has no warm state (made by an older version)"
-    state = json.loads(warm.json)
-    if "labels" not in state:
+    try:
+        state = json.loads(warm.json)
+    except json.JSONDecodeError as err:
+        return None, f"the warm state is not valid JSON ({err})"
+    if not isinstance(state, dict) or "labels" not in state:
         return None, "the previous estimate's warm state is of an older version"
     return state, ""
 

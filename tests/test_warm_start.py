@@ -164,6 +164,15 @@ def test_warm_start_must_be_an_estimate_or_its_warm_state(seed_claims):
         cm.fit(seed_claims, warm_start="previous.nc")
 
 
+def test_a_damaged_warm_state_says_why_it_cannot_be_used():
+    from casualty_models._warm import previous_state
+
+    state, why = previous_state(cm.WarmState('{"labels": [1, 2'))
+    assert state is None and why.startswith("the warm state is not valid JSON")
+    state, why = previous_state(cm.WarmState("[1, 2]"))
+    assert state is None and "older version" in why
+
+
 def test_low_rank_finds_the_correlations_a_diagonal_mass_matrix_misses():
     """Draws with five parameters correlated at 0.9 among independent ones: the block's
     correlation eigenvalues (4.6 once, 0.1 four times) lie outside the band and are
